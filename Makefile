@@ -1,0 +1,32 @@
+# The two entry points of the README: `make demo` and `make test`.
+# Both create (or refresh) .venv and install the project with its dev extras.
+# The CPU build of torch is pinned here, for the dev set-up only; the package
+# itself asks for a range (users bring their own torch).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TORCH_DEV := torch==2.13.0
+
+.PHONY: demo test bench lint clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q $(TORCH_DEV)
+	$(PY) -m pip install -q -e '.[dev,torch,cffi]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m lrcore demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m pytest benchmarks -q --benchmark-enable --benchmark-columns=min,median,mean
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check lrcore python tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

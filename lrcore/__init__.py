@@ -1,0 +1,53 @@
+"""lrcore: learning-rate schedules as whole tables, computed in compiled kernels.
+
+>>> import lrcore
+>>> lrcore.table(lrcore.Step(step_size=2, gamma=0.5), 5, base_lr=0.1)
+array([0.1  , 0.1  , 0.05 , 0.05 , 0.025])
+
+Importing lrcore compiles nothing; each kernel compiles on first use and is
+cached on disk. lrcore never imports torch.
+"""
+
+from .schedules import (
+    Chained,
+    Constant,
+    CosineAnnealing,
+    CosineAnnealingWarmRestarts,
+    Cyclic,
+    Exponential,
+    Lambda,
+    Linear,
+    Multiplicative,
+    MultiStep,
+    OneCycle,
+    Polynomial,
+    Sequential,
+    Step,
+)
+from .spec import REGISTRY, Spec, from_dict
+from .table import table
+from .text import parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REGISTRY",
+    "Chained",
+    "Constant",
+    "CosineAnnealing",
+    "CosineAnnealingWarmRestarts",
+    "Cyclic",
+    "Exponential",
+    "Lambda",
+    "Linear",
+    "MultiStep",
+    "Multiplicative",
+    "OneCycle",
+    "Polynomial",
+    "Sequential",
+    "Spec",
+    "Step",
+    "from_dict",
+    "parse",
+    "table",
+]

@@ -1,0 +1,185 @@
+r"""The ``closed`` numerics: each schedule's closed form, in parallel chunks.
+
+Within a chunk the work goes one leaf at a time over runs of steps, so the inner
+loops are plain arithmetic that LLVM vectorises. Cosines of evenly spaced
+angles come from the angle-addition formula,
+:math:`\cos(a + j\theta) = \cos a \cos j\theta - \sin a \sin j\theta`,
+with two libm calls per block of ``BLOCK`` steps, and the annealing factor is
+written :math:`(1 + \cos x)/2 = \cos^2(x/2)`, which keeps full relative
+accuracy near the end of a cycle where :math:`1 + \cos x` cancels.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .. import kinds as K
+from .restarts import float_boundary, restart_float, restart_int
+from .torch_numerics import cyclic_value, one_cycle_value
+
+CHUNK = 16384
+BLOCK = 128
+
+
+@njit(cache=True)
+def cos_squared(theta, x0, n, buf, cj, sj):
+    """``buf[j] = cos(theta * (x0 + j))**2`` for ``j < n``."""
+    m = min(BLOCK, n)
+    for j in range(m):
+        cj[j] = math.cos(theta * j)
+        sj[j] = math.sin(theta * j)
+    for b0 in range(0, n, BLOCK):
+        a = theta * (x0 + b0)
+        ca = math.cos(a)
+        sa = math.sin(a)
+        w = min(BLOCK, n - b0)
+        for j in range(w):
+            c = ca * cj[j] - sa * sj[j]
+            buf[b0 + j] = c * c
+
+
+@njit(cache=True)
+def _anneal(out, i0, n, buf, eta, peak, base_in, first):
+    # out = eta + (peak - eta) * buf, with peak the incoming LR unless base_in
+    if first or base_in:
+        for j in range(n):
+            out[i0 + j] = eta + (peak - eta) * buf[j]
+    else:
+        for j in range(n):
+            out[i0 + j] = eta + (out[i0 + j] - eta) * buf[j]
+
+
+@njit(cache=True)
+def _scale(out, i0, n, buf, base, first):
+    if first:
+        for j in range(n):
+            out[i0 + j] = base * buf[j]
+    else:
+        for j in range(n):
+            out[i0 + j] = out[i0 + j] * buf[j]
+
+
+@njit(cache=True)
+def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    """Apply the leaf at ``off`` to ``out[i0:i0+n]``, local steps ``e0 ..``."""
+    kind = int(code[off])
+    p = off + K.LEAF
+    if kind == K.STEP:
+        step_size, gamma = int(code[p]), code[p + 1]
+        q_prev, f = -1, 1.0
+        for j in range(n):
+            q = (e0 + j) // step_size
+            if q != q_prev:
+                f, q_prev = math.pow(gamma, float(q)), q
+            buf[j] = f
+    elif kind == K.MULTI_STEP:
+        gamma, m = code[p], int(code[p + 1])
+        k, count = 0, 0
+        for j in range(n):
+            while k < m and code[p + 2 + k] <= e0 + j:
+                count += int(code[p + 2 + m + k])
+                k += 1
+            buf[j] = count
+        for j in range(n):
+            buf[j] = math.pow(gamma, buf[j]) if buf[j] != 0.0 else 1.0
+    elif kind == K.CONSTANT:
+        factor, total = code[p], int(code[p + 1])
+        for j in range(n):
+            buf[j] = factor + (1.0 if e0 + j >= total else 0.0) * (1 - factor)
+    elif kind == K.LINEAR:
+        sf, ef, total = code[p], code[p + 1], int(code[p + 2])
+        for j in range(n):
+            buf[j] = sf + (ef - sf) * float(min(total, e0 + j)) / total
+    elif kind == K.EXPONENTIAL:
+        gamma = code[p]
+        w = min(BLOCK, n)
+        for j in range(w):
+            cj[j] = math.pow(gamma, float(j))
+        for b0 in range(0, n, BLOCK):
+            g = math.pow(gamma, float(e0 + b0))
+            for j in range(min(BLOCK, n - b0)):
+                buf[b0 + j] = g * cj[j]
+    elif kind == K.POLYNOMIAL:
+        total, power = int(code[p]), code[p + 1]
+        for j in range(n):
+            buf[j] = math.pow(1.0 - float(min(total, e0 + j)) / total, power)
+    elif kind == K.COSINE:
+        t_max, eta = int(code[p]), code[p + 1]
+        cos_squared(0.5 * math.pi / t_max, float(e0), n, buf, cj, sj)
+        _anneal(out, i0, n, buf, eta, base, False, first)
+        return
+    elif kind == K.WARM_RESTARTS:
+        _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj)
+        return
+    elif kind == K.CYCLIC:
+        for j in range(n):
+            out[i0 + j] = cyclic_value(code, p, e0 + j)
+        return
+    elif kind == K.ONE_CYCLE:
+        for j in range(n):
+            out[i0 + j] = one_cycle_value(code, p, e0 + j, True)
+        return
+    elif kind == K.LAMBDA:
+        slot = int(code[off + 3])
+        for j in range(n):
+            out[i0 + j] = base * aux[aux_off[slot] + e0 + j - aux_lo[slot]]
+        return
+    else:  # MULTIPLICATIVE: the function slot holds running products
+        slot = int(code[off + 3])
+        for j in range(n):
+            buf[j] = aux[aux_off[slot] + e0 + j - aux_lo[slot]]
+    _scale(out, i0, n, buf, base, first)
+
+
+@njit(cache=True)
+def _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj):
+    T0, m, eta, decay = int(code[p]), code[p + 1], code[p + 2], code[p + 3]
+    integral = code[p + 4] != 0.0
+    j = 0
+    while j < n:
+        e = e0 + j
+        if integral:
+            i, t_cur_i, t_i_i = restart_int(e, T0, int(m))
+            t_cur, t_i = float(t_cur_i), float(t_i_i)
+        else:
+            i, t_cur, t_i = restart_float(float(e), float(T0), m)
+        # steps left in this cycle: up to the next boundary of the same formula
+        if integral:
+            left = int(t_i - t_cur)
+        else:
+            left = int(math.ceil(float_boundary(float(T0), m, i + 1) - e))
+        w = min(n - j, max(left, 1))
+        cos_squared(0.5 * math.pi / t_i, t_cur, w, buf, cj, sj)
+        peak = base if decay == 1.0 else base * math.pow(decay, float(i))
+        for k in range(w):
+            out[i0 + j + k] = eta + (peak - eta) * buf[k]
+        j += w
+
+
+@njit(cache=True, parallel=True)
+def closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
+    """``out[i]`` = closed form at step ``t0 + i``."""
+    nseg = int(code[0])
+    chunks = (n + CHUNK - 1) // CHUNK
+    for k in prange(chunks):
+        buf = np.empty(CHUNK)
+        cj = np.empty(BLOCK)
+        sj = np.empty(BLOCK)
+        i = k * CHUNK
+        end = min(n, i + CHUNK)
+        while i < end:
+            t = t0 + i
+            s = 0
+            while s + 1 < nseg and code[K.HEADER + K.SEGMENT * (s + 1)] <= t:
+                s += 1
+            h = K.HEADER + K.SEGMENT * s
+            seg_start, n_leaves, off = int(code[h]), int(code[h + 1]), int(code[h + 2])
+            run_end = end
+            if s + 1 < nseg:
+                run_end = min(end, int(code[h + K.SEGMENT]) - t0)
+            for leaf in range(n_leaves):
+                closed_leaf(code, off, base, t - seg_start, out, i, run_end - i, leaf == 0,
+                            buf, cj, sj, aux, aux_lo, aux_off)
+                off += K.LEAF + int(code[off + 1])
+            i = run_end

@@ -1,0 +1,44 @@
+"""Numeric codes shared by the lowering (:mod:`lrcore.program`) and the kernels.
+
+A program is one flat float64 array::
+
+    [0]            number of segments
+    [1]            number of leaves (all segments)
+    [2 + 3*s ...]  segment s: first step, number of leaves, offset of its first leaf
+    leaf record:   kind, n_params, state slot, function slot, params...
+
+Segments follow torch's SequentialLR (segment s starts at its milestone); the
+leaves of one segment are applied in order each step, as torch's ChainedScheduler
+applies its schedulers to the same learning rate.
+"""
+
+STEP = 1
+MULTI_STEP = 2
+CONSTANT = 3
+LINEAR = 4
+EXPONENTIAL = 5
+POLYNOMIAL = 6
+COSINE = 7
+WARM_RESTARTS = 8
+CYCLIC = 9
+ONE_CYCLE = 10
+LAMBDA = 11
+MULTIPLICATIVE = 12
+
+#: Leaves whose value ignores the incoming learning rate (torch computes them
+#: from ``base_lrs`` or from their own parameters).
+OVERWRITING = frozenset({WARM_RESTARTS, CYCLIC, ONE_CYCLE, LAMBDA})
+
+# How torch reaches a leaf at a given step (see LRScheduler.step / SequentialLR).
+INITIAL = 0  # the step inside the constructor (`_initial_step`)
+STEP_MODE = 1  # an ordinary `scheduler.step()`
+MILESTONE = 2  # SequentialLR's `_update_lr(0)` when a later segment starts
+
+HEADER = 2
+SEGMENT = 3
+LEAF = 4  # kind, n_params, state slot, function slot
+
+# Cyclic scale modes
+TRIANGULAR, TRIANGULAR2, EXP_RANGE = 0, 1, 2
+# One-cycle annealing
+ANNEAL_COS, ANNEAL_LINEAR = 0, 1

@@ -1,0 +1,90 @@
+"""Lowering: a spec becomes one flat float64 program (layout in :mod:`lrcore.kinds`)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kinds
+from .schedules.compose import Chained, Sequential
+from .schedules.leaf import Leaf
+from .spec import Spec
+
+
+@dataclass(frozen=True)
+class FunctionSlot:
+    """A user function a leaf reads from the auxiliary array (lambda families)."""
+
+    slot: int
+    kind: int
+    fn: Callable
+    segment_start: int
+    segment_end: int | None
+    evaluation: str = "auto"
+
+
+@dataclass(frozen=True)
+class Program:
+    code: np.ndarray
+    segment_starts: tuple[int, ...]
+    functions: tuple[FunctionSlot, ...]
+    #: No step depends on the LR of the step before it (steps can run in parallel).
+    stateless: bool
+    absolute: bool
+    #: The last table index the schedule defines (one_cycle), else None.
+    last_step: int | None
+    spec: Spec
+
+
+def segments(spec: Spec) -> list[tuple[int, tuple[Leaf, ...]]]:
+    if isinstance(spec, Sequential):
+        starts = (0,) + spec.milestones
+        return [(s, (child,)) for s, child in zip(starts, spec.schedulers)]
+    if isinstance(spec, Chained):
+        return [(0, spec.schedulers)]
+    if isinstance(spec, Leaf):
+        return [(0, (spec,))]
+    raise TypeError(f"expected a schedule spec, got {spec!r} of type {type(spec).__name__}")
+
+
+@functools.lru_cache(maxsize=256)
+def lower(spec: Spec, quantity: str = "lr") -> Program:
+    """The program for ``spec`` (cached: specs are immutable)."""
+    segs = segments(spec)
+    n_leaves = sum(len(leaves) for _, leaves in segs)
+    header = [float(len(segs)), float(n_leaves)]
+    body: list[float] = []
+    seg_rows: list[float] = []
+    functions: list[FunctionSlot] = []
+    base = kinds.HEADER + kinds.SEGMENT * len(segs)
+    leaf_index = 0
+    stateless = True
+    for si, (start, leaves) in enumerate(segs):
+        seg_rows += [float(start), float(len(leaves)), float(base + len(body))]
+        end = segs[si + 1][0] if si + 1 < len(segs) else None
+        for leaf in leaves:
+            params = [float(x) for x in leaf.params(quantity)]
+            slot = -1
+            if leaf.function() is not None:
+                slot = len(functions)
+                functions.append(
+                    FunctionSlot(slot, leaf.kind, leaf.function(), start, end, leaf.evaluation)
+                )
+            body += [float(leaf.kind), float(len(params)), float(leaf_index), float(slot)]
+            body += params
+            leaf_index += 1
+        stateless &= any(leaf.kind in kinds.OVERWRITING for leaf in leaves)
+    code = np.ascontiguousarray(header + seg_rows + body, dtype=np.float64)
+    last = spec.last_step() if isinstance(spec, Leaf) else None
+    return Program(
+        code=code,
+        segment_starts=tuple(s for s, _ in segs),
+        functions=tuple(functions),
+        stateless=stateless,
+        absolute=spec.absolute,
+        last_step=last,
+        spec=spec,
+    )

@@ -1,0 +1,70 @@
+r"""Cosine annealing (Loshchilov & Hutter, SGDR, ICLR 2017).
+
+* ``cosine_annealing``:
+  :math:`\eta_t = \eta_{min} + (\eta_0 - \eta_{min})\,\frac{1 + \cos(\pi t / T_{max})}{2}`
+* ``cosine_annealing_warm_restarts``: the same within each cycle, with
+  :math:`T_{cur}` the steps since the last restart and :math:`T_i = T_0 T_{mult}^i`
+  the length of cycle :math:`i`. Cycle :math:`i` starts at
+  :math:`B_i = T_0 (T_{mult}^i - 1)/(T_{mult} - 1)` (:math:`i T_0` when
+  :math:`T_{mult} = 1`). The cycle index is solved in closed form from a
+  logarithm and corrected with exact integer arithmetic, so every restart lands
+  on its step (torch's ``step(epoch)`` and timm put some restarts one step late).
+
+``T_mult`` may be a float (timm's ``cycle_mul``); ``decay`` multiplies the peak by
+``decay**i`` in cycle ``i`` (timm's ``cycle_decay``, Keras's ``m_mul``). torch's
+class accepts integer ``T_mult`` and no decay.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+from .. import _validate as v
+from .. import kinds
+from .leaf import Leaf
+
+
+@dataclass(frozen=True)
+class CosineAnnealing(Leaf):
+    """torch's CosineAnnealingLR (period ``2 * T_max``, as torch's recurrence)."""
+
+    T_max: int
+    eta_min: float = 0.0
+    name = "cosine_annealing"
+    kind = kinds.COSINE
+
+    def __post_init__(self):
+        object.__setattr__(self, "T_max", v.integer(self.name, "T_max", self.T_max, minimum=1))
+        object.__setattr__(self, "eta_min", v.real(self.name, "eta_min", self.eta_min, low=0.0))
+
+    def params(self, quantity="lr"):
+        return [self.T_max, self.eta_min]
+
+
+@dataclass(frozen=True)
+class CosineAnnealingWarmRestarts(Leaf):
+    """torch's CosineAnnealingWarmRestarts, plus float ``T_mult`` and peak ``decay``."""
+
+    T_0: int
+    T_mult: float = 1
+    eta_min: float = 0.0
+    decay: float = 1.0
+    name = "cosine_annealing_warm_restarts"
+    kind = kinds.WARM_RESTARTS
+
+    def __post_init__(self):
+        n = self.name
+        object.__setattr__(self, "T_0", v.integer(n, "T_0", self.T_0, minimum=1))
+        if isinstance(self.T_mult, numbers.Integral) and not isinstance(self.T_mult, bool):
+            object.__setattr__(self, "T_mult", v.integer(n, "T_mult", self.T_mult, minimum=1))
+        else:
+            t_mult = v.real(n, "T_mult", self.T_mult, low=1.0)
+            # An integral float keeps the exact integer cycle arithmetic.
+            object.__setattr__(self, "T_mult", int(t_mult) if t_mult.is_integer() else t_mult)
+        object.__setattr__(self, "eta_min", v.real(n, "eta_min", self.eta_min, low=0.0))
+        object.__setattr__(self, "decay", v.real(n, "decay", self.decay, low=0.0, low_open=True))
+
+    def params(self, quantity="lr"):
+        integral = isinstance(self.T_mult, int)
+        return [self.T_0, float(self.T_mult), self.eta_min, self.decay, 1.0 if integral else 0.0]

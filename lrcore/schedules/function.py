@@ -1,0 +1,65 @@
+r"""Schedules given by a user function of the step: LambdaLR and MultiplicativeLR.
+
+* ``lambda``:         :math:`\eta_t = \eta_0\,f(t)`
+* ``multiplicative``: :math:`\eta_t = \eta_{t-1}\,f(t)` (so :math:`\eta_0 \prod_{k \le t} f(k)`)
+
+The function is evaluated once per table window, not once per step: compiled
+with numba when it can be, called on an array of steps when it accepts one,
+called per step otherwise. Each faster path is checked against plain Python
+calls on sample steps (bit for bit) before it is trusted. These specs cannot be
+serialised (a function is not data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import _validate as v
+from .. import kinds
+from ..functions import METHODS
+from .leaf import Leaf
+
+
+def _check(name: str, fn, evaluation) -> None:
+    if not callable(fn):
+        v.fail(name, "lr_lambda", fn, "a function of the step", TypeError)
+    v.choice(name, "evaluation", evaluation, METHODS)
+
+
+@dataclass(frozen=True)
+class Lambda(Leaf):
+    """torch's LambdaLR: the base LR times ``lr_lambda(step)``."""
+
+    lr_lambda: Callable[[int], float]
+    evaluation: str = "auto"
+    name = "lambda"
+    kind = kinds.LAMBDA
+
+    def __post_init__(self):
+        _check(self.name, self.lr_lambda, self.evaluation)
+
+    def params(self, quantity="lr"):
+        return []
+
+    def function(self):
+        return self.lr_lambda
+
+
+@dataclass(frozen=True)
+class Multiplicative(Leaf):
+    """torch's MultiplicativeLR: the current LR times ``lr_lambda(step)`` each step."""
+
+    lr_lambda: Callable[[int], float]
+    evaluation: str = "auto"
+    name = "multiplicative"
+    kind = kinds.MULTIPLICATIVE
+
+    def __post_init__(self):
+        _check(self.name, self.lr_lambda, self.evaluation)
+
+    def params(self, quantity="lr"):
+        return []
+
+    def function(self):
+        return self.lr_lambda

@@ -1,0 +1,105 @@
+"""Schedule specs: small, frozen, validated, serialisable descriptions.
+
+A spec says *what* a schedule is, with the parameter names users already know
+(torch's where torch has the schedule). Lowering to a flat program lives in
+:mod:`lrcore.program`; the kernels never see a spec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from typing import Any, ClassVar
+
+REGISTRY: dict[str, type[Spec]] = {}
+
+
+class Spec:
+    """Base of every schedule spec (each subclass is a frozen dataclass)."""
+
+    name: ClassVar[str]
+    #: The spec carries absolute learning rates (cyclic, one-cycle): the table's
+    #: ``base_lr`` has no meaning for it.
+    absolute: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            REGISTRY[cls.name] = cls
+
+    # -- serialisation -------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; :func:`from_dict` turns it back into an equal spec."""
+        out: dict[str, Any] = {"name": self.name}
+        for field in dataclasses.fields(self):
+            out[field.name] = _plain(getattr(self, field.name), self, field.name)
+        return out
+
+    def __str__(self) -> str:
+        args = ", ".join(
+            f"{f.name}={_text(getattr(self, f.name))}" for f in dataclasses.fields(self)
+        )
+        return f"{self.name}({args})"
+
+
+def _plain(value: Any, spec: Spec, field: str) -> Any:
+    if isinstance(value, Spec):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_plain(v, spec, field) for v in value]
+    if callable(value):
+        raise TypeError(
+            f"{spec.name}: {field} is a Python function and cannot be serialised; "
+            "only specs made of numbers can go through to_dict/from_dict"
+        )
+    return value
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Spec):
+        return str(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    if callable(value):
+        return getattr(value, "__name__", "<function>")
+    return repr(value)
+
+
+def lookup(name: Any) -> type[Spec]:
+    """The spec class registered under ``name``, or an error naming the nearest ones."""
+    if isinstance(name, str) and name in REGISTRY:
+        return REGISTRY[name]
+    near = difflib.get_close_matches(str(name), REGISTRY, n=3)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    raise ValueError(
+        f"unknown schedule {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})"
+    )
+
+
+def from_dict(d: dict[str, Any]) -> Spec:
+    """Build a spec from :meth:`Spec.to_dict` output (nested specs included)."""
+    if not isinstance(d, dict) or "name" not in d:
+        raise ValueError(f"a spec dict needs a 'name' key, got {d!r}")
+    cls = lookup(d["name"])
+    kwargs = {k: _from_plain(v) for k, v in d.items() if k != "name"}
+    return build(cls, kwargs)
+
+
+def _from_plain(value: Any) -> Any:
+    if isinstance(value, dict) and "name" in value:
+        return from_dict(value)
+    if isinstance(value, list):
+        return [_from_plain(v) for v in value]
+    return value
+
+
+def build(cls: type[Spec], kwargs: dict[str, Any]) -> Spec:
+    """Call ``cls(**kwargs)``, turning unknown keywords into a clear error."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(kwargs) - names)
+    if unknown:
+        raise TypeError(
+            f"{cls.name}: unknown parameter(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(f.name for f in dataclasses.fields(cls))}"
+        )
+    return cls(**kwargs)

@@ -1,0 +1,176 @@
+"""``lrcore.table``: the validated entry point to the kernels."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import _validate as v
+from . import kinds
+from .functions import evaluate
+from .kernels.closed import closed_table
+from .kernels.torch_numerics import CHUNK, torch_parallel, torch_run
+from .program import Program, lower
+from .spec import Spec
+
+NUMERICS = ("torch", "closed")
+MAX_STEP = 2**53  # steps are exact in float64 below this
+_WHERE = "table"
+
+
+def _spec(spec) -> Spec:
+    if isinstance(spec, str):
+        from .text import parse
+
+        return parse(spec)
+    if not isinstance(spec, Spec):
+        v.fail(_WHERE, "spec", spec, "a schedule spec or its text form", TypeError)
+    return spec
+
+
+def _bases(base_lr) -> tuple[list[float], bool]:
+    if isinstance(base_lr, (Sequence, np.ndarray)) and not isinstance(base_lr, str):
+        values = list(np.asarray(base_lr, dtype=object).ravel()) if isinstance(
+            base_lr, np.ndarray) else list(base_lr)
+        if not values:
+            v.fail(_WHERE, "base_lr", base_lr, "a number or a non-empty list of numbers")
+        return [v.real(_WHERE, f"base_lr[{i}]", x, low=0.0) for i, x in enumerate(values)], True
+    return [v.real(_WHERE, "base_lr", base_lr, low=0.0)], False
+
+
+def table(
+    spec: Spec | str,
+    steps: int,
+    base_lr: float | Sequence[float] = 1.0,
+    *,
+    start: int = 0,
+    numerics: str = "torch",
+    dtype=np.float64,
+    previous_lr: float | Sequence[float] | None = None,
+    quantity: str = "lr",
+) -> np.ndarray:
+    """The learning rate for steps ``start .. start + steps - 1``.
+
+    Entry ``t`` is the LR in effect after ``start + t`` calls of torch's
+    ``scheduler.step()`` (entry 0 with ``start=0`` is the LR right after the
+    scheduler is constructed). With a list of ``base_lr`` (one per param group)
+    the table has shape ``(groups, steps)``.
+
+    numerics:
+        ``"torch"`` reproduces torch.optim.lr_scheduler bit for bit (recurrences
+        stream forward from the start of the current segment, in O(1) memory);
+        ``"closed"`` evaluates closed forms in parallel.
+    previous_lr:
+        continue the torch recurrence from this LR at step ``start - 1`` (a
+        resumed run, or an LR edited by hand) instead of recomputing it.
+    quantity:
+        ``"momentum"`` gives the momentum / beta1 cycle of cyclic and one_cycle.
+    """
+    spec = _spec(spec)
+    steps = v.integer(_WHERE, "steps", steps, minimum=0)
+    start = v.integer(_WHERE, "start", start, minimum=0)
+    if start + steps > MAX_STEP:
+        v.fail(_WHERE, "start + steps", start + steps, f"at most 2**53 = {MAX_STEP}")
+    v.choice(_WHERE, "numerics", numerics, NUMERICS)
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        v.fail(_WHERE, "dtype", dtype, "numpy.float32 or numpy.float64")
+    v.choice(_WHERE, "quantity", quantity, ("lr", "momentum"))
+    if quantity == "momentum" and not spec.absolute:
+        v.fail(_WHERE, "quantity", quantity, "'lr' for this spec ('momentum' needs cyclic or one_cycle)")
+    bases, grouped = _bases(base_lr)
+    if spec.absolute and (grouped or bases[0] != 1.0):
+        v.fail(_WHERE, "base_lr", base_lr,
+               f"left at 1.0 for {spec.name}, whose learning rates are given in the spec")
+    program = lower(spec, quantity)
+    if program.last_step is not None and start + steps - 1 > program.last_step:
+        v.fail(_WHERE, "start + steps", start + steps,
+               f"at most {program.last_step + 1}: {spec.name} defines steps 0..{program.last_step}")
+    previous = _previous(previous_lr, start, len(bases))
+
+    out = np.empty((len(bases), steps), dtype=np.float64)
+    for g, base in enumerate(bases):
+        if steps:
+            _fill(program, base, start, steps, numerics, previous[g], out[g])
+    out = out if grouped else out[0]
+    return out if dtype == np.float64 else out.astype(dtype)
+
+
+def _previous(previous_lr, start, groups) -> list[float | None]:
+    if previous_lr is None:
+        return [None] * groups
+    if start < 1:
+        v.fail(_WHERE, "previous_lr", previous_lr, "None when start=0 (there is no step before)")
+    if isinstance(previous_lr, numbers.Real):
+        values = [previous_lr] * groups
+    else:
+        values = list(previous_lr)
+        if len(values) != groups:
+            v.fail(_WHERE, "previous_lr", previous_lr, f"one value per group ({groups})")
+    return [v.real(_WHERE, "previous_lr", x) for x in values]
+
+
+def _fill(program: Program, base: float, start: int, steps: int, numerics: str, previous,
+          out: np.ndarray) -> None:
+    code = program.code
+    end = start + steps
+    if numerics == "closed":
+        aux, lo, off = _aux(program, start, end, cumulative=True)
+        closed_table(code, base, start, steps, out, aux, lo, off)
+        return
+    if program.stateless:
+        aux, lo, off = _aux(program, start, end)
+        if steps >= 2 * CHUNK:
+            torch_parallel(code, base, start, steps, out, aux, lo, off)
+        else:
+            torch_run(code, base, start, end, np.nan, out, start, aux, lo, off)
+        return
+    if previous is not None:
+        t0, value = start, previous
+    else:
+        t0, value = _stream_origin(program, start), base
+    aux, lo, off = _aux(program, t0, end)
+    torch_run(code, base, t0, end, value, out, start, aux, lo, off)
+
+
+def _stream_origin(program: Program, start: int) -> int:
+    """The step a recurrence must start from to reach ``start`` exactly.
+
+    A later segment restarts from its closed form at 0 (torch's ``_update_lr(0)``),
+    so the stream starts at the segment holding ``start`` — unless that segment is
+    multiplicative, which torch continues from the LR before it.
+    """
+    multiplicative = any(f.kind == kinds.MULTIPLICATIVE for f in program.functions)
+    if multiplicative:
+        return 0
+    origin = 0
+    for s in program.segment_starts:
+        if s <= start:
+            origin = s
+    return origin
+
+
+def _aux(program: Program, t0: int, t1: int, cumulative: bool = False):
+    parts, lows, offsets, total = [], [], [], 0
+    for f in program.functions:
+        seg_end = f.segment_end if f.segment_end is not None else t1
+        lo = max(t0, f.segment_start) - f.segment_start
+        hi = min(t1, seg_end) - f.segment_start
+        if hi <= lo:
+            lo = hi = 0
+        if cumulative and f.kind == kinds.MULTIPLICATIVE:
+            # eta_e = eta_0 * prod_{k=1..e} f(k): running products from step 0
+            factors = evaluate(f.fn, 1, hi, f.evaluation) if hi > 1 else np.empty(0)
+            values = np.concatenate(([1.0], np.cumprod(factors))) if hi > 0 else factors
+            lo = 0
+        else:
+            values = evaluate(f.fn, lo, hi, f.evaluation)
+        parts.append(values)
+        lows.append(lo)
+        offsets.append(total)
+        total += len(values)
+    aux = np.concatenate(parts) if parts else np.empty(0)
+    return (np.ascontiguousarray(aux, dtype=np.float64), np.asarray(lows, dtype=np.int64),
+            np.asarray(offsets, dtype=np.int64))
