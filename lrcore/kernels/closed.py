@@ -16,7 +16,7 @@ from numba import njit, prange
 
 from .. import kinds as K
 from .restarts import float_boundary, restart_float, restart_int
-from .torch_numerics import cyclic_value, one_cycle_value
+from .torch_numerics import cyclic_lr, one_cycle_value
 
 CHUNK = 16384
 BLOCK = 128
@@ -113,12 +113,13 @@ def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
         _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj)
         return
     elif kind == K.CYCLIC:
+        lo, hi, invert, total, ratio = code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+        mode, gamma = int(code[p + 5]), code[p + 6]
         for j in range(n):
-            out[i0 + j] = cyclic_value(code, p, e0 + j)
+            out[i0 + j] = cyclic_lr(e0 + j, lo, hi, invert, total, ratio, mode, gamma)
         return
     elif kind == K.ONE_CYCLE:
-        for j in range(n):
-            out[i0 + j] = one_cycle_value(code, p, e0 + j, True)
+        _one_cycle(code, p, e0, out, i0, n, buf, cj, sj)
         return
     elif kind == K.LAMBDA:
         slot = int(code[off + 3])
@@ -155,6 +156,31 @@ def _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj):
         for k in range(w):
             out[i0 + j + k] = eta + (peak - eta) * buf[k]
         j += w
+
+
+@njit(cache=True)
+def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
+    # phase by phase: a(s, e, pct) = e + (s - e) * cos(pi * pct / 2)**2
+    phases, anneal = int(code[p + 1]), int(code[p + 2])
+    if anneal != K.ANNEAL_COS:
+        for j in range(n):
+            out[i0 + j] = one_cycle_value(code, p, e0 + j, True)
+        return
+    j = 0
+    start_step = 0.0
+    for k in range(phases):
+        q = p + 3 + 3 * k
+        end_step, a, b = code[q], code[q + 1], code[q + 2]
+        # steps e with e <= end_step belong to this phase (the last takes the rest)
+        stop = n if k == phases - 1 else min(n, max(j, int(math.floor(end_step)) - e0 + 1))
+        if stop > j:
+            w = stop - j
+            cos_squared(0.5 * math.pi / (end_step - start_step), e0 + j - start_step, w,
+                        buf, cj, sj)
+            for r in range(w):
+                out[i0 + j + r] = b + (a - b) * buf[r]
+            j = stop
+        start_step = end_step
 
 
 @njit(cache=True, parallel=True)

@@ -23,6 +23,91 @@ def _fn(aux, aux_lo, aux_off, slot, e):
     return aux[aux_off[slot] + e - aux_lo[slot]]
 
 
+# -- one scalar function per chainable family: the formulas, written once --------
+
+
+@njit(cache=True)
+def step_lr(v, base, e, mode, step_size, gamma):
+    if mode == K.MILESTONE:
+        return base * math.pow(gamma, float(e // step_size))
+    if e == 0 or e % step_size != 0:
+        return v
+    return v * gamma
+
+
+@njit(cache=True)
+def constant_lr(v, base, e, mode, factor, total):
+    if mode == K.MILESTONE:
+        return base * (factor + (1.0 if e >= total else 0.0) * (1 - factor))
+    if e == 0:
+        return v * factor
+    if e != total:
+        return v
+    return v * (1.0 / factor)
+
+
+@njit(cache=True)
+def linear_lr(v, base, e, mode, sf, ef, total):
+    if mode == K.MILESTONE:
+        return base * (sf + (ef - sf) * float(min(total, e)) / float(total))
+    if e == 0:
+        return v * sf
+    if mode == K.INITIAL or e > total:
+        return v
+    return v * (1.0 + (ef - sf) / (float(total) * sf + float(e - 1) * (ef - sf)))
+
+
+@njit(cache=True)
+def exponential_lr(v, base, e, mode, gamma):
+    if mode == K.MILESTONE:
+        return base * math.pow(gamma, float(e))
+    if mode == K.INITIAL:
+        return v
+    return v * gamma
+
+
+@njit(cache=True)
+def polynomial_lr(v, base, e, mode, total, power):
+    if mode == K.MILESTONE:
+        return base * math.pow(1.0 - float(min(total, e)) / total, power)
+    if mode == K.INITIAL or e > total:
+        return v
+    return v * math.pow((1.0 - e / total) / (1.0 - (e - 1) / total), power)
+
+
+@njit(cache=True)
+def cosine_lr(v, base, e, mode, t_max, eta, cached_e, cached_cos):
+    """(new LR, cos(pi * e / T_max) or NaN); ``cached_cos`` is that cosine at ``cached_e``."""
+    if mode == K.MILESTONE:
+        return eta + (base - eta) * (1 + math.cos(math.pi * e / t_max)) / 2, np.nan
+    if mode == K.INITIAL:
+        return v, np.nan
+    if (e - 1 - t_max) % (2 * t_max) == 0:
+        return v + (base - eta) * (1 - math.cos(math.pi / t_max)) / 2, np.nan
+    if cached_e == e - 1:
+        c_prev = cached_cos
+    else:
+        c_prev = math.cos(math.pi * (e - 1) / t_max)
+    c_now = math.cos(math.pi * e / t_max)
+    return (1 + c_now) / (1 + c_prev) * (v - eta) + eta, c_now
+
+
+@njit(cache=True)
+def multi_step_lr(code, p, v, base, e, mode):
+    gamma = code[p]
+    n = int(code[p + 1])
+    if mode == K.MILESTONE:
+        count = 0
+        for k in range(n):
+            if code[p + 2 + k] <= e:
+                count += int(code[p + 2 + n + k])
+        return base * math.pow(gamma, float(count))
+    for k in range(n):
+        if code[p + 2 + k] == e:
+            return v * math.pow(gamma, code[p + 2 + n + k])
+    return v
+
+
 @njit(cache=True)
 def torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     """One torch ``get_lr`` of the leaf at ``off``: the new LR from the current ``v``."""
@@ -30,84 +115,33 @@ def torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     li = int(code[off + 2])
     p = off + K.LEAF
     if kind == K.STEP:
-        step_size = int(code[p])
-        gamma = code[p + 1]
-        if mode == K.MILESTONE:
-            return base * math.pow(gamma, float(e // step_size))
-        if e == 0 or e % step_size != 0:
-            return v
-        return v * gamma
+        return step_lr(v, base, e, mode, int(code[p]), code[p + 1])
     if kind == K.MULTI_STEP:
-        gamma = code[p]
-        n = int(code[p + 1])
-        if mode == K.MILESTONE:
-            count = 0
-            for k in range(n):
-                if code[p + 2 + k] <= e:
-                    count += int(code[p + 2 + n + k])
-            return base * math.pow(gamma, float(count))
-        for k in range(n):
-            if code[p + 2 + k] == e:
-                return v * math.pow(gamma, code[p + 2 + n + k])
-        return v
+        return multi_step_lr(code, p, v, base, e, mode)
     if kind == K.CONSTANT:
-        factor = code[p]
-        total = int(code[p + 1])
-        if mode == K.MILESTONE:
-            return base * (factor + (1.0 if e >= total else 0.0) * (1 - factor))
-        if e == 0:
-            return v * factor
-        if e != total:
-            return v
-        return v * (1.0 / factor)
+        return constant_lr(v, base, e, mode, code[p], int(code[p + 1]))
     if kind == K.LINEAR:
-        sf = code[p]
-        ef = code[p + 1]
-        total = int(code[p + 2])
-        if mode == K.MILESTONE:
-            return base * (sf + (ef - sf) * float(min(total, e)) / float(total))
-        if e == 0:
-            return v * sf
-        if mode == K.INITIAL or e > total:
-            return v
-        return v * (1.0 + (ef - sf) / (float(total) * sf + float(e - 1) * (ef - sf)))
+        return linear_lr(v, base, e, mode, code[p], code[p + 1], int(code[p + 2]))
     if kind == K.EXPONENTIAL:
-        gamma = code[p]
-        if mode == K.MILESTONE:
-            return base * math.pow(gamma, float(e))
-        if mode == K.INITIAL:
-            return v
-        return v * gamma
+        return exponential_lr(v, base, e, mode, code[p])
     if kind == K.POLYNOMIAL:
-        total = float(code[p])
-        power = code[p + 1]
-        if mode == K.MILESTONE:
-            return base * math.pow(1.0 - float(min(int(total), e)) / total, power)
-        if mode == K.INITIAL or e > total:
-            return v
-        return v * math.pow((1.0 - e / total) / (1.0 - (e - 1) / total), power)
+        return polynomial_lr(v, base, e, mode, code[p], code[p + 1])
     if kind == K.COSINE:
-        t_max = int(code[p])
-        eta = code[p + 1]
-        if mode == K.MILESTONE:
-            return eta + (base - eta) * (1 + math.cos(math.pi * e / t_max)) / 2
-        if mode == K.INITIAL:
-            return v
-        if (e - 1 - t_max) % (2 * t_max) == 0:
-            return v + (base - eta) * (1 - math.cos(math.pi / t_max)) / 2
         # st[li] caches (step, cos(pi * step / T_max)) from the previous step.
-        if st[li, 0] == e - 1:
-            c_prev = st[li, 1]
-        else:
-            c_prev = math.cos(math.pi * (e - 1) / t_max)
-        c_now = math.cos(math.pi * e / t_max)
-        st[li, 0] = e
-        st[li, 1] = c_now
-        return (1 + c_now) / (1 + c_prev) * (v - eta) + eta
+        v, c = cosine_lr(v, base, e, mode, int(code[p]), code[p + 1], st[li, 0], st[li, 1])
+        st[li, 0] = e if c == c else -1.0
+        st[li, 1] = c
+        return v
     if kind == K.WARM_RESTARTS:
-        return warm_restarts_value(code, p, st, li, base, e)
+        # st[li] caches the current cycle: (start, length, index, next start)
+        v, cyc = warm_restarts_lr(base, e, int(code[p]), code[p + 1], code[p + 2], code[p + 3],
+                                  code[p + 4] != 0.0, (st[li, 0], st[li, 1], int(st[li, 2]),
+                                                       st[li, 3]))
+        st[li, 0], st[li, 1], st[li, 2], st[li, 3] = cyc
+        return v
     if kind == K.CYCLIC:
-        return cyclic_value(code, p, e)
+        return cyclic_lr(e, code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4],
+                         int(code[p + 5]), code[p + 6])
     if kind == K.ONE_CYCLE:
         return one_cycle_value(code, p, e, False)
     slot = int(code[off + 3])
@@ -120,16 +154,90 @@ def torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 
 
 @njit(cache=True)
-def warm_restarts_value(code, p, st, li, base, e):
-    T0 = int(code[p])
-    m = code[p + 1]
-    eta = code[p + 2]
-    decay = code[p + 3]
-    # st[li] caches (cycle start, cycle length, cycle index, next cycle's start).
-    if st[li, 1] > 0 and st[li, 0] <= e and e < st[li, 3]:
-        start, t_i, i = st[li, 0], st[li, 1], int(st[li, 2])
+def leaf_run(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, aux_lo, aux_off):
+    """A segment of one leaf over steps ``t0 .. t1-1`` in ordinary ``step()`` mode.
+
+    One tight loop per family: a per-step dispatch over all families costs far
+    more than the arithmetic itself.
+    """
+    kind = int(code[off])
+    p = off + K.LEAF
+    S = K.STEP_MODE
+    if kind == K.STEP:
+        step_size, gamma = int(code[p]), code[p + 1]
+        for t in range(t0, t1):
+            v = step_lr(v, base, t - seg_start, S, step_size, gamma)
+            _emit(out, t, out_t0, v)
+    elif kind == K.CONSTANT:
+        factor, total = code[p], int(code[p + 1])
+        for t in range(t0, t1):
+            v = constant_lr(v, base, t - seg_start, S, factor, total)
+            _emit(out, t, out_t0, v)
+    elif kind == K.LINEAR:
+        sf, ef, total = code[p], code[p + 1], int(code[p + 2])
+        for t in range(t0, t1):
+            v = linear_lr(v, base, t - seg_start, S, sf, ef, total)
+            _emit(out, t, out_t0, v)
+    elif kind == K.EXPONENTIAL:
+        gamma = code[p]
+        for t in range(t0, t1):
+            v = v * gamma
+            _emit(out, t, out_t0, v)
+    elif kind == K.POLYNOMIAL:
+        total, power = code[p], code[p + 1]
+        for t in range(t0, t1):
+            v = polynomial_lr(v, base, t - seg_start, S, total, power)
+            _emit(out, t, out_t0, v)
+    elif kind == K.COSINE:
+        t_max, eta = int(code[p]), code[p + 1]
+        ce, cc = -1.0, np.nan
+        for t in range(t0, t1):
+            e = t - seg_start
+            v, cc = cosine_lr(v, base, e, S, t_max, eta, ce, cc)
+            ce = e if cc == cc else -1.0
+            _emit(out, t, out_t0, v)
+    elif kind == K.WARM_RESTARTS:
+        T0, m, eta, decay, integral = int(code[p]), code[p + 1], code[p + 2], code[p + 3], \
+            code[p + 4] != 0.0
+        cyc = (-1.0, -1.0, 0, -1.0)
+        for t in range(t0, t1):
+            v, cyc = warm_restarts_lr(base, t - seg_start, T0, m, eta, decay, integral, cyc)
+            _emit(out, t, out_t0, v)
+    elif kind == K.CYCLIC:
+        lo, hi, invert, total, ratio = code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+        mode, gamma = int(code[p + 5]), code[p + 6]
+        for t in range(t0, t1):
+            v = cyclic_lr(t - seg_start, lo, hi, invert, total, ratio, mode, gamma)
+            _emit(out, t, out_t0, v)
+    elif kind == K.ONE_CYCLE:
+        for t in range(t0, t1):
+            v = one_cycle_value(code, p, t - seg_start, False)
+            _emit(out, t, out_t0, v)
+    elif kind == K.LAMBDA:
+        slot = int(code[off + 3])
+        base_idx = aux_off[slot] - aux_lo[slot] - seg_start
+        for t in range(t0, t1):
+            v = base * aux[base_idx + t]
+            _emit(out, t, out_t0, v)
     else:
-        if code[p + 4] != 0.0:
+        for t in range(t0, t1):
+            v = torch_leaf(code, off, st, v, base, t - seg_start, S, aux, aux_lo, aux_off)
+            _emit(out, t, out_t0, v)
+    return v
+
+
+@njit(cache=True)
+def _emit(out, t, out_t0, v):
+    if t >= out_t0:
+        out[t - out_t0] = v
+
+
+@njit(cache=True)
+def warm_restarts_lr(base, e, T0, m, eta, decay, integral, cycle):
+    """(LR, cycle) at step ``e``; ``cycle`` = (start, length, index, next start) is a cache."""
+    start, t_i, i, nxt = cycle
+    if not (t_i > 0 and start <= e and e < nxt):
+        if integral:
             i, t_cur_int, t_i_int = restart_int(e, T0, int(m))
             start, t_i = float(e - t_cur_int), float(t_i_int)
             nxt = start + t_i
@@ -137,16 +245,13 @@ def warm_restarts_value(code, p, st, li, base, e):
             i, t_cur_f, t_i = restart_float(float(e), float(T0), m)
             start = e - t_cur_f
             nxt = float_boundary(float(T0), m, i + 1)
-        st[li, 0], st[li, 1], st[li, 2], st[li, 3] = start, t_i, i, nxt
     peak = base if decay == 1.0 else base * math.pow(decay, float(i))
-    return eta + (peak - eta) * (1 + math.cos(math.pi * (e - start) / t_i)) / 2
+    lr = eta + (peak - eta) * (1 + math.cos(math.pi * (e - start) / t_i)) / 2
+    return lr, (start, t_i, i, nxt)
 
 
 @njit(cache=True)
-def cyclic_value(code, p, e):
-    lo, hi, invert = code[p], code[p + 1], code[p + 2]
-    total, ratio = code[p + 3], code[p + 4]
-    mode, gamma = int(code[p + 5]), code[p + 6]
+def cyclic_lr(e, lo, hi, invert, total, ratio, mode, gamma):
     cycle = math.floor(1 + e / total)
     x = 1.0 + e / total - cycle
     if x <= ratio:
@@ -197,22 +302,36 @@ def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
     h = K.HEADER + K.SEGMENT * s
     seg_start, n_leaves, first = int(code[h]), int(code[h + 1]), int(code[h + 2])
     nxt = int(code[h + K.SEGMENT]) if s + 1 < nseg else NO_STEP
-    for t in range(t0, t1):
+    t = t0
+    while t < t1:
         if t >= nxt:
             s += 1
             h = K.HEADER + K.SEGMENT * s
             seg_start, n_leaves, first = int(code[h]), int(code[h + 1]), int(code[h + 2])
             nxt = int(code[h + K.SEGMENT]) if s + 1 < nseg else NO_STEP
-        e = t - seg_start
-        mode = K.STEP_MODE
-        if e == 0:
+        if t == seg_start:  # the constructor's step, or SequentialLR's _update_lr(0)
             mode = K.INITIAL if s == 0 else K.MILESTONE
-        off = first
-        for _ in range(n_leaves):
-            v = torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off)
-            off += K.LEAF + int(code[off + 1])
-        if t >= out_t0:
-            out[t - out_t0] = v
+            off = first
+            for _ in range(n_leaves):
+                v = torch_leaf(code, off, st, v, base, 0, mode, aux, aux_lo, aux_off)
+                off += K.LEAF + int(code[off + 1])
+            _emit(out, t, out_t0, v)
+            t += 1
+            continue
+        stop = min(t1, nxt)
+        if n_leaves == 1:
+            v = leaf_run(code, first, st, v, base, seg_start, t, stop, out, out_t0,
+                         aux, aux_lo, aux_off)
+            t = stop
+            continue
+        for tt in range(t, stop):
+            off = first
+            for _ in range(n_leaves):
+                v = torch_leaf(code, off, st, v, base, tt - seg_start, K.STEP_MODE,
+                               aux, aux_lo, aux_off)
+                off += K.LEAF + int(code[off + 1])
+            _emit(out, tt, out_t0, v)
+        t = stop
     return v
 
 
