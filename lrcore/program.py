@@ -78,13 +78,12 @@ def lower(spec: Spec, quantity: str = "lr") -> Program:
             leaf_index += 1
         stateless &= any(leaf.kind in kinds.OVERWRITING for leaf in leaves)
     code = np.ascontiguousarray(header + seg_rows + body, dtype=np.float64)
-    last = spec.last_step() if isinstance(spec, Leaf) else None
     return Program(
         code=code,
         segment_starts=tuple(s for s, _ in segs),
         functions=tuple(functions),
         stateless=stateless,
         absolute=spec.absolute,
-        last_step=last,
+        last_step=spec.last_step(),
         spec=spec,
     )

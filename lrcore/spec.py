@@ -27,6 +27,10 @@ class Spec:
         if "name" in cls.__dict__:
             REGISTRY[cls.name] = cls
 
+    def last_step(self) -> int | None:
+        """The last table index the schedule defines (None: unbounded)."""
+        return None
+
     # -- serialisation -------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; :func:`from_dict` turns it back into an equal spec."""

@@ -44,8 +44,8 @@ def torch_factory(spec):
     import lrcore
 
     name = spec.name
-    d = {k: val for k, val in spec.to_dict().items() if k != "name"} if name not in (
-        "lambda", "multiplicative") else {}
+    plain = name not in ("lambda", "multiplicative", "sequential", "chained")
+    d = {k: val for k, val in spec.to_dict().items() if k != "name"} if plain else {}
     if name == "step":
         return lambda o: tls.StepLR(o, **d)
     if name == "multi_step":

@@ -23,14 +23,22 @@ BLOCK = 128
 
 
 @njit(cache=True)
-def cos_squared(theta, x0, n, buf, cj, sj):
-    """``buf[j] = cos(theta * (x0 + j))**2`` for ``j < n``."""
+def cos_squared(theta, x0, n, buf, cj, sj, period):
+    """``buf[j] = cos(theta * (x0 + j))**2`` for ``j < n``.
+
+    ``period`` (0: none) is the period of the result in ``x``; block starts are
+    reduced modulo it (exactly, for integer values), so the angle stays small and
+    its rounding error with it.
+    """
     m = min(BLOCK, n)
     for j in range(m):
         cj[j] = math.cos(theta * j)
         sj[j] = math.sin(theta * j)
     for b0 in range(0, n, BLOCK):
-        a = theta * (x0 + b0)
+        x = x0 + b0
+        if period > 0.0:
+            x = x - period * math.floor(x / period)
+        a = theta * x
         ca = math.cos(a)
         sa = math.sin(a)
         w = min(BLOCK, n - b0)
@@ -106,7 +114,7 @@ def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
             buf[j] = math.pow(1.0 - float(min(total, e0 + j)) / total, power)
     elif kind == K.COSINE:
         t_max, eta = int(code[p]), code[p + 1]
-        cos_squared(0.5 * math.pi / t_max, float(e0), n, buf, cj, sj)
+        cos_squared(0.5 * math.pi / t_max, float(e0), n, buf, cj, sj, 2.0 * t_max)
         _anneal(out, i0, n, buf, eta, base, False, first)
         return
     elif kind == K.WARM_RESTARTS:
@@ -151,7 +159,7 @@ def _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj):
         else:
             left = int(math.ceil(float_boundary(float(T0), m, i + 1) - e))
         w = min(n - j, max(left, 1))
-        cos_squared(0.5 * math.pi / t_i, t_cur, w, buf, cj, sj)
+        cos_squared(0.5 * math.pi / t_i, t_cur, w, buf, cj, sj, 0.0)
         peak = base if decay == 1.0 else base * math.pow(decay, float(i))
         for k in range(w):
             out[i0 + j + k] = eta + (peak - eta) * buf[k]
@@ -176,7 +184,7 @@ def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
         if stop > j:
             w = stop - j
             cos_squared(0.5 * math.pi / (end_step - start_step), e0 + j - start_step, w,
-                        buf, cj, sj)
+                        buf, cj, sj, 0.0)
             for r in range(w):
                 out[i0 + j + r] = b + (a - b) * buf[r]
             j = stop

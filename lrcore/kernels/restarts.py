@@ -46,7 +46,7 @@ def restart_int(e, T0, m):
 
 @njit(cache=True)
 def float_boundary(T0, m, i):
-    return T0 * (math.pow(m, i) - 1.0) / (m - 1.0)
+    return T0 * (math.pow(m, float(i)) - 1.0) / (m - 1.0)
 
 
 @njit(cache=True)
@@ -69,4 +69,4 @@ def restart_float(e, T0, m):
             break
         i += 1
         start = nxt
-    return i, e - start, T0 * math.pow(m, i)
+    return i, e - start, T0 * math.pow(m, float(i))

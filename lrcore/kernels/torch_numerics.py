@@ -1,9 +1,11 @@
 """The ``torch`` numerics: torch.optim.lr_scheduler's own arithmetic, step by step.
 
-Each branch below mirrors the ``get_lr`` (or closed form, where torch uses one)
-of the matching torch class, with the same operation order and the same libm
-calls (``math.pow`` rather than ``**``: numba's float ``**`` int multiplies
-repeatedly and differs from CPython's ``pow`` in the last bit).
+Each scalar function below mirrors the ``get_lr`` (or closed form, where torch
+uses one) of the matching torch class, with the same operation order and the
+same libm calls. Powers are always ``math.pow(x, float(k))``: numba turns both
+``x ** k`` and ``math.pow(x, k)`` with an integer ``k`` into repeated
+multiplication, which differs from CPython's ``pow`` in the last bit for most
+``x`` (measured: 58% of random cases).
 """
 
 import math

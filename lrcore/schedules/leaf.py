@@ -19,7 +19,3 @@ class Leaf(Spec):
     def function(self) -> Any:
         """The user function this leaf evaluates (lambda families), or None."""
         return None
-
-    def last_step(self) -> int | None:
-        """The last table index the schedule defines (None: unbounded)."""
-        return None

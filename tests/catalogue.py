@@ -1,0 +1,76 @@
+"""Parameter sets for every family, shared by the parity and accuracy tests."""
+
+import lrcore
+
+
+def _lam_pow(epoch):
+    return 0.95**epoch
+
+
+def _lam_piecewise(epoch):
+    # the lecture's piecewise 0.5**k with breaks at 40, 70, 90
+    return 0.5 ** sum(epoch >= b for b in (40, 70, 90))
+
+
+def _mult_wobble(epoch):
+    return 0.999 if epoch % 3 else 1.001
+
+
+RELATIVE = [  # specs relative to base_lr
+    "step(step_size=7, gamma=0.7)",
+    "step(step_size=100, gamma=0.5)",
+    "multi_step(milestones=[3, 3, 10, 50, 2000], gamma=0.5)",
+    "multi_step(milestones=[200, 350], gamma=0.5)",
+    "constant(factor=0.3, total_iters=17)",
+    "constant(factor=1.0, total_iters=0)",
+    "linear(start_factor=0.05, end_factor=0.9, total_iters=333)",
+    "linear(start_factor=1.0, end_factor=0.0, total_iters=5000)",
+    "exponential(gamma=0.999)",
+    "exponential(gamma=0.5)",
+    "polynomial(total_iters=500, power=2.5)",
+    "polynomial(total_iters=9000, power=1.0)",
+    "cosine_annealing(T_max=37, eta_min=0.01)",
+    "cosine_annealing(T_max=100, eta_min=0.001)",
+    "cosine_annealing(T_max=4000)",
+    "cosine_annealing_warm_restarts(T_0=7, T_mult=2, eta_min=0.001)",
+    "cosine_annealing_warm_restarts(T_0=50, T_mult=2, eta_min=0.001)",
+    "cosine_annealing_warm_restarts(T_0=10)",
+    "cosine_annealing_warm_restarts(T_0=3, T_mult=3, eta_min=0.0001)",
+    "sequential([linear(start_factor=0.1, total_iters=100), cosine_annealing(T_max=900)],"
+    " milestones=[100])",
+    "sequential([constant(factor=0.5, total_iters=10), exponential(gamma=0.99),"
+    " step(step_size=30)], milestones=[20, 300])",
+    "sequential([exponential(gamma=0.99), cosine_annealing_warm_restarts(T_0=30, T_mult=2),"
+    " polynomial(total_iters=100, power=2.0)], milestones=[50, 2000])",
+    "chained([constant(factor=0.5, total_iters=10), exponential(gamma=0.99)])",
+    "chained([cosine_annealing(T_max=100, eta_min=0.1), linear(start_factor=0.2,"
+    " total_iters=50)])",
+    # without eta_min a chain is a product of factors, closed numerics included
+    "chained([cosine_annealing(T_max=100), linear(start_factor=0.2, total_iters=50)])",
+    "chained([step(step_size=20, gamma=0.9), cosine_annealing_warm_restarts(T_0=25),"
+    " multi_step(milestones=[40, 90])])",
+]
+
+ABSOLUTE = [  # specs holding their own learning rates
+    "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, step_size_down=100)",
+    "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode='triangular2')",
+    "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode='exp_range', gamma=0.995)",
+    "cyclic(base_lr=0.01, max_lr=0.3, step_size_up=7, step_size_down=3)",
+    "one_cycle(max_lr=0.1, total_steps=12000)",
+    "one_cycle(max_lr=0.1, total_steps=12000, three_phase=True, anneal_strategy='linear')",
+    "one_cycle(max_lr=0.5, epochs=30, steps_per_epoch=400, pct_start=0.25, div_factor=10.0,"
+    " final_div_factor=100.0, three_phase=True)",
+]
+
+FUNCTIONS = [
+    lrcore.Lambda(_lam_pow),
+    lrcore.Lambda(_lam_piecewise),
+    lrcore.Multiplicative(_mult_wobble),
+    lrcore.Sequential([lrcore.Linear(0.1, 1.0, 10), lrcore.Lambda(_lam_pow)], [10]),
+    lrcore.Sequential([lrcore.Exponential(0.99), lrcore.Multiplicative(_mult_wobble)], [25]),
+    lrcore.Chained([lrcore.Multiplicative(_mult_wobble), lrcore.Step(30, 0.5)]),
+]
+
+
+def all_specs():
+    return [lrcore.parse(s) for s in RELATIVE + ABSOLUTE] + FUNCTIONS

@@ -1,0 +1,159 @@
+"""Loop-based references written from the formulas in the docstrings.
+
+Plain Python, one step at a time, no lrcore code. ``closed(spec, t, base)`` is
+the schedule's closed form; the ``*_loop`` functions walk restarts the slow way.
+Cosines are evaluated with mpmath at 40 digits from the exact ratio ``t / T``
+(``1 + cos x`` cancels near ``x = pi``, so a float64 reference would be the
+least accurate party in a comparison).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from fractions import Fraction
+
+import mpmath
+
+mpmath.mp.dps = 40
+
+
+def restarts_loop_int(T_0: int, T_mult: int, steps: int):
+    """(cycle index, T_cur, T_i) per step by torch's own recurrence."""
+    out = []
+    i, t_cur, t_i = 0, 0, T_0
+    for _ in range(steps):
+        out.append((i, t_cur, t_i))
+        t_cur += 1
+        if t_cur >= t_i:
+            t_cur -= t_i
+            t_i *= T_mult
+            i += 1
+    return out
+
+
+def restart_boundary_float(T_0: float, m: float, i: int) -> float:
+    return T_0 * (math.pow(m, i) - 1.0) / (m - 1.0)
+
+
+def restarts_loop_float(T_0: float, m: float, steps: int):
+    """(cycle index, T_cur, T_i) per step, walking the boundaries B_i one by one."""
+    out = []
+    i = 0
+    nxt = restart_boundary_float(T_0, m, 1)
+    for t in range(steps):
+        while nxt <= t:
+            i += 1
+            nxt = restart_boundary_float(T_0, m, i + 1)
+        start = restart_boundary_float(T_0, m, i)
+        out.append((i, t - start, T_0 * math.pow(m, i)))
+    return out
+
+
+def one_plus_cos_pi(ratio) -> float:
+    """(1 + cos(pi * ratio)) / 2 for an exact ratio, correctly rounded to float64."""
+    r = Fraction(ratio)
+    return float((1 + mpmath.cos(mpmath.pi * mpmath.mpf(r.numerator) / r.denominator)) / 2)
+
+
+def cos_anneal(eta_min, peak, t_cur, t_i):
+    return eta_min + (peak - eta_min) * one_plus_cos_pi(Fraction(t_cur) / Fraction(t_i))
+
+
+def closed(spec, t: int, base: float) -> float:
+    """The closed form of a single (leaf) schedule at step ``t``."""
+    name = spec.name
+    if name == "step":
+        return base * spec.gamma ** (t // spec.step_size)
+    if name == "multi_step":
+        return base * spec.gamma ** bisect.bisect_right(sorted(spec.milestones), t)
+    if name == "constant":
+        return base * (spec.factor if t < spec.total_iters else 1.0)
+    if name == "linear":
+        f = spec.start_factor + (spec.end_factor - spec.start_factor) * min(
+            t, spec.total_iters) / spec.total_iters
+        return base * f
+    if name == "exponential":
+        return base * spec.gamma**t
+    if name == "polynomial":
+        return base * (1 - min(t, spec.total_iters) / spec.total_iters) ** spec.power
+    if name == "cosine_annealing":
+        return cos_anneal(spec.eta_min, base, t, spec.T_max)
+    if name == "cosine_annealing_warm_restarts":
+        if isinstance(spec.T_mult, int):
+            i, t_cur, t_i = restarts_loop_int(spec.T_0, spec.T_mult, t + 1)[t]
+        else:
+            i, t_cur, t_i = restarts_loop_float(spec.T_0, spec.T_mult, t + 1)[t]
+        return cos_anneal(spec.eta_min, base * spec.decay**i, t_cur, t_i)
+    if name == "cyclic":
+        up = spec.step_size_up
+        down = spec.step_size_down or up
+        cycle = 1 + t // (up + down)
+        x = (t - (cycle - 1) * (up + down))
+        h = x / up if x <= up else 1 - (x - up) / down
+        scale = {"triangular": 1.0, "triangular2": 0.5 ** (cycle - 1),
+                 "exp_range": spec.gamma**t}[spec.mode]
+        return spec.base_lr + (spec.max_lr - spec.base_lr) * h * scale
+    if name == "one_cycle":
+        initial = spec.max_lr / spec.div_factor
+        low = initial / spec.final_div_factor
+        total = spec.total
+        if spec.three_phase:
+            ends = [spec.pct_start * total - 1, 2 * spec.pct_start * total - 2, total - 1]
+            values = [initial, spec.max_lr, initial, low]
+        else:
+            ends = [spec.pct_start * total - 1, total - 1]
+            values = [initial, spec.max_lr, low]
+        start = 0.0
+        for k, end in enumerate(ends):
+            if t <= end or k == len(ends) - 1:
+                pct = (t - start) / (end - start)
+                a, b = values[k], values[k + 1]
+                if spec.anneal_strategy == "linear":
+                    return a + (b - a) * pct
+                exact = (Fraction(t) - Fraction(start)) / (Fraction(end) - Fraction(start))
+                return b + (a - b) * one_plus_cos_pi(exact)
+            start = end
+    if name == "lambda":
+        return base * spec.lr_lambda(t)
+    if name == "multiplicative":
+        value = base
+        for k in range(1, t + 1):
+            value *= spec.lr_lambda(k)
+        return value
+    raise AssertionError(name)
+
+
+def table(spec, n: int, base: float = 1.0) -> list[float]:
+    """``closed(spec, t, base)`` for ``t < n``, walking restarts and products once."""
+    if spec.name == "cosine_annealing_warm_restarts":
+        if isinstance(spec.T_mult, int):
+            cycles = restarts_loop_int(spec.T_0, spec.T_mult, n)
+        else:
+            cycles = restarts_loop_float(spec.T_0, spec.T_mult, n)
+        return [cos_anneal(spec.eta_min, base * spec.decay**i, c, t_i) for i, c, t_i in cycles]
+    if spec.name == "multiplicative":
+        out, value = [], base
+        for t in range(n):
+            if t:
+                value *= spec.lr_lambda(t)
+            out.append(value)
+        return out
+    if spec.name == "sequential":
+        starts = (0,) + tuple(spec.milestones)
+        out = []
+        for k, child in enumerate(spec.schedulers):
+            stop = starts[k + 1] if k + 1 < len(starts) else n
+            if stop > starts[k]:
+                out += table(child, min(stop, n) - starts[k], base)
+        return out[:n]
+    if spec.name == "chained":
+        # each schedule applied in turn; those computed from the base LR restart the chain
+        values = [base] * n
+        for child in spec.schedulers:
+            if child.name in ("lambda", "cosine_annealing_warm_restarts"):
+                values = table(child, n, base)
+            else:
+                values = [closed(child, t, v) for t, v in zip(range(n), values)]
+        return values
+    return [closed(spec, t, base) for t in range(n)]
