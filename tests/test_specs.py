@@ -1,0 +1,202 @@
+"""Every parameter of every family refuses bad values with a clear error;
+specs round-trip through JSON and through their text form."""
+
+import json
+import math
+
+import pytest
+from catalogue import ABSOLUTE, FUNCTIONS, RELATIVE
+
+import lrcore
+from lrcore import (
+    Chained,
+    Constant,
+    CosineAnnealing,
+    CosineAnnealingWarmRestarts,
+    Cyclic,
+    Exponential,
+    Lambda,
+    Linear,
+    Multiplicative,
+    MultiStep,
+    OneCycle,
+    Polynomial,
+    Sequential,
+    Step,
+)
+
+NAN, INF = float("nan"), float("inf")
+CYC = dict(base_lr=0.001, max_lr=0.1)
+ONE = dict(max_lr=0.1, total_steps=100)
+
+# (spec class, keyword arguments, the parameter the error must name, exception type)
+BAD = [
+    (Step, dict(step_size=0), "step_size", ValueError),
+    (Step, dict(step_size=-3), "step_size", ValueError),
+    (Step, dict(step_size=1.5), "step_size", TypeError),
+    (Step, dict(step_size=True), "step_size", TypeError),
+    (Step, dict(step_size="10"), "step_size", TypeError),
+    (Step, dict(step_size=10, gamma=0.0), "gamma", ValueError),
+    (Step, dict(step_size=10, gamma=-0.5), "gamma", ValueError),
+    (Step, dict(step_size=10, gamma=NAN), "gamma", ValueError),
+    (Step, dict(step_size=10, gamma=INF), "gamma", ValueError),
+    (Step, dict(step_size=10, gamma=False), "gamma", TypeError),
+    (Step, dict(step_size=10, gamma="0.1"), "gamma", TypeError),
+    (MultiStep, dict(milestones=[-1, 5]), "milestones", ValueError),
+    (MultiStep, dict(milestones=5), "milestones", TypeError),
+    (MultiStep, dict(milestones=[1.5]), "milestones", TypeError),
+    (MultiStep, dict(milestones=[True]), "milestones", TypeError),
+    (MultiStep, dict(milestones=[5], gamma=-1), "gamma", ValueError),
+    (MultiStep, dict(milestones=[5], gamma=NAN), "gamma", ValueError),
+    (Constant, dict(factor=0.0), "factor", ValueError),
+    (Constant, dict(factor=1.5), "factor", ValueError),
+    (Constant, dict(factor=NAN), "factor", ValueError),
+    (Constant, dict(total_iters=-1), "total_iters", ValueError),
+    (Constant, dict(total_iters=2.0), "total_iters", TypeError),
+    (Linear, dict(start_factor=0.0), "start_factor", ValueError),
+    (Linear, dict(start_factor=1.1), "start_factor", ValueError),
+    (Linear, dict(start_factor=-INF), "start_factor", ValueError),
+    (Linear, dict(end_factor=-0.1), "end_factor", ValueError),
+    (Linear, dict(end_factor=2.0), "end_factor", ValueError),
+    (Linear, dict(total_iters=0), "total_iters", ValueError),
+    (Linear, dict(total_iters=None), "total_iters", TypeError),
+    (Exponential, dict(gamma=0.0), "gamma", ValueError),
+    (Exponential, dict(gamma=-1.0), "gamma", ValueError),
+    (Exponential, dict(gamma=INF), "gamma", ValueError),
+    (Exponential, dict(gamma=None), "gamma", TypeError),
+    (Polynomial, dict(total_iters=0), "total_iters", ValueError),
+    (Polynomial, dict(power=-1.0), "power", ValueError),
+    (Polynomial, dict(power=NAN), "power", ValueError),
+    (CosineAnnealing, dict(T_max=0), "T_max", ValueError),
+    (CosineAnnealing, dict(T_max=2.5), "T_max", TypeError),
+    (CosineAnnealing, dict(T_max=10, eta_min=-1e-3), "eta_min", ValueError),
+    (CosineAnnealing, dict(T_max=10, eta_min=INF), "eta_min", ValueError),
+    (CosineAnnealingWarmRestarts, dict(T_0=0), "T_0", ValueError),
+    (CosineAnnealingWarmRestarts, dict(T_0=1.5), "T_0", TypeError),
+    (CosineAnnealingWarmRestarts, dict(T_0=10, T_mult=0), "T_mult", ValueError),
+    (CosineAnnealingWarmRestarts, dict(T_0=10, T_mult=0.5), "T_mult", ValueError),
+    (CosineAnnealingWarmRestarts, dict(T_0=10, T_mult=NAN), "T_mult", ValueError),
+    (CosineAnnealingWarmRestarts, dict(T_0=10, T_mult=True), "T_mult", TypeError),
+    (CosineAnnealingWarmRestarts, dict(T_0=10, eta_min=-1.0), "eta_min", ValueError),
+    (CosineAnnealingWarmRestarts, dict(T_0=10, decay=0.0), "decay", ValueError),
+    (CosineAnnealingWarmRestarts, dict(T_0=10, decay=INF), "decay", ValueError),
+    (Cyclic, dict(base_lr=-1.0, max_lr=0.1), "base_lr", ValueError),
+    (Cyclic, dict(base_lr=0.001, max_lr=NAN), "max_lr", ValueError),
+    (Cyclic, dict(CYC, step_size_up=0), "step_size_up", ValueError),
+    (Cyclic, dict(CYC, step_size_up=2.5), "step_size_up", TypeError),
+    (Cyclic, dict(CYC, step_size_down=0), "step_size_down", ValueError),
+    (Cyclic, dict(CYC, mode="sawtooth"), "mode", ValueError),
+    (Cyclic, dict(CYC, mode=None), "mode", ValueError),
+    (Cyclic, dict(CYC, gamma=0.0), "gamma", ValueError),
+    (Cyclic, dict(CYC, base_momentum=-0.1), "base_momentum", ValueError),
+    (Cyclic, dict(CYC, max_momentum=INF), "max_momentum", ValueError),
+    (OneCycle, dict(max_lr=-0.1, total_steps=100), "max_lr", ValueError),
+    (OneCycle, dict(max_lr=0.1, total_steps=0), "total_steps", ValueError),
+    (OneCycle, dict(max_lr=0.1, total_steps=10.0), "total_steps", TypeError),
+    (OneCycle, dict(max_lr=0.1), "total_steps", ValueError),
+    (OneCycle, dict(max_lr=0.1, epochs=0, steps_per_epoch=10), "epochs", ValueError),
+    (OneCycle, dict(max_lr=0.1, epochs=3, steps_per_epoch=-1), "steps_per_epoch", ValueError),
+    (OneCycle, dict(ONE, pct_start=1.5), "pct_start", ValueError),
+    (OneCycle, dict(ONE, pct_start=NAN), "pct_start", ValueError),
+    (OneCycle, dict(ONE, pct_start=0.0), "pct_start", ValueError),
+    (OneCycle, dict(ONE, anneal_strategy="exp"), "anneal_strategy", ValueError),
+    (OneCycle, dict(ONE, div_factor=0.0), "div_factor", ValueError),
+    (OneCycle, dict(ONE, final_div_factor=-1.0), "final_div_factor", ValueError),
+    (OneCycle, dict(ONE, three_phase=1), "three_phase", TypeError),
+    (OneCycle, dict(ONE, base_momentum=NAN), "base_momentum", ValueError),
+    (OneCycle, dict(ONE, max_momentum=-1.0), "max_momentum", ValueError),
+    (Lambda, dict(lr_lambda=0.95), "lr_lambda", TypeError),
+    (Lambda, dict(lr_lambda=abs, evaluation="fast"), "evaluation", ValueError),
+    (Multiplicative, dict(lr_lambda=None), "lr_lambda", TypeError),
+    (Sequential, dict(schedulers=[], milestones=[]), "schedulers", ValueError),
+    (Sequential, dict(schedulers=Step(5), milestones=[]), "schedulers", TypeError),
+    (Sequential, dict(schedulers=[Step(5), "exponential"], milestones=[3]),
+     "schedulers[1]", TypeError),
+    (Sequential, dict(schedulers=[Step(5), Step(6)], milestones=[]), "milestones", ValueError),
+    (Sequential, dict(schedulers=[Step(5), Step(6)], milestones=[0]), "milestones", ValueError),
+    (Sequential, dict(schedulers=[Step(5), Step(6), Step(7)], milestones=[9, 9]), "milestones",
+     ValueError),
+    (Sequential, dict(schedulers=[Step(5), Chained([Step(3)])], milestones=[4]),
+     "schedulers[1]", ValueError),
+    (Sequential, dict(schedulers=[Step(5), Cyclic(**CYC)], milestones=[4]), "schedulers[1]",
+     ValueError),
+    (Chained, dict(schedulers=[]), "schedulers", ValueError),
+    (Chained, dict(schedulers=[Sequential([Step(2)], [])]), "schedulers[0]", ValueError),
+    (Chained, dict(schedulers=[OneCycle(**ONE)]), "schedulers[0]", ValueError),
+]
+
+
+@pytest.mark.parametrize("cls,kwargs,param,exc", BAD,
+                         ids=[f"{c.name}-{p}-{i}" for i, (c, _, p, _e) in enumerate(BAD)])
+def test_bad_parameter_is_named(cls, kwargs, param, exc):
+    with pytest.raises(exc) as info:
+        cls(**kwargs)
+    message = str(info.value)
+    assert message.startswith(cls.name + ":")
+    assert param in message
+
+
+def test_error_echoes_the_value_and_the_allowed_range():
+    with pytest.raises(ValueError, match=r"cosine_annealing: T_max must be an integer >= 1, "
+                                         r"got T_max=0"):
+        CosineAnnealing(T_max=0)
+    with pytest.raises(ValueError, match=r"exponential: gamma must be a finite number > 0.0, "
+                                         r"got gamma=nan"):
+        Exponential(gamma=math.nan)
+
+
+def test_every_family_is_covered_by_the_bad_input_table():
+    covered = {cls.name for cls, *_ in BAD}
+    assert covered == set(lrcore.REGISTRY)
+
+
+SERIALISABLE = [lrcore.parse(s) for s in RELATIVE + ABSOLUTE]
+
+
+@pytest.mark.parametrize("spec", SERIALISABLE, ids=lambda s: str(s)[:60])
+def test_json_round_trip(spec):
+    text = json.dumps(spec.to_dict())
+    assert lrcore.from_dict(json.loads(text)) == spec
+
+
+@pytest.mark.parametrize("spec", SERIALISABLE, ids=lambda s: str(s)[:60])
+def test_text_round_trip(spec):
+    assert lrcore.parse(str(spec)) == spec
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: str(s)[:60])
+def test_functions_are_not_serialisable(spec):
+    with pytest.raises(TypeError, match="lr_lambda is a Python function"):
+        spec.to_dict()
+
+
+def test_parse_takes_positional_and_keyword_arguments():
+    assert lrcore.parse("step(30, gamma=0.5)") == Step(step_size=30, gamma=0.5)
+    assert lrcore.parse("multi_step([10, 20])") == MultiStep(milestones=(10, 20))
+    assert lrcore.parse(" exponential(gamma=5e-1) ") == Exponential(0.5)
+    with pytest.raises(ValueError, match="gamma must be a finite number > 0.0, got gamma=-0.5"):
+        lrcore.parse("exponential(gamma=-0.5)")
+
+
+@pytest.mark.parametrize("text,exc,pattern", [
+    ("cosine_anealing(T_max=10)", ValueError, "did you mean cosine_annealing"),
+    ("__import__('os').system('true')", ValueError, "expected name"),
+    ("eval('1')", ValueError, "unknown schedule 'eval'"),
+    ("step(step_size=1+1)", ValueError, "only numbers, strings, lists"),
+    ("step(step_size=x)", ValueError, "only numbers, strings, lists"),
+    ("step(step_size=10, nope=1)", TypeError, "unknown parameter"),
+    ("step(10, step_size=10)", ValueError, "got step_size twice"),
+    ("step(**{'step_size': 3})", ValueError, r"\*\* is not allowed"),
+    ("step(step_size=10", ValueError, "not a schedule expression"),
+    ("step", ValueError, "expected name"),
+])
+def test_parse_refuses_what_is_not_a_spec(text, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        lrcore.parse(text)
+
+
+def test_from_dict_errors():
+    with pytest.raises(ValueError, match="needs a 'name' key"):
+        lrcore.from_dict({"gamma": 0.5})
+    with pytest.raises(ValueError, match="unknown schedule 'exp'"):
+        lrcore.from_dict({"name": "exp", "gamma": 0.5})

@@ -1,0 +1,106 @@
+"""The table API: shapes, dtypes, windows, and errors naming the parameter."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lrcore
+
+COS = lrcore.CosineAnnealing(T_max=100, eta_min=0.01)
+
+
+def test_groups_are_rows():
+    grouped = lrcore.table(COS, 500, [0.1, 0.5, 2.0])
+    assert grouped.shape == (3, 500)
+    for row, base in zip(grouped, [0.1, 0.5, 2.0]):
+        assert np.array_equal(row, lrcore.table(COS, 500, base))
+    assert lrcore.table(COS, 500, np.array([0.1, 0.5])).shape == (2, 500)
+
+
+def test_float32_is_the_float64_table_rounded():
+    t64 = lrcore.table(COS, 1000, 0.3)
+    t32 = lrcore.table(COS, 1000, 0.3, dtype=np.float32)
+    assert t32.dtype == np.float32
+    assert np.array_equal(t32, t64.astype(np.float32))
+
+
+def test_text_spec_and_empty_table():
+    assert np.array_equal(lrcore.table("cosine_annealing(T_max=100, eta_min=0.01)", 50),
+                          lrcore.table(COS, 50))
+    assert lrcore.table(COS, 0).shape == (0,)
+
+
+def test_far_window_without_earlier_steps():
+    # a window 10^12 steps in: the closed form needs no earlier step
+    spec = lrcore.CosineAnnealingWarmRestarts(T_0=1000, T_mult=2)
+    start = 10**12
+    got = lrcore.table(spec, 1000, start=start, numerics="closed")
+    # cycle k starts at 1000 (2**k - 1); find the one holding `start` by hand
+    k = 0
+    while 1000 * (2 ** (k + 1) - 1) <= start:
+        k += 1
+    t_cur = start - 1000 * (2**k - 1)
+    t_i = 1000 * 2**k
+    want = (1 + np.cos(np.pi * (t_cur + np.arange(1000)) / t_i)) / 2
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # torch numerics: stateless here, so the same window directly
+    np.testing.assert_allclose(lrcore.table(spec, 1000, start=start), want, rtol=1e-12)
+
+
+def test_one_cycle_momentum_and_absolute_rates():
+    spec = lrcore.OneCycle(max_lr=0.1, total_steps=1000)
+    lr = lrcore.table(spec, 1001)
+    mom = lrcore.table(spec, 1001, quantity="momentum")
+    assert lr[0] == pytest.approx(0.1 / 25) and lr.max() == pytest.approx(0.1)
+    assert mom[0] == 0.95 and mom.min() == pytest.approx(0.85)
+
+
+@pytest.mark.parametrize("kwargs,pattern,exc", [
+    (dict(steps=-1), "table: steps must be an integer >= 0, got steps=-1", ValueError),
+    (dict(steps=10.0), "steps must be an integer", TypeError),
+    (dict(steps=10, start=-5), "start must be an integer >= 0", ValueError),
+    (dict(steps=2**53, start=10), "start \\+ steps must be at most 2\\*\\*53", ValueError),
+    (dict(steps=10, numerics="exact"), "numerics must be one of 'torch', 'closed'", ValueError),
+    (dict(steps=10, dtype=np.int32), "dtype must be numpy.float32 or numpy.float64", ValueError),
+    (dict(steps=10, base_lr=-0.1), "base_lr must be a finite number >= 0.0", ValueError),
+    (dict(steps=10, base_lr=float("nan")), "base_lr must be", ValueError),
+    (dict(steps=10, base_lr=[0.1, "x"]), "base_lr\\[1\\] must be", TypeError),
+    (dict(steps=10, base_lr=[]), "base_lr must be a number or a non-empty list", ValueError),
+    (dict(steps=10, previous_lr=0.5), "previous_lr must be None when start=0", ValueError),
+    (dict(steps=10, start=3, base_lr=[1.0, 2.0], previous_lr=[0.5]),
+     "previous_lr must be one value per group", ValueError),
+    (dict(steps=10, quantity="momentum"), "quantity must be 'lr' for this spec", ValueError),
+    (dict(steps=10, quantity="beta"), "quantity must be one of", ValueError),
+])
+def test_bad_arguments(kwargs, pattern, exc):
+    with pytest.raises(exc, match=pattern):
+        lrcore.table(COS, **kwargs)
+
+
+def test_bad_spec_and_absolute_base_lr():
+    with pytest.raises(TypeError, match="table: spec must be a schedule spec"):
+        lrcore.table(42, 10)
+    cyclic = lrcore.Cyclic(base_lr=0.001, max_lr=0.1)
+    with pytest.raises(ValueError, match="base_lr must be left at 1.0 for cyclic"):
+        lrcore.table(cyclic, 10, base_lr=0.5)
+    one = lrcore.OneCycle(max_lr=0.1, total_steps=100)
+    with pytest.raises(ValueError, match="one_cycle defines steps 0..100"):
+        lrcore.table(one, 102)
+    assert lrcore.table(one, 101)[-1] > 0
+
+
+def test_import_compiles_nothing_and_never_imports_torch():
+    code = (
+        "import sys, lrcore, lrcore.kernels.torch_numerics as tn, lrcore.kernels.closed as cl\n"
+        "from numba.core.registry import CPUDispatcher\n"
+        "ds = [f for m in (tn, cl) for f in vars(m).values() if isinstance(f, CPUDispatcher)]\n"
+        "assert ds and all(not d.signatures for d in ds), [d for d in ds if d.signatures]\n"
+        "lrcore.table(lrcore.Step(10), 100)\n"
+        "assert 'torch' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
