@@ -83,14 +83,14 @@ def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
             buf[j] = f
     elif kind == K.MULTI_STEP:
         gamma, m = code[p], int(code[p + 1])
-        k, count = 0, 0
+        k, count, f = 0, 0, 1.0
         for j in range(n):
-            while k < m and code[p + 2 + k] <= e0 + j:
-                count += int(code[p + 2 + m + k])
-                k += 1
-            buf[j] = count
-        for j in range(n):
-            buf[j] = math.pow(gamma, buf[j]) if buf[j] != 0.0 else 1.0
+            if k < m and code[p + 2 + k] <= e0 + j:
+                while k < m and code[p + 2 + k] <= e0 + j:
+                    count += int(code[p + 2 + m + k])
+                    k += 1
+                f = math.pow(gamma, float(count))
+            buf[j] = f
     elif kind == K.CONSTANT:
         factor, total = code[p], int(code[p + 1])
         for j in range(n):

@@ -221,6 +221,23 @@ def leaf_run(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, aux_lo
         for t in range(t0, t1):
             v = base * aux[base_idx + t]
             _emit(out, t, out_t0, v)
+    elif kind == K.MULTIPLICATIVE:
+        slot = int(code[off + 3])
+        base_idx = aux_off[slot] - aux_lo[slot] - seg_start
+        for t in range(t0, t1):
+            v = v * aux[base_idx + t]
+            _emit(out, t, out_t0, v)
+    elif kind == K.MULTI_STEP:
+        # milestones are sorted: walk them alongside the steps
+        gamma, n = code[p], int(code[p + 1])
+        k = 0
+        while k < n and code[p + 2 + k] < t0 - seg_start:
+            k += 1
+        for t in range(t0, t1):
+            if k < n and code[p + 2 + k] == t - seg_start:
+                v = v * math.pow(gamma, code[p + 2 + n + k])
+                k += 1
+            _emit(out, t, out_t0, v)
     else:
         for t in range(t0, t1):
             v = torch_leaf(code, off, st, v, base, t - seg_start, S, aux, aux_lo, aux_off)

@@ -1,0 +1,183 @@
+"""``lrcore bench``: every family's 10^6-step table against the alternatives.
+
+Measured in one run on one machine: lrcore (both numerics), stepping torch's
+scheduler class, numpy's closed form and torch tensor ops. torch's class is
+stepped ``torch_steps`` times (default 20,000, not 10^6, to keep the run short):
+its figure is reported as a per-step cost, and the ratio is per step too.
+The parity check compares lrcore's torch numerics with the stepped range.
+torch is imported only here, only when this runs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import table
+from .schedules import Lambda, Multiplicative
+from .spec import Spec
+from .text import parse
+
+
+def _decay(e):
+    return 0.5 ** (e // 250_000)
+
+
+def _wobble(e):
+    return 0.9999995 if e % 2 else 1.0000004
+
+
+def families(steps: int) -> dict[str, Spec]:
+    """One representative parameter set per family, sized for ``steps``."""
+    q = max(steps // 4, 1)
+    return {
+        "step": parse(f"step(step_size={max(steps // 1000, 1)}, gamma=0.99)"),
+        "multi_step": parse(f"multi_step(milestones=[{q}, {2 * q}, {3 * q}], gamma=0.1)"),
+        "constant": parse("constant(factor=0.5, total_iters=1000)"),
+        "linear": parse(f"linear(start_factor=0.001, total_iters={steps})"),
+        "exponential": parse("exponential(gamma=0.999995)"),
+        "polynomial": parse(f"polynomial(total_iters={steps}, power=2.0)"),
+        "cosine_annealing": parse(f"cosine_annealing(T_max={steps}, eta_min=1e-5)"),
+        "cosine_annealing_warm_restarts": parse(
+            "cosine_annealing_warm_restarts(T_0=1000, T_mult=2, eta_min=1e-5)"),
+        "cyclic": parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000)"),
+        "one_cycle": parse(f"one_cycle(max_lr=0.1, total_steps={max(steps - 1, 2)})"),
+        "lambda": Lambda(_decay),
+        "multiplicative": Multiplicative(_wobble),
+        "sequential": parse(
+            f"sequential([linear(start_factor=0.01, total_iters=1000), "
+            f"cosine_annealing(T_max={max(steps - 1000, 1)})], milestones=[1000])"),
+        "chained": parse("chained([constant(factor=0.1, total_iters=5000), "
+                         "exponential(gamma=0.999999)])"),
+    }
+
+
+def closed_form(xp, spec: Spec, t):
+    """The schedule's formula with array ops of ``xp`` (numpy or torch), base LR 1.
+
+    None where the family has no array formula (user functions, compositions).
+    """
+    n = spec.name
+    if n == "step":
+        return spec.gamma ** xp.floor(t / spec.step_size)
+    if n == "exponential":
+        return spec.gamma**t
+    if n == "linear":
+        f0, f1, total = spec.start_factor, spec.end_factor, spec.total_iters
+        return f0 + (f1 - f0) * xp.minimum(t, t * 0 + total) / total
+    if n == "polynomial":
+        return (1 - xp.minimum(t, t * 0 + spec.total_iters) / spec.total_iters) ** spec.power
+    if n == "cosine_annealing":
+        return spec.eta_min + (1 - spec.eta_min) * (1 + xp.cos(math.pi * t / spec.T_max)) / 2
+    if n == "cosine_annealing_warm_restarts" and spec.T_mult == 2:
+        i = xp.floor(xp.log2(t / spec.T_0 + 1))
+        t_i = spec.T_0 * 2**i
+        t_cur = t - (t_i - spec.T_0)
+        return spec.eta_min + (1 - spec.eta_min) * (1 + xp.cos(math.pi * t_cur / t_i)) / 2
+    if n == "cyclic" and spec.mode == "triangular":
+        size = spec.step_size_up + (spec.step_size_down or spec.step_size_up)
+        x = xp.abs(t / spec.step_size_up - 2 * xp.floor(1 + t / size) + 1)
+        return spec.base_lr + (spec.max_lr - spec.base_lr) * xp.clip(1 - x, 0, None)
+    return None
+
+
+@dataclass
+class Row:
+    family: str
+    spec: str
+    steps: int
+    lrcore_torch_ms: float
+    lrcore_closed_ms: float
+    torch_steps: int
+    torch_step_us: float
+    numpy_ms: float | None
+    torch_ops_ms: float | None
+    speedup_vs_torch: float
+    speedup_closed_vs_numpy: float | None
+    torch_parity_max_ulp: int | None
+
+
+def best_ms(fn: Callable[[], object], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times) * 1e3
+
+
+def max_ulp(a, b) -> int:
+    ia = np.asarray(a, dtype=np.float64).view(np.int64)
+    ib = np.asarray(b, dtype=np.float64).view(np.int64)
+    return int(np.max(np.abs(ia - ib))) if ia.size else 0
+
+
+def compile_time() -> float:
+    """Seconds for the first tables of a fresh process (compile or load from cache)."""
+    import subprocess
+    import sys
+
+    code = ("import time, lrcore; t = time.perf_counter(); "
+            "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10); "
+            "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10, numerics='closed'); "
+            "print(time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def run(steps: int = 1_000_000, torch_steps: int = 20_000, progress=None) -> list[Row]:
+    try:
+        import torch
+    except ImportError:  # the comparison needs torch; lrcore itself does not
+        torch = None
+    rows = []
+    t_np = np.arange(steps, dtype=np.float64)
+    t_torch = torch.arange(steps, dtype=torch.float64) if torch is not None else None
+    for name, spec in families(steps).items():
+        lr_torch = best_ms(lambda spec=spec: table(spec, steps))
+        lr_closed = best_ms(lambda spec=spec: table(spec, steps, numerics="closed"))
+        np_ms = ops_ms = None
+        if closed_form(np, spec, t_np[:2]) is not None:
+            np_ms = best_ms(lambda spec=spec: closed_form(np, spec, t_np), 3)
+            if torch is not None:
+                ops_ms = best_ms(lambda spec=spec: closed_form(torch, spec, t_torch), 3)
+        step_us, ulp, k = math.nan, None, min(torch_steps, steps)
+        if torch is not None:
+            from ._torch_reference import step_scheduler
+
+            ref, seconds = step_scheduler(spec, k, progress=progress, label=name)
+            step_us = seconds / k * 1e6
+            ulp = max_ulp(table(spec, k), ref)
+        rows.append(Row(
+            family=name, spec=str(spec), steps=steps, lrcore_torch_ms=lr_torch,
+            lrcore_closed_ms=lr_closed, torch_steps=k, torch_step_us=step_us,
+            numpy_ms=np_ms, torch_ops_ms=ops_ms,
+            speedup_vs_torch=step_us * 1e-3 * steps / lr_torch,
+            speedup_closed_vs_numpy=(np_ms / lr_closed) if np_ms else None,
+            torch_parity_max_ulp=ulp,
+        ))
+    return rows
+
+
+def render(rows: list[Row]) -> str:
+    head = (f"{'family':<31}{'torch-num ms':>13}{'closed ms':>10}{'numpy ms':>10}"
+            f"{'torch-ops ms':>13}{'torch.optim µs/step':>20}{'× vs torch.optim':>17}"
+            f"{'ULP':>5}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        def f(x, w, p=2):
+            return f"{'-':>{w}}" if x is None or x != x else f"{x:>{w}.{p}f}"
+        lines.append(
+            f"{r.family:<31}{f(r.lrcore_torch_ms, 13)}{f(r.lrcore_closed_ms, 10)}"
+            f"{f(r.numpy_ms, 10)}{f(r.torch_ops_ms, 13)}{f(r.torch_step_us, 20)}"
+            f"{f(r.speedup_vs_torch, 17, 0)}{'-' if r.torch_parity_max_ulp is None else r.torch_parity_max_ulp:>5}"
+        )
+    return "\n".join(lines)
+
+
+def as_json(rows: list[Row], extra: dict) -> dict:
+    return {**extra, "rows": [asdict(r) for r in rows]}
