@@ -35,13 +35,17 @@ def test_torch_optim_stepping(benchmark, family):
     benchmark.pedantic(step_scheduler, args=(spec, TORCH_STEPS), rounds=3, iterations=1)
 
 
-@pytest.mark.parametrize("family", [f for f, s in FAMILIES.items()
-                                    if bench.closed_form(np, s, np.zeros(2)) is not None])
+@pytest.mark.parametrize(
+    "family", [f for f, s in FAMILIES.items() if bench.closed_form(np, s, np.zeros(2)) is not None]
+)
 @pytest.mark.parametrize("lib", ["numpy", "torch-ops"])
 def test_array_closed_form(benchmark, family, lib):
     spec = FAMILIES[family]
     benchmark.group = family
     benchmark.extra_info.update(steps=STEPS, variant=lib)
-    xp, t = (np, np.arange(STEPS, dtype=np.float64)) if lib == "numpy" else (
-        torch, torch.arange(STEPS, dtype=torch.float64))
+    xp, t = (
+        (np, np.arange(STEPS, dtype=np.float64))
+        if lib == "numpy"
+        else (torch, torch.arange(STEPS, dtype=torch.float64))
+    )
     benchmark(bench.closed_form, xp, spec, t)

@@ -26,11 +26,16 @@ def torch_scheduler(spec, optimizer):
         if kwargs.pop("decay") != 1.0 or not isinstance(spec.T_mult, int):
             raise ValueError(f"torch has no {spec}")
     classes = {
-        "step": tls.StepLR, "multi_step": tls.MultiStepLR, "constant": tls.ConstantLR,
-        "linear": tls.LinearLR, "exponential": tls.ExponentialLR,
-        "polynomial": tls.PolynomialLR, "cosine_annealing": tls.CosineAnnealingLR,
+        "step": tls.StepLR,
+        "multi_step": tls.MultiStepLR,
+        "constant": tls.ConstantLR,
+        "linear": tls.LinearLR,
+        "exponential": tls.ExponentialLR,
+        "polynomial": tls.PolynomialLR,
+        "cosine_annealing": tls.CosineAnnealingLR,
         "cosine_annealing_warm_restarts": tls.CosineAnnealingWarmRestarts,
-        "cyclic": tls.CyclicLR, "one_cycle": tls.OneCycleLR,
+        "cyclic": tls.CyclicLR,
+        "one_cycle": tls.OneCycleLR,
     }
     return classes[n](optimizer, **kwargs)
 

@@ -43,16 +43,19 @@ def families(steps: int) -> dict[str, Spec]:
         "polynomial": parse(f"polynomial(total_iters={steps}, power=2.0)"),
         "cosine_annealing": parse(f"cosine_annealing(T_max={steps}, eta_min=1e-5)"),
         "cosine_annealing_warm_restarts": parse(
-            "cosine_annealing_warm_restarts(T_0=1000, T_mult=2, eta_min=1e-5)"),
+            "cosine_annealing_warm_restarts(T_0=1000, T_mult=2, eta_min=1e-5)"
+        ),
         "cyclic": parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000)"),
         "one_cycle": parse(f"one_cycle(max_lr=0.1, total_steps={max(steps - 1, 2)})"),
         "lambda": Lambda(_decay),
         "multiplicative": Multiplicative(_wobble),
         "sequential": parse(
             f"sequential([linear(start_factor=0.01, total_iters=1000), "
-            f"cosine_annealing(T_max={max(steps - 1000, 1)})], milestones=[1000])"),
-        "chained": parse("chained([constant(factor=0.1, total_iters=5000), "
-                         "exponential(gamma=0.999999)])"),
+            f"cosine_annealing(T_max={max(steps - 1000, 1)})], milestones=[1000])"
+        ),
+        "chained": parse(
+            "chained([constant(factor=0.1, total_iters=5000), exponential(gamma=0.999999)])"
+        ),
     }
 
 
@@ -121,10 +124,12 @@ def compile_time() -> float:
     import subprocess
     import sys
 
-    code = ("import time, lrcore; t = time.perf_counter(); "
-            "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10); "
-            "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10, numerics='closed'); "
-            "print(time.perf_counter() - t)")
+    code = (
+        "import time, lrcore; t = time.perf_counter(); "
+        "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10); "
+        "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10, numerics='closed'); "
+        "print(time.perf_counter() - t)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(out.stdout.strip())
 
@@ -152,29 +157,42 @@ def run(steps: int = 1_000_000, torch_steps: int = 20_000, progress=None) -> lis
             ref, seconds = step_scheduler(spec, k, progress=progress, label=name)
             step_us = seconds / k * 1e6
             ulp = max_ulp(table(spec, k), ref)
-        rows.append(Row(
-            family=name, spec=str(spec), steps=steps, lrcore_torch_ms=lr_torch,
-            lrcore_closed_ms=lr_closed, torch_steps=k, torch_step_us=step_us,
-            numpy_ms=np_ms, torch_ops_ms=ops_ms,
-            speedup_vs_torch=step_us * 1e-3 * steps / lr_torch,
-            speedup_closed_vs_numpy=(np_ms / lr_closed) if np_ms else None,
-            torch_parity_max_ulp=ulp,
-        ))
+        rows.append(
+            Row(
+                family=name,
+                spec=str(spec),
+                steps=steps,
+                lrcore_torch_ms=lr_torch,
+                lrcore_closed_ms=lr_closed,
+                torch_steps=k,
+                torch_step_us=step_us,
+                numpy_ms=np_ms,
+                torch_ops_ms=ops_ms,
+                speedup_vs_torch=step_us * 1e-3 * steps / lr_torch,
+                speedup_closed_vs_numpy=(np_ms / lr_closed) if np_ms else None,
+                torch_parity_max_ulp=ulp,
+            )
+        )
     return rows
 
 
 def render(rows: list[Row]) -> str:
-    head = (f"{'family':<31}{'torch-num ms':>13}{'closed ms':>10}{'numpy ms':>10}"
-            f"{'torch-ops ms':>13}{'torch.optim µs/step':>20}{'× vs torch.optim':>17}"
-            f"{'ULP':>5}")
+    head = (
+        f"{'family':<31}{'torch-num ms':>13}{'closed ms':>10}{'numpy ms':>10}"
+        f"{'torch-ops ms':>13}{'torch.optim µs/step':>20}{'× vs torch.optim':>17}"
+        f"{'ULP':>5}"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
+
         def f(x, w, p=2):
             return f"{'-':>{w}}" if x is None or x != x else f"{x:>{w}.{p}f}"
+
+        ulp = "-" if r.torch_parity_max_ulp is None else r.torch_parity_max_ulp
         lines.append(
             f"{r.family:<31}{f(r.lrcore_torch_ms, 13)}{f(r.lrcore_closed_ms, 10)}"
             f"{f(r.numpy_ms, 10)}{f(r.torch_ops_ms, 13)}{f(r.torch_step_us, 20)}"
-            f"{f(r.speedup_vs_torch, 17, 0)}{'-' if r.torch_parity_max_ulp is None else r.torch_parity_max_ulp:>5}"
+            f"{f(r.speedup_vs_torch, 17, 0)}{ulp:>5}"
         )
     return "\n".join(lines)
 

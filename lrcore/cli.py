@@ -27,20 +27,30 @@ def _progress(label, t, steps):
 def cmd_bench(args) -> None:
     cold = bench.compile_time()
     t0 = time.perf_counter()
-    rows = bench.run(args.steps, args.torch_steps,
-                     progress=_progress if sys.stderr.isatty() else None)
+    rows = bench.run(
+        args.steps, args.torch_steps, progress=_progress if sys.stderr.isatty() else None
+    )
     if sys.stderr.isatty():
         sys.stderr.write("\r" + " " * 80 + "\r")
-    print(f"lrcore bench: {args.steps:,} steps per table; torch.optim stepped "
-          f"{min(args.torch_steps, args.steps):,} steps per family (per-step cost, ratio per step)")
-    print(f"machine: {platform.machine()}, {platform.processor() or platform.system()}, "
-          f"python {platform.python_version()}, numpy {np.__version__}")
+    print(
+        f"lrcore bench: {args.steps:,} steps per table; torch.optim stepped "
+        f"{min(args.torch_steps, args.steps):,} steps per family (per-step cost, ratio per step)"
+    )
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or platform.system()}, "
+        f"python {platform.python_version()}, numpy {np.__version__}"
+    )
     print(f"first tables in a fresh process (compile, or load from numba's cache): {cold:.2f} s\n")
     print(bench.render(rows))
     print(f"\n(total {time.perf_counter() - t0:.1f} s)")
     if args.json:
-        extra = {"steps": args.steps, "torch_steps": args.torch_steps, "first_table_s": cold,
-                 "date": time.strftime("%Y-%m-%d"), "machine": platform.platform()}
+        extra = {
+            "steps": args.steps,
+            "torch_steps": args.torch_steps,
+            "first_table_s": cold,
+            "date": time.strftime("%Y-%m-%d"),
+            "machine": platform.platform(),
+        }
         with open(args.json, "w") as fh:
             json.dump(bench.as_json(rows, extra), fh, indent=2)
 

@@ -75,9 +75,7 @@ def lookup(name: Any) -> type[Spec]:
         return REGISTRY[name]
     near = difflib.get_close_matches(str(name), REGISTRY, n=3)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
-    raise ValueError(
-        f"unknown schedule {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})"
-    )
+    raise ValueError(f"unknown schedule {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})")
 
 
 def from_dict(d: dict[str, Any]) -> Spec:

@@ -32,8 +32,11 @@ def _spec(spec) -> Spec:
 
 def _bases(base_lr) -> tuple[list[float], bool]:
     if isinstance(base_lr, (Sequence, np.ndarray)) and not isinstance(base_lr, str):
-        values = list(np.asarray(base_lr, dtype=object).ravel()) if isinstance(
-            base_lr, np.ndarray) else list(base_lr)
+        values = (
+            list(np.asarray(base_lr, dtype=object).ravel())
+            if isinstance(base_lr, np.ndarray)
+            else list(base_lr)
+        )
         if not values:
             v.fail(_WHERE, "base_lr", base_lr, "a number or a non-empty list of numbers")
         return [v.real(_WHERE, f"base_lr[{i}]", x, low=0.0) for i, x in enumerate(values)], True
@@ -79,15 +82,28 @@ def table(
         v.fail(_WHERE, "dtype", dtype, "numpy.float32 or numpy.float64")
     v.choice(_WHERE, "quantity", quantity, ("lr", "momentum"))
     if quantity == "momentum" and not spec.absolute:
-        v.fail(_WHERE, "quantity", quantity, "'lr' for this spec ('momentum' needs cyclic or one_cycle)")
+        v.fail(
+            _WHERE,
+            "quantity",
+            quantity,
+            "'lr' for this spec ('momentum' needs cyclic or one_cycle)",
+        )
     bases, grouped = _bases(base_lr)
     if spec.absolute and (grouped or bases[0] != 1.0):
-        v.fail(_WHERE, "base_lr", base_lr,
-               f"left at 1.0 for {spec.name}, whose learning rates are given in the spec")
+        v.fail(
+            _WHERE,
+            "base_lr",
+            base_lr,
+            f"left at 1.0 for {spec.name}, whose learning rates are given in the spec",
+        )
     program = lower(spec, quantity)
     if program.last_step is not None and start + steps - 1 > program.last_step:
-        v.fail(_WHERE, "start + steps", start + steps,
-               f"at most {program.last_step + 1}: {spec.name} defines steps 0..{program.last_step}")
+        v.fail(
+            _WHERE,
+            "start + steps",
+            start + steps,
+            f"at most {program.last_step + 1}: {spec.name} defines steps 0..{program.last_step}",
+        )
     previous = _previous(previous_lr, start, len(bases))
 
     out = np.empty((len(bases), steps), dtype=np.float64)
@@ -112,8 +128,9 @@ def _previous(previous_lr, start, groups) -> list[float | None]:
     return [v.real(_WHERE, "previous_lr", x) for x in values]
 
 
-def _fill(program: Program, base: float, start: int, steps: int, numerics: str, previous,
-          out: np.ndarray) -> None:
+def _fill(
+    program: Program, base: float, start: int, steps: int, numerics: str, previous, out: np.ndarray
+) -> None:
     code = program.code
     end = start + steps
     if numerics == "closed":
@@ -172,5 +189,8 @@ def _aux(program: Program, t0: int, t1: int, cumulative: bool = False):
         offsets.append(total)
         total += len(values)
     aux = np.concatenate(parts) if parts else np.empty(0)
-    return (np.ascontiguousarray(aux, dtype=np.float64), np.asarray(lows, dtype=np.int64),
-            np.asarray(offsets, dtype=np.int64))
+    return (
+        np.ascontiguousarray(aux, dtype=np.float64),
+        np.asarray(lows, dtype=np.int64),
+        np.asarray(offsets, dtype=np.int64),
+    )

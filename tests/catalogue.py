@@ -43,8 +43,7 @@ RELATIVE = [  # specs relative to base_lr
     "sequential([exponential(gamma=0.99), cosine_annealing_warm_restarts(T_0=30, T_mult=2),"
     " polynomial(total_iters=100, power=2.0)], milestones=[50, 2000])",
     "chained([constant(factor=0.5, total_iters=10), exponential(gamma=0.99)])",
-    "chained([cosine_annealing(T_max=100, eta_min=0.1), linear(start_factor=0.2,"
-    " total_iters=50)])",
+    "chained([cosine_annealing(T_max=100, eta_min=0.1), linear(start_factor=0.2, total_iters=50)])",
     # without eta_min a chain is a product of factors, closed numerics included
     "chained([cosine_annealing(T_max=100), linear(start_factor=0.2, total_iters=50)])",
     "chained([step(step_size=20, gamma=0.9), cosine_annealing_warm_restarts(T_0=25),"

@@ -70,8 +70,10 @@ def closed(spec, t: int, base: float) -> float:
     if name == "constant":
         return base * (spec.factor if t < spec.total_iters else 1.0)
     if name == "linear":
-        f = spec.start_factor + (spec.end_factor - spec.start_factor) * min(
-            t, spec.total_iters) / spec.total_iters
+        f = (
+            spec.start_factor
+            + (spec.end_factor - spec.start_factor) * min(t, spec.total_iters) / spec.total_iters
+        )
         return base * f
     if name == "exponential":
         return base * spec.gamma**t
@@ -89,10 +91,11 @@ def closed(spec, t: int, base: float) -> float:
         up = spec.step_size_up
         down = spec.step_size_down or up
         cycle = 1 + t // (up + down)
-        x = (t - (cycle - 1) * (up + down))
+        x = t - (cycle - 1) * (up + down)
         h = x / up if x <= up else 1 - (x - up) / down
-        scale = {"triangular": 1.0, "triangular2": 0.5 ** (cycle - 1),
-                 "exp_range": spec.gamma**t}[spec.mode]
+        scale = {"triangular": 1.0, "triangular2": 0.5 ** (cycle - 1), "exp_range": spec.gamma**t}[
+            spec.mode
+        ]
         return spec.base_lr + (spec.max_lr - spec.base_lr) * h * scale
     if name == "one_cycle":
         initial = spec.max_lr / spec.div_factor

@@ -24,8 +24,7 @@ N = 20_000
 # * a multiplicative schedule after a milestone: torch continues from the LR of
 #   the previous segment; the closed form restarts from the base LR.
 SEMANTIC = {
-    "chained([cosine_annealing(T_max=100, eta_min=0.1), linear(start_factor=0.2,"
-    " total_iters=50)])",
+    "chained([cosine_annealing(T_max=100, eta_min=0.1), linear(start_factor=0.2, total_iters=50)])",
 }
 
 
@@ -40,8 +39,11 @@ def rel(a, b):
 
 def _specs():
     out = [lrcore.parse(s) for s in RELATIVE + ABSOLUTE if s not in SEMANTIC]
-    out += [f for f in FUNCTIONS if f.name != "sequential" or
-            all(c.name != "multiplicative" for c in f.schedulers)]
+    out += [
+        f
+        for f in FUNCTIONS
+        if f.name != "sequential" or all(c.name != "multiplicative" for c in f.schedulers)
+    ]
     return out
 
 

@@ -24,23 +24,29 @@ def test_every_step_matches_torch(spec):
     assert max_ulp(got, want) == 0
 
 
-@pytest.mark.parametrize("text", [
-    "cosine_annealing(T_max=1000000, eta_min=1e-6)",
-    "cosine_annealing_warm_restarts(T_0=1000, T_mult=2, eta_min=1e-5)",
-    "exponential(gamma=0.999999)",
-    "linear(start_factor=0.001, end_factor=1.0, total_iters=1000000)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cosine_annealing(T_max=1000000, eta_min=1e-6)",
+        "cosine_annealing_warm_restarts(T_0=1000, T_mult=2, eta_min=1e-5)",
+        "exponential(gamma=0.999999)",
+        "linear(start_factor=0.001, end_factor=1.0, total_iters=1000000)",
+    ],
+)
 def test_million_steps_match_torch(text):
     spec = lrcore.parse(text)
     want = step_torch(torch_factory(spec), [0.1], 1_000_000)
     assert max_ulp(lrcore.table(spec, 1_000_000, 0.1), want[0]) == 0
 
 
-@pytest.mark.parametrize("text", [
-    "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode='triangular2',"
-    " base_momentum=0.8, max_momentum=0.95)",
-    "one_cycle(max_lr=0.1, total_steps=3000, three_phase=True)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode='triangular2',"
+        " base_momentum=0.8, max_momentum=0.95)",
+        "one_cycle(max_lr=0.1, total_steps=3000, three_phase=True)",
+    ],
+)
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_momentum_cycle_matches_torch(text, optimizer):
     spec = lrcore.parse(text)

@@ -63,8 +63,9 @@ def test_float_t_mult_table_matches_the_formula():
     spec = lrcore.CosineAnnealingWarmRestarts(T_0=10, T_mult=1.5, eta_min=0.01, decay=0.8)
     n = 20_000
     loop = restarts_loop_float(10.0, 1.5, n)
-    want = np.array([0.01 + (0.8**i - 0.01) * (1 + math.cos(math.pi * c / t)) / 2
-                     for i, c, t in loop])
+    want = np.array(
+        [0.01 + (0.8**i - 0.01) * (1 + math.cos(math.pi * c / t)) / 2 for i, c, t in loop]
+    )
     for numerics in ("torch", "closed"):
         got = lrcore.table(spec, n, numerics=numerics)
         np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)

@@ -110,24 +110,41 @@ BAD = [
     (Multiplicative, dict(lr_lambda=None), "lr_lambda", TypeError),
     (Sequential, dict(schedulers=[], milestones=[]), "schedulers", ValueError),
     (Sequential, dict(schedulers=Step(5), milestones=[]), "schedulers", TypeError),
-    (Sequential, dict(schedulers=[Step(5), "exponential"], milestones=[3]),
-     "schedulers[1]", TypeError),
+    (
+        Sequential,
+        dict(schedulers=[Step(5), "exponential"], milestones=[3]),
+        "schedulers[1]",
+        TypeError,
+    ),
     (Sequential, dict(schedulers=[Step(5), Step(6)], milestones=[]), "milestones", ValueError),
     (Sequential, dict(schedulers=[Step(5), Step(6)], milestones=[0]), "milestones", ValueError),
-    (Sequential, dict(schedulers=[Step(5), Step(6), Step(7)], milestones=[9, 9]), "milestones",
-     ValueError),
-    (Sequential, dict(schedulers=[Step(5), Chained([Step(3)])], milestones=[4]),
-     "schedulers[1]", ValueError),
-    (Sequential, dict(schedulers=[Step(5), Cyclic(**CYC)], milestones=[4]), "schedulers[1]",
-     ValueError),
+    (
+        Sequential,
+        dict(schedulers=[Step(5), Step(6), Step(7)], milestones=[9, 9]),
+        "milestones",
+        ValueError,
+    ),
+    (
+        Sequential,
+        dict(schedulers=[Step(5), Chained([Step(3)])], milestones=[4]),
+        "schedulers[1]",
+        ValueError,
+    ),
+    (
+        Sequential,
+        dict(schedulers=[Step(5), Cyclic(**CYC)], milestones=[4]),
+        "schedulers[1]",
+        ValueError,
+    ),
     (Chained, dict(schedulers=[]), "schedulers", ValueError),
     (Chained, dict(schedulers=[Sequential([Step(2)], [])]), "schedulers[0]", ValueError),
     (Chained, dict(schedulers=[OneCycle(**ONE)]), "schedulers[0]", ValueError),
 ]
 
 
-@pytest.mark.parametrize("cls,kwargs,param,exc", BAD,
-                         ids=[f"{c.name}-{p}-{i}" for i, (c, _, p, _e) in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "cls,kwargs,param,exc", BAD, ids=[f"{c.name}-{p}-{i}" for i, (c, _, p, _e) in enumerate(BAD)]
+)
 def test_bad_parameter_is_named(cls, kwargs, param, exc):
     with pytest.raises(exc) as info:
         cls(**kwargs)
@@ -137,11 +154,17 @@ def test_bad_parameter_is_named(cls, kwargs, param, exc):
 
 
 def test_error_echoes_the_value_and_the_allowed_range():
-    with pytest.raises(ValueError, match=r"cosine_annealing: T_max must be an integer >= 1, "
-                                         r"got T_max=0"):
+    with pytest.raises(
+        ValueError,
+        match=r"cosine_annealing: T_max must be an integer >= 1, "
+        r"got T_max=0",
+    ):
         CosineAnnealing(T_max=0)
-    with pytest.raises(ValueError, match=r"exponential: gamma must be a finite number > 0.0, "
-                                         r"got gamma=nan"):
+    with pytest.raises(
+        ValueError,
+        match=r"exponential: gamma must be a finite number > 0.0, "
+        r"got gamma=nan",
+    ):
         Exponential(gamma=math.nan)
 
 
@@ -178,18 +201,21 @@ def test_parse_takes_positional_and_keyword_arguments():
         lrcore.parse("exponential(gamma=-0.5)")
 
 
-@pytest.mark.parametrize("text,exc,pattern", [
-    ("cosine_anealing(T_max=10)", ValueError, "did you mean cosine_annealing"),
-    ("__import__('os').system('true')", ValueError, "expected name"),
-    ("eval('1')", ValueError, "unknown schedule 'eval'"),
-    ("step(step_size=1+1)", ValueError, "only numbers, strings, lists"),
-    ("step(step_size=x)", ValueError, "only numbers, strings, lists"),
-    ("step(step_size=10, nope=1)", TypeError, "unknown parameter"),
-    ("step(10, step_size=10)", ValueError, "got step_size twice"),
-    ("step(**{'step_size': 3})", ValueError, r"\*\* is not allowed"),
-    ("step(step_size=10", ValueError, "not a schedule expression"),
-    ("step", ValueError, "expected name"),
-])
+@pytest.mark.parametrize(
+    "text,exc,pattern",
+    [
+        ("cosine_anealing(T_max=10)", ValueError, "did you mean cosine_annealing"),
+        ("__import__('os').system('true')", ValueError, "expected name"),
+        ("eval('1')", ValueError, "unknown schedule 'eval'"),
+        ("step(step_size=1+1)", ValueError, "only numbers, strings, lists"),
+        ("step(step_size=x)", ValueError, "only numbers, strings, lists"),
+        ("step(step_size=10, nope=1)", TypeError, "unknown parameter"),
+        ("step(10, step_size=10)", ValueError, "got step_size twice"),
+        ("step(**{'step_size': 3})", ValueError, r"\*\* is not allowed"),
+        ("step(step_size=10", ValueError, "not a schedule expression"),
+        ("step", ValueError, "expected name"),
+    ],
+)
 def test_parse_refuses_what_is_not_a_spec(text, exc, pattern):
     with pytest.raises(exc, match=pattern):
         lrcore.parse(text)

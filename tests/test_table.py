@@ -27,8 +27,9 @@ def test_float32_is_the_float64_table_rounded():
 
 
 def test_text_spec_and_empty_table():
-    assert np.array_equal(lrcore.table("cosine_annealing(T_max=100, eta_min=0.01)", 50),
-                          lrcore.table(COS, 50))
+    assert np.array_equal(
+        lrcore.table("cosine_annealing(T_max=100, eta_min=0.01)", 50), lrcore.table(COS, 50)
+    )
     assert lrcore.table(COS, 0).shape == (0,)
 
 
@@ -57,23 +58,33 @@ def test_one_cycle_momentum_and_absolute_rates():
     assert mom[0] == 0.95 and mom.min() == pytest.approx(0.85)
 
 
-@pytest.mark.parametrize("kwargs,pattern,exc", [
-    (dict(steps=-1), "table: steps must be an integer >= 0, got steps=-1", ValueError),
-    (dict(steps=10.0), "steps must be an integer", TypeError),
-    (dict(steps=10, start=-5), "start must be an integer >= 0", ValueError),
-    (dict(steps=2**53, start=10), "start \\+ steps must be at most 2\\*\\*53", ValueError),
-    (dict(steps=10, numerics="exact"), "numerics must be one of 'torch', 'closed'", ValueError),
-    (dict(steps=10, dtype=np.int32), "dtype must be numpy.float32 or numpy.float64", ValueError),
-    (dict(steps=10, base_lr=-0.1), "base_lr must be a finite number >= 0.0", ValueError),
-    (dict(steps=10, base_lr=float("nan")), "base_lr must be", ValueError),
-    (dict(steps=10, base_lr=[0.1, "x"]), "base_lr\\[1\\] must be", TypeError),
-    (dict(steps=10, base_lr=[]), "base_lr must be a number or a non-empty list", ValueError),
-    (dict(steps=10, previous_lr=0.5), "previous_lr must be None when start=0", ValueError),
-    (dict(steps=10, start=3, base_lr=[1.0, 2.0], previous_lr=[0.5]),
-     "previous_lr must be one value per group", ValueError),
-    (dict(steps=10, quantity="momentum"), "quantity must be 'lr' for this spec", ValueError),
-    (dict(steps=10, quantity="beta"), "quantity must be one of", ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs,pattern,exc",
+    [
+        (dict(steps=-1), "table: steps must be an integer >= 0, got steps=-1", ValueError),
+        (dict(steps=10.0), "steps must be an integer", TypeError),
+        (dict(steps=10, start=-5), "start must be an integer >= 0", ValueError),
+        (dict(steps=2**53, start=10), "start \\+ steps must be at most 2\\*\\*53", ValueError),
+        (dict(steps=10, numerics="exact"), "numerics must be one of 'torch', 'closed'", ValueError),
+        (
+            dict(steps=10, dtype=np.int32),
+            "dtype must be numpy.float32 or numpy.float64",
+            ValueError,
+        ),
+        (dict(steps=10, base_lr=-0.1), "base_lr must be a finite number >= 0.0", ValueError),
+        (dict(steps=10, base_lr=float("nan")), "base_lr must be", ValueError),
+        (dict(steps=10, base_lr=[0.1, "x"]), "base_lr\\[1\\] must be", TypeError),
+        (dict(steps=10, base_lr=[]), "base_lr must be a number or a non-empty list", ValueError),
+        (dict(steps=10, previous_lr=0.5), "previous_lr must be None when start=0", ValueError),
+        (
+            dict(steps=10, start=3, base_lr=[1.0, 2.0], previous_lr=[0.5]),
+            "previous_lr must be one value per group",
+            ValueError,
+        ),
+        (dict(steps=10, quantity="momentum"), "quantity must be 'lr' for this spec", ValueError),
+        (dict(steps=10, quantity="beta"), "quantity must be one of", ValueError),
+    ],
+)
 def test_bad_arguments(kwargs, pattern, exc):
     with pytest.raises(exc, match=pattern):
         lrcore.table(COS, **kwargs)

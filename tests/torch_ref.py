@@ -41,8 +41,6 @@ def step_torch(make, base_lrs, steps, kind="sgd", quantity="lr"):
 
 # The torch class for each lrcore spec, built from the same keyword arguments.
 def torch_factory(spec):
-    import lrcore
-
     name = spec.name
     plain = name not in ("lambda", "multiplicative", "sequential", "chained")
     d = {k: val for k, val in spec.to_dict().items() if k != "name"} if plain else {}
@@ -78,19 +76,6 @@ def torch_factory(spec):
         kids = [torch_factory(c) for c in spec.schedulers]
         return lambda o: tls.ChainedScheduler([k(o) for k in kids])
     raise AssertionError(f"no torch class for {name}")
-
-
-def ulp_diff(a, b):
-    """Distance in units in the last place, elementwise (0 means identical bits)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    ia = a.view(np.int64).astype(object)
-    ib = b.view(np.int64).astype(object)
-    # map sign-magnitude to a monotone integer line
-    def line(i):
-        return i if i >= 0 else -(i & 0x7FFFFFFFFFFFFFFF)
-    return np.array([abs(line(x) - line(y)) for x, y in zip(ia.ravel(), ib.ravel())],
-                    dtype=object).reshape(a.shape)
 
 
 def max_ulp(a, b) -> int:

@@ -183,8 +183,9 @@ def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
         stop = n if k == phases - 1 else min(n, max(j, int(math.floor(end_step)) - e0 + 1))
         if stop > j:
             w = stop - j
-            cos_squared(0.5 * math.pi / (end_step - start_step), e0 + j - start_step, w,
-                        buf, cj, sj, 0.0)
+            cos_squared(
+                0.5 * math.pi / (end_step - start_step), e0 + j - start_step, w, buf, cj, sj, 0.0
+            )
             for r in range(w):
                 out[i0 + j + r] = b + (a - b) * buf[r]
             j = stop
@@ -213,7 +214,21 @@ def closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
             if s + 1 < nseg:
                 run_end = min(end, int(code[h + K.SEGMENT]) - t0)
             for leaf in range(n_leaves):
-                closed_leaf(code, off, base, t - seg_start, out, i, run_end - i, leaf == 0,
-                            buf, cj, sj, aux, aux_lo, aux_off)
+                closed_leaf(
+                    code,
+                    off,
+                    base,
+                    t - seg_start,
+                    out,
+                    i,
+                    run_end - i,
+                    leaf == 0,
+                    buf,
+                    cj,
+                    sj,
+                    aux,
+                    aux_lo,
+                    aux_off,
+                )
                 off += K.LEAF + int(code[off + 1])
             i = run_end

@@ -136,14 +136,29 @@ def torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
         return v
     if kind == K.WARM_RESTARTS:
         # st[li] caches the current cycle: (start, length, index, next start)
-        v, cyc = warm_restarts_lr(base, e, int(code[p]), code[p + 1], code[p + 2], code[p + 3],
-                                  code[p + 4] != 0.0, (st[li, 0], st[li, 1], int(st[li, 2]),
-                                                       st[li, 3]))
+        v, cyc = warm_restarts_lr(
+            base,
+            e,
+            int(code[p]),
+            code[p + 1],
+            code[p + 2],
+            code[p + 3],
+            code[p + 4] != 0.0,
+            (st[li, 0], st[li, 1], int(st[li, 2]), st[li, 3]),
+        )
         st[li, 0], st[li, 1], st[li, 2], st[li, 3] = cyc
         return v
     if kind == K.CYCLIC:
-        return cyclic_lr(e, code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4],
-                         int(code[p + 5]), code[p + 6])
+        return cyclic_lr(
+            e,
+            code[p],
+            code[p + 1],
+            code[p + 2],
+            code[p + 3],
+            code[p + 4],
+            int(code[p + 5]),
+            code[p + 6],
+        )
     if kind == K.ONE_CYCLE:
         return one_cycle_value(code, p, e, False)
     slot = int(code[off + 3])
@@ -199,8 +214,13 @@ def leaf_run(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, aux_lo
             ce = e if cc == cc else -1.0
             _emit(out, t, out_t0, v)
     elif kind == K.WARM_RESTARTS:
-        T0, m, eta, decay, integral = int(code[p]), code[p + 1], code[p + 2], code[p + 3], \
-            code[p + 4] != 0.0
+        T0, m, eta, decay, integral = (
+            int(code[p]),
+            code[p + 1],
+            code[p + 2],
+            code[p + 3],
+            code[p + 4] != 0.0,
+        )
         cyc = (-1.0, -1.0, 0, -1.0)
         for t in range(t0, t1):
             v, cyc = warm_restarts_lr(base, t - seg_start, T0, m, eta, decay, integral, cyc)
@@ -312,7 +332,10 @@ def one_cycle_value(code, p, e, closed):
 
 @njit(cache=True)
 def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
-    """Steps ``t0 .. t1-1`` from ``v`` (the LR at ``t0 - 1``); ``out[t - out_t0]`` for t >= out_t0."""
+    """Steps ``t0 .. t1-1`` from ``v`` (the LR at ``t0 - 1``).
+
+    Writes ``out[t - out_t0]`` for the steps ``t >= out_t0``.
+    """
     nseg = int(code[0])
     st = np.full((max(int(code[1]), 1), 4), -1.0)
     s = 0
@@ -339,15 +362,17 @@ def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
             continue
         stop = min(t1, nxt)
         if n_leaves == 1:
-            v = leaf_run(code, first, st, v, base, seg_start, t, stop, out, out_t0,
-                         aux, aux_lo, aux_off)
+            v = leaf_run(
+                code, first, st, v, base, seg_start, t, stop, out, out_t0, aux, aux_lo, aux_off
+            )
             t = stop
             continue
         for tt in range(t, stop):
             off = first
             for _ in range(n_leaves):
-                v = torch_leaf(code, off, st, v, base, tt - seg_start, K.STEP_MODE,
-                               aux, aux_lo, aux_off)
+                v = torch_leaf(
+                    code, off, st, v, base, tt - seg_start, K.STEP_MODE, aux, aux_lo, aux_off
+                )
                 off += K.LEAF + int(code[off + 1])
             _emit(out, tt, out_t0, v)
         t = stop

@@ -32,7 +32,9 @@ def _children(name: str, schedulers) -> tuple[Leaf, ...]:
         if not isinstance(child, Spec):
             v.fail(name, f"schedulers[{i}]", child, "a schedule spec", TypeError)
         if not isinstance(child, Leaf):
-            v.fail(name, f"schedulers[{i}]", str(child), "a single schedule (no nested composition)")
+            v.fail(
+                name, f"schedulers[{i}]", str(child), "a single schedule (no nested composition)"
+            )
         if child.absolute:
             v.fail(
                 name,
@@ -56,8 +58,13 @@ class Sequential(Spec):
         object.__setattr__(self, "schedulers", _children(n, self.schedulers))
         ms = v.integers(n, "milestones", self.milestones, minimum=1)
         if len(ms) != len(self.schedulers) - 1:
-            v.fail(n, "milestones", list(ms), f"a list of {len(self.schedulers) - 1} steps "
-                   f"(one fewer than the {len(self.schedulers)} schedulers)")
+            v.fail(
+                n,
+                "milestones",
+                list(ms),
+                f"a list of {len(self.schedulers) - 1} steps "
+                f"(one fewer than the {len(self.schedulers)} schedulers)",
+            )
         if any(b <= a for a, b in zip(ms, ms[1:])):
             v.fail(n, "milestones", list(ms), "strictly increasing")
         object.__setattr__(self, "milestones", ms)

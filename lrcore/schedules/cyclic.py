@@ -23,7 +23,11 @@ from .. import _validate as v
 from .. import kinds
 from .leaf import Leaf
 
-_MODES = {"triangular": kinds.TRIANGULAR, "triangular2": kinds.TRIANGULAR2, "exp_range": kinds.EXP_RANGE}
+_MODES = {
+    "triangular": kinds.TRIANGULAR,
+    "triangular2": kinds.TRIANGULAR2,
+    "exp_range": kinds.EXP_RANGE,
+}
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,11 @@ class OneCycle(Leaf):
         end1 = float(self.pct_start * total) - 1
         if self.three_phase:
             lr = [("initial_lr", "max_lr"), ("max_lr", "initial_lr"), ("initial_lr", "min_lr")]
-            mom = [("max_momentum", "base_momentum"), ("base_momentum", "max_momentum"),
-                   ("max_momentum", "max_momentum")]
+            mom = [
+                ("max_momentum", "base_momentum"),
+                ("base_momentum", "max_momentum"),
+                ("max_momentum", "max_momentum"),
+            ]
             ends = [end1, float(2 * self.pct_start * total) - 2, total - 1]
         else:
             lr = [("initial_lr", "max_lr"), ("max_lr", "min_lr")]

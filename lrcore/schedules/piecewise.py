@@ -28,8 +28,12 @@ class Step(Leaf):
     kind = kinds.STEP
 
     def __post_init__(self):
-        object.__setattr__(self, "step_size", v.integer(self.name, "step_size", self.step_size, minimum=1))
-        object.__setattr__(self, "gamma", v.real(self.name, "gamma", self.gamma, low=0.0, low_open=True))
+        object.__setattr__(
+            self, "step_size", v.integer(self.name, "step_size", self.step_size, minimum=1)
+        )
+        object.__setattr__(
+            self, "gamma", v.real(self.name, "gamma", self.gamma, low=0.0, low_open=True)
+        )
 
     def params(self, quantity="lr"):
         return [self.step_size, self.gamma]
@@ -47,7 +51,9 @@ class MultiStep(Leaf):
     def __post_init__(self):
         ms = v.integers(self.name, "milestones", self.milestones, minimum=0)
         object.__setattr__(self, "milestones", tuple(sorted(ms)))
-        object.__setattr__(self, "gamma", v.real(self.name, "gamma", self.gamma, low=0.0, low_open=True))
+        object.__setattr__(
+            self, "gamma", v.real(self.name, "gamma", self.gamma, low=0.0, low_open=True)
+        )
 
     def params(self, quantity="lr"):
         counts = sorted(Counter(self.milestones).items())
@@ -65,7 +71,9 @@ class Constant(Leaf):
 
     def __post_init__(self):
         object.__setattr__(
-            self, "factor", v.real(self.name, "factor", self.factor, low=0.0, high=1.0, low_open=True)
+            self,
+            "factor",
+            v.real(self.name, "factor", self.factor, low=0.0, high=1.0, low_open=True),
         )
         object.__setattr__(
             self, "total_iters", v.integer(self.name, "total_iters", self.total_iters, minimum=0)
