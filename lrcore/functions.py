@@ -2,9 +2,12 @@
 
 Three ways, fastest first: compile ``f`` with numba; call it on an int64 array;
 call it once per step. A faster way is used only when it reproduces plain Python
-calls bit for bit on sample steps (first, last and spread over the range), since
-numba's ``float ** int`` and numpy's SIMD ``power`` can differ from CPython in
-the last bit. ``evaluation`` forces one way ("numba", "array" or "python").
+calls bit for bit on sample steps (the first and last 16 and 32 spread over the
+range) of every range it evaluates, since numba's ``float ** int`` and numpy's
+SIMD ``power`` can differ from CPython in the last bit; a way that fails once is
+not tried again for that function. Sampling can miss a difference confined to
+unsampled steps: ``evaluation="python"`` (what lrsched's drop-ins use) is exact
+by construction. ``evaluation`` forces one way ("numba", "array" or "python").
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import weakref
 import numba
 import numpy as np
 
-_CHOSEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FAILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _JITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 METHODS = ("auto", "numba", "array", "python")
 
@@ -68,25 +71,24 @@ def evaluate(fn, lo: int, hi: int, evaluation: str = "auto") -> np.ndarray:
     if evaluation != "auto":
         return _WAYS[evaluation](fn, lo, hi)
     try:
-        chosen = _CHOSEN.get(fn)
+        failed = _FAILED.setdefault(fn, set())
     except TypeError:  # not weak-referenceable
-        chosen = None
-    if chosen is not None:
-        return _WAYS[chosen](fn, lo, hi)
+        failed = set()
     for way in ("numba", "array"):
+        if way in failed:
+            continue
         try:
             values = _WAYS[way](fn, lo, hi)
         except Exception:  # noqa: BLE001 - any failure means: not this way
+            failed.add(way)
             continue
         if _agrees(fn, values, lo, hi):
-            _remember(fn, way)
             return values
-    _remember(fn, "python")
+        failed.add(way)
     return _python(fn, lo, hi)
 
 
-def _remember(fn, way):
-    try:
-        _CHOSEN[fn] = way
-    except TypeError:
-        pass
+def chosen(fn) -> str:
+    """The way ``evaluate`` currently uses for ``fn`` (for tests and diagnostics)."""
+    failed = _FAILED.get(fn, set())
+    return next((w for w in ("numba", "array") if w not in failed), "python")

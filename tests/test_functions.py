@@ -43,12 +43,21 @@ def test_values_are_those_of_python_calls(fn):
 
 def test_compiled_when_exact_python_otherwise():
     functions.evaluate(rational, 0, 100)
-    assert functions._CHOSEN[rational] == "numba"
+    assert functions.chosen(rational) == "numba"
     functions.evaluate(power, 0, N)
-    assert functions._CHOSEN[power] != "numba"
+    assert functions.chosen(power) != "numba"
     obj = Table()
     functions.evaluate(obj, 0, 100)
-    assert functions._CHOSEN[obj] == "python"
+    assert functions.chosen(obj) == "python"
+
+
+def test_a_way_that_agreed_on_one_range_is_checked_again_on_the_next():
+    def stepped(e):
+        return 0.97 ** (e // 7)  # numba agrees for small exponents, not for large
+
+    assert np.array_equal(functions.evaluate(stepped, 0, 64), python_values(stepped, 0, 64))
+    far = functions.evaluate(stepped, 5000, 9000)
+    assert np.array_equal(far, python_values(stepped, 5000, 9000))
 
 
 @pytest.mark.parametrize("way", ["numba", "array", "python"])

@@ -1,0 +1,240 @@
+"""The table-backed ``step()`` shared by every drop-in scheduler.
+
+A scheduler keeps, per param group, a window of upcoming LRs computed by lrcore
+(torch numerics: the very values torch's ``get_lr`` would produce). ``step()`` is
+a lookup while nothing has disturbed the run: the group's LR is still the float
+object the scheduler wrote (an edit, another scheduler, an optimizer state load
+all replace it), ``last_epoch`` is where the scheduler left it, no ``epoch`` is
+passed. Otherwise torch's own ``step()`` runs for that step, and the next window
+continues torch's recurrence from the LR it left (lrcore's ``previous_lr``),
+which is exact. Windows grow from 64 to 65,536 steps, so memory is O(window)
+however long the run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import lrcore
+
+FIRST_WINDOW = 64
+MAX_WINDOW = 65_536
+_PRIVATE = "_lrsched_"
+
+
+class TableStepMixin:
+    """Mixed in before a torch scheduler class; subclasses define ``_specs()``.
+
+    ``_specs()`` returns ``(specs, bases, stateless)``: one lrcore spec per group,
+    the base LR of each, and whether the schedule ignores the group's current LR
+    (then no continuation value is needed). It raises ``NotImplementedError``
+    where lrcore cannot express the scheduler's parameters; torch's own
+    ``step()`` is used then.
+
+    The fast path is a closure installed as the instance's ``step`` when a window
+    is built: cell variables are several times cheaper than attribute and dict
+    look-ups, which dominate a Python step. The class's ``step`` is the way back
+    in whenever the closure sees anything unusual.
+    """
+
+    #: attributes whose change invalidates the window
+    _spec_attrs: tuple[str, ...] = ()
+    #: "momentum" when the scheduler also cycles momentum / beta1
+    _momentum_key: str | None = None
+    #: whether torch's step() counts ``_step_count`` for this class
+    _counts_steps = True
+
+    def step(self, epoch=None):  # noqa: D102 - torch's docstring applies
+        d = self.__dict__
+        grow = d.get("_lrsched_stop") is not None and d["last_epoch"] + 1 >= d["_lrsched_stop"]
+        self._slow_step(epoch, grow=grow and epoch is None)
+
+    # -- everything else -------------------------------------------------------
+    def _slow_step(self, epoch, grow):
+        """torch's own step, then (usually) a new window.
+
+        After a disturbance the window restarts small; while the run is disturbed
+        step after step (a chained scheduler, repeated edits) windows are rebuilt
+        only on the 1st, 2nd, 4th, 8th... consecutive slow step.
+        """
+        d = self.__dict__
+        before = d.get("last_epoch")
+        if epoch is not None:
+            super().step(epoch)
+        else:
+            super().step()
+        consecutive = before is not None and before == d.get("_lrsched_slow_at")
+        d["_lrsched_slow_at"] = d.get("last_epoch")
+        streak = d.get("_lrsched_streak", 0) + 1 if consecutive else 1
+        d["_lrsched_streak"] = streak
+        if not grow:
+            d["_lrsched_size"] = FIRST_WINDOW // 2
+        if grow or streak & (streak - 1) == 0:
+            self._refill()
+        else:
+            self._drop_window()
+
+    def _refill(self):
+        """Build the window that continues from the LRs torch just left."""
+        d = self.__dict__
+        self._drop_window()
+        if d.get("_lrsched_disabled") or not self._ready():
+            return
+        groups = self.optimizer.param_groups
+        current = [group["lr"] for group in groups]
+        if any(not isinstance(v, float) for v in current):
+            return  # tensor LRs: torch's path (device mode is lrsched.device)
+        try:
+            specs, bases, stateless = self._specs()
+        except NotImplementedError:
+            d["_lrsched_disabled"] = True
+            return
+        start = d["last_epoch"] + 1
+        offset = self._table_start() - start
+        old = d.get("_lrsched_size", FIRST_WINDOW // 2)
+        size = min(max(old * 2, FIRST_WINDOW), MAX_WINDOW)
+        limit = self._last_index()
+        if limit is not None:
+            size = min(size, limit + 1 - start)
+        if size <= 0:
+            return
+        values = []
+        for g, (spec, base) in enumerate(zip(specs, bases)):
+            prev = None if stateless else current[g]
+            row = lrcore.table(spec, size, base, start=start + offset, previous_lr=prev)
+            values.append(row.tolist())
+        momentum = None
+        if self._momentum_key is not None and self.cycle_momentum:
+            momentum = [
+                lrcore.table(m, size, start=start + offset).tolist() for m in self._momentum_specs()
+            ]
+        d["_lrsched_size"] = size
+        d["_lrsched_stop"] = start + size
+        d["step"] = self._fast_step(start, values, current, momentum)
+
+    def _fast_step(self, start, values, written, momentum):
+        """The closure that serves steps ``start .. start + len(values[0]) - 1``.
+
+        It checks, every step: no ``epoch``; the window is not exhausted;
+        ``last_epoch`` is where it left it; the optimizer still has the same
+        ``param_groups`` list, of the same length; each group's LR is the float
+        object it wrote. Anything else goes back to the class's ``step``.
+        """
+        d = self.__dict__
+        opt = self.optimizer
+        groups = opt.param_groups
+        n = len(groups)
+        stop = start + len(values[0])
+        slow = type(self).step
+        me = self
+        extra = self._extra_bookkeeping()
+        if n == 1 and momentum is None and extra is None and self._counts_steps:
+            group, column = groups[0], values[0]
+            state = [written[0], start - 1]
+
+            def step(epoch=None):
+                t = state[1] + 1
+                if (epoch is None and t < stop and group["lr"] is state[0]
+                        and d["last_epoch"] == t - 1 and opt.param_groups is groups
+                        and len(groups) == 1):
+                    v = column[t - start]
+                    group["lr"] = v
+                    state[0] = v
+                    state[1] = t
+                    d["last_epoch"] = t
+                    d["_step_count"] += 1
+                    d["_last_lr"] = [v]
+                    return None
+                return slow(me, epoch)
+
+            return step
+
+        dicts = tuple(groups)
+        written = list(written)
+        rows = range(n)
+        state = [start - 1]
+        key = self._momentum_key if momentum is not None else None
+        beta = key is not None and self.use_beta1
+        counts = self._counts_steps
+
+        def step(epoch=None):
+            t = state[0] + 1
+            if (epoch is None and t < stop and d["last_epoch"] == t - 1
+                    and opt.param_groups is groups and len(groups) == n):
+                for g in rows:
+                    if dicts[g]["lr"] is not written[g]:
+                        return slow(me, epoch)
+                i = t - start
+                last = []
+                for g in rows:
+                    v = values[g][i]
+                    dicts[g]["lr"] = written[g] = v
+                    last.append(v)
+                if key is not None:
+                    for g in rows:
+                        if beta:
+                            dicts[g]["betas"] = (momentum[g][i], *dicts[g]["betas"][1:])
+                        else:
+                            dicts[g][key] = momentum[g][i]
+                if extra is not None:
+                    extra(d)
+                state[0] = t
+                d["last_epoch"] = t
+                d["_last_lr"] = last
+                if counts:
+                    d["_step_count"] += 1
+                return None
+            return slow(me, epoch)
+
+        return step
+
+    def _extra_bookkeeping(self):
+        """A function of the instance dict run on each fast step (None: nothing)."""
+        return None
+
+    def _ready(self):
+        """Whether the scheduler is past construction and its first step()."""
+        return self.__dict__.get("_step_count", 0) >= 2
+
+    def _table_start(self):
+        """The index in the specs' tables of the next step."""
+        return self.__dict__["last_epoch"] + 1
+
+    def _last_index(self):
+        """The last ``last_epoch`` the schedule defines (None: unbounded)."""
+        return None
+
+    def _specs(self):
+        raise NotImplementedError
+
+    def _momentum_specs(self):
+        raise NotImplementedError
+
+    def _drop_window(self):
+        d = self.__dict__
+        d.pop("step", None)
+        d["_lrsched_stop"] = None
+
+    def __setattr__(self, name, value):
+        if name in self._spec_attrs or name == "base_lrs":
+            self._drop_window()
+            self.__dict__["_lrsched_disabled"] = False
+        super().__setattr__(name, value)
+
+    def state_dict(self):
+        return {
+            k: v for k, v in super().state_dict().items()
+            if not k.startswith(_PRIVATE) and k != "step"
+        }
+
+    def load_state_dict(self, state_dict):
+        super().load_state_dict(state_dict)
+        self._drop_window()
+        self.__dict__["_lrsched_disabled"] = False
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "step"}
+
+
+def _as_float_list(values) -> list[float]:
+    return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]

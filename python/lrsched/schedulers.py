@@ -1,0 +1,227 @@
+"""Drop-in replacements for torch.optim.lr_scheduler's classes.
+
+Each class subclasses torch's own class of the same name, so its signature,
+defaults, validation, error messages, ``state_dict`` keys and ``isinstance``
+checks are torch's; only ``step()`` changes, to a lookup into a window of LRs
+computed by lrcore with torch's arithmetic (see :mod:`lrsched._window`).
+"""
+
+from __future__ import annotations
+
+from torch.optim import lr_scheduler as _torch
+
+import lrcore
+from lrcore import kinds
+from lrcore.schedules.leaf import Raw
+
+from ._window import TableStepMixin
+
+
+def _spec(cls, **kwargs):
+    """An lrcore spec, or NotImplementedError where torch accepts what lrcore refuses."""
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise NotImplementedError(str(exc)) from None
+
+
+def _floats(values):
+    if not all(isinstance(v, float) for v in values):
+        raise NotImplementedError("non-float base learning rates")
+    return list(values)
+
+
+class _Relative(TableStepMixin):
+    """A schedule relative to ``base_lrs``, the same spec for every group."""
+
+    def _spec(self):
+        raise NotImplementedError
+
+    def _specs(self):
+        bases = _floats(self.base_lrs)
+        return [self._spec()] * len(bases), bases, False
+
+
+class LambdaLR(TableStepMixin, _torch.LambdaLR):
+    __doc__ = _torch.LambdaLR.__doc__
+    _spec_attrs = ("lr_lambdas",)
+
+    def _specs(self):
+        specs = [_spec(lrcore.Lambda, lr_lambda=fn, evaluation="python") for fn in self.lr_lambdas]
+        return specs, _floats(self.base_lrs), True
+
+
+class MultiplicativeLR(TableStepMixin, _torch.MultiplicativeLR):
+    __doc__ = _torch.MultiplicativeLR.__doc__
+    _spec_attrs = ("lr_lambdas",)
+
+    def _specs(self):
+        specs = [
+            _spec(lrcore.Multiplicative, lr_lambda=fn, evaluation="python")
+            for fn in self.lr_lambdas
+        ]
+        return specs, _floats(self.base_lrs), False
+
+
+class StepLR(_Relative, _torch.StepLR):
+    __doc__ = _torch.StepLR.__doc__
+    _spec_attrs = ("step_size", "gamma")
+
+    def _spec(self):
+        return _spec(lrcore.Step, step_size=self.step_size, gamma=self.gamma)
+
+
+class MultiStepLR(_Relative, _torch.MultiStepLR):
+    __doc__ = _torch.MultiStepLR.__doc__
+    _spec_attrs = ("milestones", "gamma")
+
+    def _spec(self):
+        return _spec(lrcore.MultiStep, milestones=list(self.milestones.elements()),
+                     gamma=self.gamma)
+
+
+class ConstantLR(_Relative, _torch.ConstantLR):
+    __doc__ = _torch.ConstantLR.__doc__
+    _spec_attrs = ("factor", "total_iters")
+
+    def _spec(self):
+        return _spec(lrcore.Constant, factor=self.factor, total_iters=self.total_iters)
+
+
+class LinearLR(_Relative, _torch.LinearLR):
+    __doc__ = _torch.LinearLR.__doc__
+    _spec_attrs = ("start_factor", "end_factor", "total_iters")
+
+    def _spec(self):
+        return _spec(lrcore.Linear, start_factor=self.start_factor,
+                     end_factor=self.end_factor, total_iters=self.total_iters)
+
+
+class ExponentialLR(_Relative, _torch.ExponentialLR):
+    __doc__ = _torch.ExponentialLR.__doc__
+    _spec_attrs = ("gamma",)
+
+    def _spec(self):
+        return _spec(lrcore.Exponential, gamma=self.gamma)
+
+
+class PolynomialLR(_Relative, _torch.PolynomialLR):
+    __doc__ = _torch.PolynomialLR.__doc__
+    _spec_attrs = ("total_iters", "power")
+
+    def _spec(self):
+        return _spec(lrcore.Polynomial, total_iters=self.total_iters, power=self.power)
+
+
+class CosineAnnealingLR(_Relative, _torch.CosineAnnealingLR):
+    __doc__ = _torch.CosineAnnealingLR.__doc__
+    _spec_attrs = ("T_max", "eta_min")
+
+    def _spec(self):
+        return _spec(lrcore.CosineAnnealing, T_max=self.T_max, eta_min=self.eta_min)
+
+
+class CyclicLR(TableStepMixin, _torch.CyclicLR):
+    __doc__ = _torch.CyclicLR.__doc__
+    _spec_attrs = ("max_lrs", "total_size", "step_ratio", "mode", "gamma", "scale_mode",
+                   "base_momentums", "max_momentums", "_scale_fn_custom")
+    _momentum_key = "momentum"
+    _MODES = {"triangular": kinds.TRIANGULAR, "triangular2": kinds.TRIANGULAR2,
+              "exp_range": kinds.EXP_RANGE}
+
+    def _raw(self, lo, hi, invert):
+        if self._scale_fn_custom is not None or self.mode not in self._MODES:
+            raise NotImplementedError("custom scale_fn")
+        params = [lo, hi, invert, self.total_size, self.step_ratio, self._MODES[self.mode],
+                  self.gamma]
+        if not all(isinstance(x, (int, float)) for x in params):
+            raise NotImplementedError("non-float parameters")
+        return Raw(kinds.CYCLIC, params, absolute=True)
+
+    def _specs(self):
+        specs = [self._raw(b, m, 0.0) for b, m in zip(self.base_lrs, self.max_lrs)]
+        return specs, [1.0] * len(specs), True
+
+    def _momentum_specs(self):
+        return [self._raw(b, m, 1.0) for b, m in zip(self.base_momentums, self.max_momentums)]
+
+
+class OneCycleLR(TableStepMixin, _torch.OneCycleLR):
+    __doc__ = _torch.OneCycleLR.__doc__
+    _spec_attrs = ("total_steps", "_schedule_phases", "_anneal_func_type")
+    _momentum_key = "momentum"
+
+    def _raw(self, group, start_key, end_key):
+        anneal = {"cos": kinds.ANNEAL_COS, "linear": kinds.ANNEAL_LINEAR}.get(
+            getattr(self, "_anneal_func_type", None))
+        if anneal is None:
+            raise NotImplementedError("anneal function")
+        params = [self.total_steps, len(self._schedule_phases), anneal]
+        for phase in self._schedule_phases:
+            params += [phase["end_step"], group[phase[start_key]], group[phase[end_key]]]
+        if not all(isinstance(x, (int, float)) for x in params):
+            raise NotImplementedError("non-float parameters")
+        return Raw(kinds.ONE_CYCLE, params, absolute=True, last=self.total_steps)
+
+    def _specs(self):
+        groups = self.optimizer.param_groups
+        specs = [self._raw(g, "start_lr", "end_lr") for g in groups]
+        return specs, [1.0] * len(specs), True
+
+    def _momentum_specs(self):
+        groups = self.optimizer.param_groups
+        return [self._raw(g, "start_momentum", "end_momentum") for g in groups]
+
+    def _last_index(self):
+        return self.total_steps
+
+
+class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRestarts):
+    """torch's CosineAnnealingWarmRestarts, table-backed.
+
+    The table continues from torch's own ``T_cur`` and ``T_i`` (so a resume through
+    ``last_epoch`` or ``step(epoch)`` continues exactly as torch does, including
+    the log-based cycle index of the deprecated ``step(epoch)``).
+    """
+
+    _spec_attrs = ("T_0", "T_mult", "eta_min")
+
+    # torch's CosineAnnealingWarmRestarts.step never counts _step_count
+    _counts_steps = False
+
+    def _extra_bookkeeping(self):
+        def advance(d):
+            # torch's own bookkeeping of the cycle
+            t_cur = d["T_cur"] + 1
+            if t_cur >= d["T_i"]:
+                t_cur = t_cur % d["T_i"]
+                d["T_i"] = d["T_i"] * d["T_mult"]
+            d["T_cur"] = t_cur
+
+        return advance
+
+    def _ready(self):
+        d = self.__dict__
+        return (d.get("last_epoch", -1) >= 0 and type(d.get("T_cur")) is int
+                and type(d.get("T_i")) is int)
+
+    def _table_start(self):
+        return self.T_cur + 1
+
+    def _specs(self):
+        spec = _spec(lrcore.CosineAnnealingWarmRestarts, T_0=self.T_i, T_mult=self.T_mult,
+                     eta_min=self.eta_min)
+        bases = _floats(self.base_lrs)
+        return [spec] * len(bases), bases, True
+
+
+class SequentialLR(_torch.SequentialLR):
+    __doc__ = _torch.SequentialLR.__doc__
+
+
+class ChainedScheduler(_torch.ChainedScheduler):
+    __doc__ = _torch.ChainedScheduler.__doc__
+
+
+class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
+    __doc__ = _torch.ReduceLROnPlateau.__doc__
