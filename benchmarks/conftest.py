@@ -1,20 +1,27 @@
-"""Print, per benchmark group, each variant's time as a ratio to lrcore's."""
+"""Print, per benchmark group, each variant's time per step as a ratio to the group's
+baseline (the benchmark whose extra_info has ``baseline=True``)."""
 
 
 def pytest_terminal_summary(terminalreporter, config):
     session = getattr(config, "_benchmarksession", None)
     if session is None or not session.benchmarks:
         return
-    groups = {}
+    groups, baselines = {}, {}
     for bench in session.benchmarks:
         if bench.stats is None:
             continue
-        per_step = bench.stats.min / bench.extra_info.get("steps", 1)
-        groups.setdefault(bench.group, {})[bench.extra_info.get("variant", bench.name)] = per_step
-    terminalreporter.write_sep("-", "ratios per step (variant time / lrcore torch numerics)")
+        info = bench.extra_info
+        per_step = bench.stats.min / info.get("steps", 1)
+        name = info.get("variant", bench.name)
+        groups.setdefault(bench.group, {})[name] = per_step
+        if info.get("baseline"):
+            baselines[bench.group] = name
+    terminalreporter.write_sep("-", "time per step, as a multiple of each group's baseline")
     for group, variants in sorted(groups.items()):
-        ref = variants.get("lrcore-torch")
+        ref = variants.get(baselines.get(group))
         if not ref:
             continue
-        cells = ", ".join(f"{k} {v / ref:.1f}x" for k, v in sorted(variants.items()))
-        terminalreporter.write_line(f"{group}: {cells}")
+        cells = ", ".join(
+            f"{k} {v * 1e9:.0f} ns/step ({v / ref:.1f}x)" for k, v in sorted(variants.items())
+        )
+        terminalreporter.write_line(f"{group} [baseline {baselines[group]}]: {cells}")

@@ -1,0 +1,80 @@
+"""lrsched's drop-ins vs torch.optim.lr_scheduler: the cost of one ``step()``.
+
+Per class, 1 and 4 param groups, 20,000 steps a round (after a warm-up of 2,000);
+plus a 10^6-step training-loop skeleton (no model: the scheduler steps and the
+loop reads the LR, as a logger would).
+"""
+
+import warnings
+
+import pytest
+import torch
+from torch.optim import lr_scheduler as T
+
+import lrsched as L
+
+CLASSES = {
+    "StepLR": dict(step_size=30, gamma=0.5),
+    "MultiStepLR": dict(milestones=[30_000, 60_000], gamma=0.1),
+    "ConstantLR": dict(factor=0.5, total_iters=1000),
+    "LinearLR": dict(start_factor=0.01, total_iters=100_000),
+    "ExponentialLR": dict(gamma=0.99999),
+    "PolynomialLR": dict(total_iters=100_000, power=2.0),
+    "CosineAnnealingLR": dict(T_max=100_000),
+    "CosineAnnealingWarmRestarts": dict(T_0=1000, T_mult=2),
+    "CyclicLR": dict(base_lr=0.001, max_lr=0.1, step_size_up=2000),
+    "OneCycleLR": dict(max_lr=0.1, total_steps=2_000_000),
+    "LambdaLR": dict(lr_lambda=lambda e: 1.0 / (1.0 + e / 1000)),
+    "MultiplicativeLR": dict(lr_lambda=lambda e: 0.99999),
+}
+STEPS = 20_000
+
+
+def make(lib, name, groups):
+    opt = torch.optim.SGD(
+        [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * (g + 1)}
+         for g in range(groups)], lr=0.1, momentum=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = getattr(lib, name)(opt, **CLASSES[name])
+    opt.step()
+    for _ in range(2000):
+        sched.step()
+    return sched
+
+
+def steps(sched, n):
+    for _ in range(n):
+        sched.step()
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+@pytest.mark.parametrize("groups", [1, 4])
+@pytest.mark.parametrize("lib", ["torch", "lrsched"])
+def test_step_cost(benchmark, name, groups, lib):
+    sched = make(T if lib == "torch" else L, name, groups)
+    benchmark.group = f"{name} x{groups} groups"
+    benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "lrsched")
+    benchmark.pedantic(steps, args=(sched, STEPS), rounds=5, iterations=1)
+
+
+def loop(lib, n):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    sched = lib.CosineAnnealingLR(opt, T_max=n)
+    opt.step()
+    group = opt.param_groups[0]
+    total = 0.0
+    for _ in range(n):
+        sched.step()
+        total += group["lr"]
+    return total
+
+
+@pytest.mark.parametrize("lib", ["torch", "lrsched"])
+def test_million_step_loop(benchmark, lib):
+    n = 1_000_000
+    benchmark.group = "10^6-step loop skeleton (CosineAnnealingLR)"
+    benchmark.extra_info.update(steps=n, variant=lib, baseline=lib == "lrsched")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        benchmark.pedantic(loop, args=(T if lib == "torch" else L, n), rounds=1, iterations=1)
