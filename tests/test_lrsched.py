@@ -322,3 +322,42 @@ def test_steps_are_table_lookups(name, build, monkeypatch):
     assert len(slow) <= 12, slow
     want, _ = drive(T, build, STEPS)
     assert got == want
+
+
+def test_plateau_scaling_a_schedule():
+    import lrcore
+
+    warm_cos = lrcore.parse("sequential([linear(start_factor=0.1, total_iters=20),"
+                            " cosine_annealing(T_max=280)], milestones=[20])")
+    curve = lrcore.table(warm_cos, 300)
+    opt = optimizer(bases=[0.5, 0.05])
+    sched = L.ReduceLROnPlateau(opt, patience=4, factor=0.5, min_lr=[0.0, 0.01], eps=0.0,
+                                schedule=warm_cos)
+    ref_opt = optimizer(bases=[1.0])
+    ref = T.ReduceLROnPlateau(ref_opt, patience=4, factor=0.5, eps=0.0)  # decisions alone
+    losses = [1.0 / (1 + t) if t < 40 else 0.1 + 0.001 * (t % 3) for t in range(1, 300)]
+    reductions = 0
+    assert opt.param_groups[0]["lr"] == 0.5 * curve[0]
+    scale1 = 1.0
+    for t, loss in enumerate(losses, start=1):
+        before = ref_opt.param_groups[0]["lr"]
+        sched.step(loss)
+        if sched.scales[1] != scale1:  # a reduction of group 1: allowed only above min_lr
+            scale1 = sched.scales[1]
+            assert opt.param_groups[1]["lr"] >= 0.01
+        ref.step(loss)
+        reductions += ref_opt.param_groups[0]["lr"] < before
+        scale = 0.5**reductions
+        assert opt.param_groups[0]["lr"] == 0.5 * curve[t] * sched.scales[0]
+        assert sched.scales[0] == scale  # the same plateau decisions as torch's
+    assert reductions >= 3
+    assert sched.scales[1] > sched.scales[0]  # group 1's min_lr stopped some reductions
+    state = sched.state_dict()
+    again = L.ReduceLROnPlateau(optimizer(bases=[0.5, 0.05]), schedule=warm_cos)
+    again.load_state_dict(state)
+    assert again.scales == sched.scales and again.schedule == warm_cos
+
+
+def test_plateau_schedule_must_be_relative():
+    with pytest.raises(TypeError, match="schedule must be an lrcore spec relative"):
+        L.ReduceLROnPlateau(optimizer(), schedule="one_cycle(max_lr=0.1, total_steps=100)")
