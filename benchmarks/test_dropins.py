@@ -7,11 +7,10 @@ loop reads the LR, as a logger would).
 
 import warnings
 
+import lrsched as L
 import pytest
 import torch
 from torch.optim import lr_scheduler as T
-
-import lrsched as L
 
 CLASSES = {
     "StepLR": dict(step_size=30, gamma=0.5),
@@ -32,8 +31,13 @@ STEPS = 20_000
 
 def make(lib, name, groups):
     opt = torch.optim.SGD(
-        [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * (g + 1)}
-         for g in range(groups)], lr=0.1, momentum=0.9)
+        [
+            {"params": [torch.nn.Parameter(torch.zeros(1))], "lr": 0.1 * (g + 1)}
+            for g in range(groups)
+        ],
+        lr=0.1,
+        momentum=0.9,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sched = getattr(lib, name)(opt, **CLASSES[name])

@@ -22,8 +22,9 @@ FAMILIES = bench.families(STEPS)
 def test_lrcore(benchmark, family, numerics):
     spec = FAMILIES[family]
     benchmark.group = family
-    benchmark.extra_info.update(steps=STEPS, variant=f"lrcore-{numerics}",
-                                baseline=numerics == "torch")
+    benchmark.extra_info.update(
+        steps=STEPS, variant=f"lrcore-{numerics}", baseline=numerics == "torch"
+    )
     lrcore.table(spec, 10, numerics=numerics)
     benchmark(lrcore.table, spec, STEPS, numerics=numerics)
 

@@ -9,11 +9,10 @@ import pickle
 import random
 import warnings
 
+import lrsched as L
 import pytest
 import torch
 from torch.optim import lr_scheduler as T
-
-import lrsched as L
 
 
 def lam(e):
@@ -36,24 +35,61 @@ CASES = [
     ("ExponentialLR", lambda m, o: m.ExponentialLR(o, gamma=0.9995)),
     ("PolynomialLR", lambda m, o: m.PolynomialLR(o, total_iters=3000, power=1.7)),
     ("CosineAnnealingLR", lambda m, o: m.CosineAnnealingLR(o, T_max=700, eta_min=1e-4)),
-    ("CosineAnnealingWarmRestarts",
-     lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=17, T_mult=2, eta_min=1e-5)),
-    ("CyclicLR", lambda m, o: m.CyclicLR(o, base_lr=[1e-3, 2e-3, 3e-3, 1e-4], max_lr=0.1,
-                                         step_size_up=40, step_size_down=90,
-                                         mode="triangular2")),
-    ("CyclicLR-exp", lambda m, o: m.CyclicLR(o, base_lr=1e-3, max_lr=0.1, step_size_up=25,
-                                             mode="exp_range", gamma=0.999)),
-    ("OneCycleLR", lambda m, o: m.OneCycleLR(o, max_lr=[0.1, 0.2, 0.05, 0.3],
-                                             total_steps=12_000)),
-    ("OneCycleLR-3", lambda m, o: m.OneCycleLR(o, max_lr=0.1, epochs=40, steps_per_epoch=300,
-                                               three_phase=True, anneal_strategy="linear")),
-    ("SequentialLR", lambda m, o: m.SequentialLR(
-        o, [m.LinearLR(o, start_factor=0.1, total_iters=100), m.ExponentialLR(o, 0.999),
-            m.CosineAnnealingLR(o, T_max=500)], milestones=[100, 1500])),
-    ("ChainedScheduler", lambda m, o: m.ChainedScheduler(
-        [m.ConstantLR(o, factor=0.5, total_iters=50), m.ExponentialLR(o, gamma=0.9997)])),
-    ("ReduceLROnPlateau", lambda m, o: m.ReduceLROnPlateau(o, patience=3, factor=0.5,
-                                                           cooldown=2, min_lr=1e-5)),
+    (
+        "CosineAnnealingWarmRestarts",
+        lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=17, T_mult=2, eta_min=1e-5),
+    ),
+    (
+        "CyclicLR",
+        lambda m, o: m.CyclicLR(
+            o,
+            base_lr=[1e-3, 2e-3, 3e-3, 1e-4],
+            max_lr=0.1,
+            step_size_up=40,
+            step_size_down=90,
+            mode="triangular2",
+        ),
+    ),
+    (
+        "CyclicLR-exp",
+        lambda m, o: m.CyclicLR(
+            o, base_lr=1e-3, max_lr=0.1, step_size_up=25, mode="exp_range", gamma=0.999
+        ),
+    ),
+    ("OneCycleLR", lambda m, o: m.OneCycleLR(o, max_lr=[0.1, 0.2, 0.05, 0.3], total_steps=12_000)),
+    (
+        "OneCycleLR-3",
+        lambda m, o: m.OneCycleLR(
+            o,
+            max_lr=0.1,
+            epochs=40,
+            steps_per_epoch=300,
+            three_phase=True,
+            anneal_strategy="linear",
+        ),
+    ),
+    (
+        "SequentialLR",
+        lambda m, o: m.SequentialLR(
+            o,
+            [
+                m.LinearLR(o, start_factor=0.1, total_iters=100),
+                m.ExponentialLR(o, 0.999),
+                m.CosineAnnealingLR(o, T_max=500),
+            ],
+            milestones=[100, 1500],
+        ),
+    ),
+    (
+        "ChainedScheduler",
+        lambda m, o: m.ChainedScheduler(
+            [m.ConstantLR(o, factor=0.5, total_iters=50), m.ExponentialLR(o, gamma=0.9997)]
+        ),
+    ),
+    (
+        "ReduceLROnPlateau",
+        lambda m, o: m.ReduceLROnPlateau(o, patience=3, factor=0.5, cooldown=2, min_lr=1e-5),
+    ),
 ]
 BASES = [0.1, 0.03, 1.0, 7e-4]
 STEPS = 10_000
@@ -128,14 +164,14 @@ def _edit(factor):
         for g in opt.param_groups:
             g["lr"] = g["lr"] * factor
         return sched
+
     return event
 
 
 @pytest.mark.parametrize("name,build", CASES, ids=[c[0] for c in CASES])
 def test_external_edits_continue_as_torch(name, build):
     rng = random.Random(hash(name) % 1000)
-    events = {rng.randrange(1, 3000): _edit(rng.choice([0.5, 0.1, 1.7, 0.999]))
-              for _ in range(12)}
+    events = {rng.randrange(1, 3000): _edit(rng.choice([0.5, 0.1, 1.7, 0.999])) for _ in range(12)}
     events[rng.randrange(1, 3000) | 1] = _edit(0.3)
     events[1 + max(events)] = _edit(2.0)  # two edits in a row
     want, _ = drive(T, build, 3000, events=events)
@@ -148,8 +184,9 @@ def test_external_edits_continue_as_torch(name, build):
 def test_checkpoint_resume(name, build, direction):
     """Stop at step 1234, save optimizer and scheduler state, resume as a new process
     would (fresh optimizer, fresh scheduler, then load both): same LRs as never stopping."""
-    src, dst = {"torch->lrsched": (T, L), "lrsched->torch": (L, T),
-                "lrsched->lrsched": (L, L)}[direction]
+    src, dst = {"torch->lrsched": (T, L), "lrsched->torch": (L, T), "lrsched->lrsched": (L, L)}[
+        direction
+    ]
 
     def resume(lib, opt, sched):
         saved = copy.deepcopy((opt.state_dict(), sched.state_dict()))
@@ -175,10 +212,11 @@ def test_state_dict_keys_and_values_are_torchs(name, build):
             assert a[key] == b[key], key
 
 
-@pytest.mark.parametrize("name,build", [c for c in CASES if "Lambda" not in c[0]
-                                         and "Multiplicative" not in c[0]],
-                         ids=[c[0] for c in CASES if "Lambda" not in c[0]
-                              and "Multiplicative" not in c[0]])
+@pytest.mark.parametrize(
+    "name,build",
+    [c for c in CASES if "Lambda" not in c[0] and "Multiplicative" not in c[0]],
+    ids=[c[0] for c in CASES if "Lambda" not in c[0] and "Multiplicative" not in c[0]],
+)
 def test_pickle_and_deepcopy_mid_run(name, build):
     def clone(how):
         def event(lib, opt, sched):
@@ -192,6 +230,7 @@ def test_pickle_and_deepcopy_mid_run(name, build):
             for s in getattr(sched2, "_schedulers", []):
                 s.optimizer = opt
             return sched2
+
         return event
 
     want, _ = drive(T, build, 2500)
@@ -200,14 +239,26 @@ def test_pickle_and_deepcopy_mid_run(name, build):
         assert first_mismatch(got, want) is None
 
 
-@pytest.mark.parametrize("name,build", [c for c in CASES if c[0] not in (
-    "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR", "CyclicLR-exp")],
-    ids=[c[0] for c in CASES if c[0] not in ("SequentialLR", "ChainedScheduler",
-                                            "ReduceLROnPlateau", "CyclicLR", "CyclicLR-exp")])
+@pytest.mark.parametrize(
+    "name,build",
+    [
+        c
+        for c in CASES
+        if c[0]
+        not in ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR", "CyclicLR-exp")
+    ],
+    ids=[
+        c[0]
+        for c in CASES
+        if c[0]
+        not in ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR", "CyclicLR-exp")
+    ],
+)
 def test_last_epoch_at_construction(name, build):
     def with_last_epoch(k):
         def b(lib, opt):
             import inspect
+
             sched_fn = build
             src = inspect.signature(getattr(lib, name.split("-")[0]))
             assert "last_epoch" in src.parameters
@@ -219,7 +270,9 @@ def test_last_epoch_at_construction(name, build):
                     if attr == real.__name__:
                         return lambda *a, **kw: real(*a, **kw, last_epoch=k)
                     return getattr(lib, attr)
+
             return sched_fn(Shim(), opt)
+
         return b
 
     for k in (0, 5, 499):
@@ -233,9 +286,25 @@ def test_last_epoch_at_construction(name, build):
         assert first_mismatch(got, want) is None, k
 
 
-@pytest.mark.parametrize("name,build", [c for c in CASES if c[0] in (
-    "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "PolynomialLR", "LinearLR",
-    "ConstantLR", "CosineAnnealingWarmRestarts")], ids=lambda c: c if isinstance(c, str) else "")
+@pytest.mark.parametrize(
+    "name,build",
+    [
+        c
+        for c in CASES
+        if c[0]
+        in (
+            "StepLR",
+            "MultiStepLR",
+            "ExponentialLR",
+            "CosineAnnealingLR",
+            "PolynomialLR",
+            "LinearLR",
+            "ConstantLR",
+            "CosineAnnealingWarmRestarts",
+        )
+    ],
+    ids=lambda c: c if isinstance(c, str) else "",
+)
 def test_deprecated_step_epoch(name, build):
     def jump(epoch):
         def event(lib, opt, sched):
@@ -243,6 +312,7 @@ def test_deprecated_step_epoch(name, build):
                 warnings.simplefilter("ignore")
                 sched.step(epoch)
             return sched
+
         return event
 
     events = {200: jump(50), 400: jump(1000), 401: jump(1001), 800: jump(121 * 17)}
@@ -288,6 +358,7 @@ def test_hyperparameter_change_mid_run():
     def change(lib, opt, sched):
         sched.gamma = 0.5
         return sched
+
     build = lambda m, o: m.StepLR(o, step_size=10, gamma=0.9)  # noqa: E731
     want, _ = drive(T, build, 300, events={95: change})
     got, _ = drive(L, build, 300, events={95: change})
@@ -295,16 +366,25 @@ def test_hyperparameter_change_mid_run():
 
 
 def test_every_torch_class_has_a_drop_in():
-    names = {n for n, c in vars(T).items() if isinstance(c, type) and issubclass(
-        c, T.LRScheduler) and c.__module__ == T.__name__ and not n.startswith("_")
-        and n != "LRScheduler"}
+    names = {
+        n
+        for n, c in vars(T).items()
+        if isinstance(c, type)
+        and issubclass(c, T.LRScheduler)
+        and c.__module__ == T.__name__
+        and not n.startswith("_")
+        and n != "LRScheduler"
+    }
     assert names == set(L.__all__)
 
 
-@pytest.mark.parametrize("name,build", [c for c in CASES if c[0] not in (
-    "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau")],
-    ids=[c[0] for c in CASES if c[0] not in ("SequentialLR", "ChainedScheduler",
-                                            "ReduceLROnPlateau")])
+@pytest.mark.parametrize(
+    "name,build",
+    [c for c in CASES if c[0] not in ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau")],
+    ids=[
+        c[0] for c in CASES if c[0] not in ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau")
+    ],
+)
 def test_steps_are_table_lookups(name, build, monkeypatch):
     """torch's own step() runs only at the start and once per window (windows double
     up to 65,536 steps): a handful of times in 10^4 steps."""
@@ -327,12 +407,15 @@ def test_steps_are_table_lookups(name, build, monkeypatch):
 def test_plateau_scaling_a_schedule():
     import lrcore
 
-    warm_cos = lrcore.parse("sequential([linear(start_factor=0.1, total_iters=20),"
-                            " cosine_annealing(T_max=280)], milestones=[20])")
+    warm_cos = lrcore.parse(
+        "sequential([linear(start_factor=0.1, total_iters=20),"
+        " cosine_annealing(T_max=280)], milestones=[20])"
+    )
     curve = lrcore.table(warm_cos, 300)
     opt = optimizer(bases=[0.5, 0.05])
-    sched = L.ReduceLROnPlateau(opt, patience=4, factor=0.5, min_lr=[0.0, 0.01], eps=0.0,
-                                schedule=warm_cos)
+    sched = L.ReduceLROnPlateau(
+        opt, patience=4, factor=0.5, min_lr=[0.0, 0.01], eps=0.0, schedule=warm_cos
+    )
     ref_opt = optimizer(bases=[1.0])
     ref = T.ReduceLROnPlateau(ref_opt, patience=4, factor=0.5, eps=0.0)  # decisions alone
     losses = [1.0 / (1 + t) if t < 40 else 0.1 + 0.001 * (t % 3) for t in range(1, 300)]

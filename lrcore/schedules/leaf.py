@@ -45,7 +45,11 @@ class Raw(Leaf):
 
     def __eq__(self, other):
         return isinstance(other, Raw) and (self.kind, self._params, self.absolute, self._last) == (
-            other.kind, other._params, other.absolute, other._last)
+            other.kind,
+            other._params,
+            other.absolute,
+            other._last,
+        )
 
     def __hash__(self):
         return hash((self.kind, self._params, self.absolute, self._last))

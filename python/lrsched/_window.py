@@ -134,9 +134,14 @@ class TableStepMixin:
 
             def step(epoch=None):
                 t = state[1] + 1
-                if (epoch is None and t < stop and group["lr"] is state[0]
-                        and d["last_epoch"] == t - 1 and opt.param_groups is groups
-                        and len(groups) == 1):
+                if (
+                    epoch is None
+                    and t < stop
+                    and group["lr"] is state[0]
+                    and d["last_epoch"] == t - 1
+                    and opt.param_groups is groups
+                    and len(groups) == 1
+                ):
                     v = column[t - start]
                     group["lr"] = v
                     state[0] = v
@@ -159,8 +164,13 @@ class TableStepMixin:
 
         def step(epoch=None):
             t = state[0] + 1
-            if (epoch is None and t < stop and d["last_epoch"] == t - 1
-                    and opt.param_groups is groups and len(groups) == n):
+            if (
+                epoch is None
+                and t < stop
+                and d["last_epoch"] == t - 1
+                and opt.param_groups is groups
+                and len(groups) == n
+            ):
                 for g in rows:
                     if dicts[g]["lr"] is not written[g]:
                         return slow(me, epoch)
@@ -223,7 +233,8 @@ class TableStepMixin:
 
     def state_dict(self):
         return {
-            k: v for k, v in super().state_dict().items()
+            k: v
+            for k, v in super().state_dict().items()
             if not k.startswith(_PRIVATE) and k != "step"
         }
 

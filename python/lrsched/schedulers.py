@@ -76,8 +76,9 @@ class MultiStepLR(_Relative, _torch.MultiStepLR):
     _spec_attrs = ("milestones", "gamma")
 
     def _spec(self):
-        return _spec(lrcore.MultiStep, milestones=list(self.milestones.elements()),
-                     gamma=self.gamma)
+        return _spec(
+            lrcore.MultiStep, milestones=list(self.milestones.elements()), gamma=self.gamma
+        )
 
 
 class ConstantLR(_Relative, _torch.ConstantLR):
@@ -93,8 +94,12 @@ class LinearLR(_Relative, _torch.LinearLR):
     _spec_attrs = ("start_factor", "end_factor", "total_iters")
 
     def _spec(self):
-        return _spec(lrcore.Linear, start_factor=self.start_factor,
-                     end_factor=self.end_factor, total_iters=self.total_iters)
+        return _spec(
+            lrcore.Linear,
+            start_factor=self.start_factor,
+            end_factor=self.end_factor,
+            total_iters=self.total_iters,
+        )
 
 
 class ExponentialLR(_Relative, _torch.ExponentialLR):
@@ -123,17 +128,36 @@ class CosineAnnealingLR(_Relative, _torch.CosineAnnealingLR):
 
 class CyclicLR(TableStepMixin, _torch.CyclicLR):
     __doc__ = _torch.CyclicLR.__doc__
-    _spec_attrs = ("max_lrs", "total_size", "step_ratio", "mode", "gamma", "scale_mode",
-                   "base_momentums", "max_momentums", "_scale_fn_custom")
+    _spec_attrs = (
+        "max_lrs",
+        "total_size",
+        "step_ratio",
+        "mode",
+        "gamma",
+        "scale_mode",
+        "base_momentums",
+        "max_momentums",
+        "_scale_fn_custom",
+    )
     _momentum_key = "momentum"
-    _MODES = {"triangular": kinds.TRIANGULAR, "triangular2": kinds.TRIANGULAR2,
-              "exp_range": kinds.EXP_RANGE}
+    _MODES = {
+        "triangular": kinds.TRIANGULAR,
+        "triangular2": kinds.TRIANGULAR2,
+        "exp_range": kinds.EXP_RANGE,
+    }
 
     def _raw(self, lo, hi, invert):
         if self._scale_fn_custom is not None or self.mode not in self._MODES:
             raise NotImplementedError("custom scale_fn")
-        params = [lo, hi, invert, self.total_size, self.step_ratio, self._MODES[self.mode],
-                  self.gamma]
+        params = [
+            lo,
+            hi,
+            invert,
+            self.total_size,
+            self.step_ratio,
+            self._MODES[self.mode],
+            self.gamma,
+        ]
         if not all(isinstance(x, (int, float)) for x in params):
             raise NotImplementedError("non-float parameters")
         return Raw(kinds.CYCLIC, params, absolute=True)
@@ -153,7 +177,8 @@ class OneCycleLR(TableStepMixin, _torch.OneCycleLR):
 
     def _raw(self, group, start_key, end_key):
         anneal = {"cos": kinds.ANNEAL_COS, "linear": kinds.ANNEAL_LINEAR}.get(
-            getattr(self, "_anneal_func_type", None))
+            getattr(self, "_anneal_func_type", None)
+        )
         if anneal is None:
             raise NotImplementedError("anneal function")
         params = [self.total_steps, len(self._schedule_phases), anneal]
@@ -202,15 +227,22 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
 
     def _ready(self):
         d = self.__dict__
-        return (d.get("last_epoch", -1) >= 0 and type(d.get("T_cur")) is int
-                and type(d.get("T_i")) is int)
+        return (
+            d.get("last_epoch", -1) >= 0
+            and type(d.get("T_cur")) is int
+            and type(d.get("T_i")) is int
+        )
 
     def _table_start(self):
         return self.T_cur + 1
 
     def _specs(self):
-        spec = _spec(lrcore.CosineAnnealingWarmRestarts, T_0=self.T_i, T_mult=self.T_mult,
-                     eta_min=self.eta_min)
+        spec = _spec(
+            lrcore.CosineAnnealingWarmRestarts,
+            T_0=self.T_i,
+            T_mult=self.T_mult,
+            eta_min=self.eta_min,
+        )
         bases = _floats(self.base_lrs)
         return [spec] * len(bases), bases, True
 
@@ -254,7 +286,8 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             if not isinstance(schedule, lrcore.Spec) or schedule.absolute:
                 raise TypeError(
                     "ReduceLROnPlateau: schedule must be an lrcore spec relative to the base "
-                    f"LR (not cyclic or one_cycle), got schedule={schedule!r}")
+                    f"LR (not cyclic or one_cycle), got schedule={schedule!r}"
+                )
             self.schedule = schedule
             self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
             self.scales = [1.0] * len(self.base_lrs)
