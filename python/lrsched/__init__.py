@@ -20,6 +20,7 @@ from .schedulers import (
     ReduceLROnPlateau,
     SequentialLR,
     StepLR,
+    TableLR,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
+    "TableLR",
 ]

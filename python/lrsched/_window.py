@@ -44,8 +44,118 @@ class TableStepMixin:
     #: whether torch's step() counts ``_step_count`` for this class
     _counts_steps = True
 
+    def __init__(self, *args, device=None, dtype=None, horizon=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if device is not None:
+            self.to_device(device, dtype=dtype, horizon=horizon)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # torch's signature, plus the device-mode keywords
+        import inspect
+
+        torch_base = next((b for b in cls.__mro__[1:] if b.__module__.startswith("torch.")), None)
+        if torch_base is not None and "__init__" in vars(torch_base):
+            sig = inspect.signature(torch_base.__init__)
+            extra = [
+                inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None)
+                for n in ("device", "dtype", "horizon")
+            ]
+            params = [p for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD]
+            cls.__signature__ = sig.replace(parameters=params[1:] + extra)
+
+    # -- device mode (see lrsched.device) ---------------------------------------
+    def to_device(self, device, *, dtype=None, horizon=None):
+        """Move to device mode: the table on ``device``, ``step()`` as device ops only."""
+        import torch
+
+        from .device import DeviceTable, horizon_for
+
+        d = self.__dict__
+        try:
+            specs, bases, stateless = self._specs()
+        except NotImplementedError as exc:
+            raise ValueError(
+                f"{type(self).__name__}: device mode cannot express this scheduler ({exc})"
+            ) from None
+        groups = self.optimizer.param_groups
+        current = [float(g["lr"]) for g in groups]
+        epoch = d["last_epoch"]
+        first = self._table_start()
+        last = self._last_index()
+        size = horizon_for(None if last is None else last - epoch, 0, horizon)
+        dtype = dtype or (
+            groups[0]["lr"].dtype if isinstance(groups[0]["lr"], torch.Tensor) else torch.float32
+        )
+        rows = []
+        for g, (spec, base) in enumerate(zip(specs, bases)):
+            prev = None if stateless else current[g]
+            rest = lrcore.table(spec, size - 1, base, start=first, previous_lr=prev)
+            rows.append([current[g], *rest.tolist()])
+        momentum = None
+        if self._momentum_key is not None and self.cycle_momentum:
+            key = "betas" if self.use_beta1 else "momentum"
+            now = [float(g[key][0] if key == "betas" else g[key]) for g in groups]
+            momentum = [
+                [now[g], *lrcore.table(m, size - 1, start=first).tolist()]
+                for g, m in enumerate(self._momentum_specs())
+            ]
+        self._drop_window()
+        d["_lrsched_device"] = DeviceTable(
+            self.optimizer,
+            rows,
+            momentum,
+            0,
+            device,
+            dtype,
+            self.use_beta1 if momentum is not None else False,
+        )
+        d["_lrsched_device_origin"] = (epoch, d.get("_step_count"), self._origin_state())
+        d["_lrsched_device_args"] = (device, dtype, horizon)
+        return self
+
+    def _origin_state(self):
+        return None
+
+    def _advance_state(self, state, origin, steps):
+        """Host attributes after ``steps`` device steps (CosineAnnealingWarmRestarts)."""
+
+    @property
+    def step_tensor(self):
+        """Device mode: the 0-d int64 tensor counting step() calls since the move."""
+        return self.__dict__["_lrsched_device"].step_tensor
+
+    @property
+    def lr_table(self):
+        """Device mode: the (groups, horizon) table on the device."""
+        return self.__dict__["_lrsched_device"].lr_table
+
+    def _device_host_state(self):
+        """torch's host keys, read back from the device counter (one sync)."""
+        d = self.__dict__
+        dev = d["_lrsched_device"]
+        epoch0, count0, origin = d["_lrsched_device_origin"]
+        n = int(dev.step_tensor.item())
+        state = {
+            "last_epoch": epoch0 + n,
+            "_last_lr": [float(g["lr"]) for g in self.optimizer.param_groups],
+        }
+        if count0 is not None and self._counts_steps:
+            state["_step_count"] = count0 + n
+        self._advance_state(state, origin, n)
+        return state
+
     def step(self, epoch=None):  # noqa: D102 - torch's docstring applies
         d = self.__dict__
+        dev = d.get("_lrsched_device")
+        if dev is not None:
+            if epoch is not None:
+                raise ValueError(
+                    f"{type(self).__name__}: step(epoch) is not supported in "
+                    "device mode (it needs the host); call step()"
+                )
+            dev.step()
+            return
         grow = d.get("_lrsched_stop") is not None and d["last_epoch"] + 1 >= d["_lrsched_stop"]
         self._slow_step(epoch, grow=grow and epoch is None)
 
@@ -232,16 +342,32 @@ class TableStepMixin:
         super().__setattr__(name, value)
 
     def state_dict(self):
-        return {
+        state = {
             k: v
             for k, v in super().state_dict().items()
             if not k.startswith(_PRIVATE) and k != "step"
         }
+        if self.__dict__.get("_lrsched_device") is not None:
+            state.update(self._device_host_state())
+        return state
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         self._drop_window()
         self.__dict__["_lrsched_disabled"] = False
+        if self.__dict__.get("_lrsched_device") is not None:
+            # the loaded LRs on the host for a moment, then the table from there
+            device, dtype, horizon = self.__dict__["_lrsched_device_args"]
+            self.__dict__["_lrsched_device"] = None
+            for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+                group["lr"] = float(lr)
+            self.to_device(device, dtype=dtype, horizon=horizon)
+
+    def get_last_lr(self):
+        dev = self.__dict__.get("_lrsched_device")
+        if dev is not None:
+            return dev.last_lrs()
+        return super().get_last_lr()
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "step"}

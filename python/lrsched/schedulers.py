@@ -26,9 +26,16 @@ def _spec(cls, **kwargs):
 
 
 def _floats(values):
-    if not all(isinstance(v, float) for v in values):
-        raise NotImplementedError("non-float base learning rates")
-    return list(values)
+    """Base LRs as floats (a 0-d tensor base, from a tensor LR, is read once)."""
+    out = []
+    for v in values:
+        if isinstance(v, float):
+            out.append(v)
+        elif hasattr(v, "dim") and v.dim() == 0 and v.is_floating_point():
+            out.append(float(v))
+        else:
+            raise NotImplementedError("non-float base learning rates")
+    return out
 
 
 class _Relative(TableStepMixin):
@@ -225,6 +232,15 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
 
         return advance
 
+    def _origin_state(self):
+        return (self.T_cur, self.T_i)
+
+    def _advance_state(self, state, origin, steps):
+        from lrcore.kernels.restarts import restart_int
+
+        t_cur, t_i = origin
+        _, state["T_cur"], state["T_i"] = restart_int(t_cur + steps, t_i, self.T_mult)
+
     def _ready(self):
         d = self.__dict__
         return (
@@ -247,6 +263,57 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
         return [spec] * len(bases), bases, True
 
 
+class TableLR(TableStepMixin, _torch.LRScheduler):
+    """Any lrcore schedule (its spec or text form) as a torch scheduler.
+
+    Compositions included: ``TableLR(opt, "sequential([linear(start_factor=0.01,
+    total_iters=500), cosine_annealing(T_max=9500)], milestones=[500])")`` gives the
+    numbers of torch's SequentialLR of those two classes, in one table (and, with
+    ``device=``, in one device tensor). LRs are ``base_lr * schedule(t)`` for specs
+    relative to the base LR, the spec's own values for cyclic and one_cycle.
+    """
+
+    _spec_attrs = ("schedule",)
+
+    def __init__(self, optimizer, schedule, last_epoch=-1, **device_kwargs):
+        if isinstance(schedule, str):
+            schedule = lrcore.parse(schedule)
+        if not isinstance(schedule, lrcore.Spec):
+            raise TypeError(
+                f"TableLR: schedule must be an lrcore spec or its text form, "
+                f"got schedule={schedule!r}"
+            )
+        self.schedule = schedule
+        super().__init__(optimizer, last_epoch, **device_kwargs)
+
+    def _bases(self):
+        n = len(self.optimizer.param_groups)
+        return [1.0] * n if self.schedule.absolute else _floats(self.base_lrs)
+
+    def get_lr(self):
+        """torch's path: the schedule's value at ``last_epoch`` from the current LRs."""
+        t = self.last_epoch
+        if self.schedule.last_step() is not None and t > self.schedule.last_step():
+            raise ValueError(
+                f"TableLR: {self.schedule.name} defines steps "
+                f"0..{self.schedule.last_step()}, tried to step to {t}"
+            )
+        out = []
+        for base, group in zip(self._bases(), self.optimizer.param_groups):
+            prev = float(group["lr"]) if t > 0 else None
+            out.append(float(lrcore.table(self.schedule, 1, base, start=t, previous_lr=prev)[0]))
+        return out
+
+    def _specs(self):
+        from lrcore.program import lower
+
+        bases = self._bases()
+        return [self.schedule] * len(bases), bases, lower(self.schedule).stateless
+
+    def _last_index(self):
+        return self.schedule.last_step()
+
+
 class SequentialLR(_torch.SequentialLR):
     __doc__ = _torch.SequentialLR.__doc__
 
@@ -256,31 +323,35 @@ class ChainedScheduler(_torch.ChainedScheduler):
 
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
-    """torch's ReduceLROnPlateau; with ``schedule=``, it scales a table schedule.
+    """torch's ReduceLROnPlateau, plus ``schedule=`` and ``device=``.
 
-    Without ``schedule`` this is torch's class, unchanged. With an lrcore spec (a
-    relative schedule: warm-up then cosine, say), each ``step(metrics)`` advances
-    the schedule by one step and sets each group's LR to
+    Without either, this is torch's class, unchanged.
+
+    ``schedule=`` (an lrcore spec relative to the base LR, or its text): each
+    ``step(metrics)`` advances the schedule by one step and sets each group's LR to
     ``base_lr * schedule(t) * scale``, where ``scale`` starts at 1 and is
     multiplied by ``factor`` whenever torch's own plateau logic (mode, threshold,
-    patience, cooldown) decides to reduce, and that reduction would change the
-    current LR by more than ``eps`` without taking it below the group's
-    ``min_lr``. ``base_lr`` is each group's LR when the scheduler is built.
-
-    Example::
+    patience, cooldown) decides to reduce and that reduction changes the current LR
+    by more than ``eps`` without taking it below the group's ``min_lr``.
+    ``base_lr`` is each group's LR when the scheduler is built. Example::
 
         warm_cos = lrcore.parse("sequential([linear(start_factor=0.01, total_iters=500),"
                                 " cosine_annealing(T_max=9500)], milestones=[500])")
         sched = lrsched.ReduceLROnPlateau(opt, patience=5, factor=0.5, schedule=warm_cos)
-        for batch in data:
-            ...
-            sched.step(val_loss)
+
+    ``device=``: the metric may be a 0-d tensor, the decision is made with tensor
+    ops (float64, as torch's host arithmetic) and the LRs are 0-d device tensors:
+    no ``.item()``, no synchronisation, so it can run inside a CUDA graph. The
+    decisions are torch's on the same metric sequence.
     """
 
-    def __init__(self, optimizer, *args, schedule=None, **kwargs):
+    def __init__(self, optimizer, *args, schedule=None, device=None, dtype=None, **kwargs):
         super().__init__(optimizer, *args, **kwargs)
         self.schedule = None
+        self._device_state = None
         if schedule is not None:
+            if device is not None:
+                raise ValueError("ReduceLROnPlateau: schedule= and device= cannot be combined")
             if isinstance(schedule, str):
                 schedule = lrcore.parse(schedule)
             if not isinstance(schedule, lrcore.Spec) or schedule.absolute:
@@ -292,7 +363,12 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
             self.scales = [1.0] * len(self.base_lrs)
             self._apply(0)
+        if device is not None:
+            from .device import PlateauState
 
+            self._device_state = PlateauState(self, device, dtype)
+
+    # -- schedule= --------------------------------------------------------------
     def _factor_at(self, t):
         window = self.__dict__.get("_lrsched_factors")
         if window is None or not window[0] <= t < window[0] + len(window[1]):
@@ -307,6 +383,13 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def step(self, metrics, epoch=None):  # noqa: D102 - torch's docstring applies
+        if self._device_state is not None:
+            if epoch is not None:
+                raise ValueError(
+                    "ReduceLROnPlateau: step(epoch=...) is not supported in device mode"
+                )
+            self._device_state.step(metrics)
+            return
         super().step(metrics, epoch)
         if self.schedule is not None:
             self._apply(self.last_epoch)
@@ -323,14 +406,24 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         return None
 
     def state_dict(self):
-        state = {k: v for k, v in super().state_dict().items() if not k.startswith("_lrsched")}
+        state = {
+            k: v
+            for k, v in super().state_dict().items()
+            if not k.startswith("_lrsched") and k != "_device_state"
+        }
         if self.schedule is not None:
             state["schedule"] = str(self.schedule)
+        if self._device_state is not None:
+            state.update(self._device_state.host_state())
         return state
 
     def load_state_dict(self, state_dict):
         state = dict(state_dict)
         if isinstance(state.get("schedule"), str):
             state["schedule"] = lrcore.parse(state["schedule"])
+        device_state = self._device_state
         super().load_state_dict(state)
+        self._device_state = device_state
         self.__dict__.pop("_lrsched_factors", None)
+        if device_state is not None:
+            device_state.load(self)

@@ -1,0 +1,194 @@
+"""In-graph schedules: the table on the device, ``step()`` as device operations only.
+
+In device mode a scheduler holds
+  * ``lr_table``: a (groups, horizon) tensor of the schedule's LRs (torch numerics,
+    rounded once to the LR tensors' dtype),
+  * ``step_tensor``: a 0-d int64 tensor counting ``step()`` calls,
+and each param group's ``lr`` becomes a 0-d tensor on the device. ``step()`` is
+``add_``, ``clamp_max``, ``index_select`` and ``copy_``: no host value, no
+synchronisation, so it can sit inside a CUDA graph or a ``torch.compile``
+(``fullgraph=True``) graph with the optimizer step. (Indexing a CUDA tensor with
+a 0-d tensor, ``table[t]``, synchronises and breaks capture; ``index_select`` does
+not.)
+
+The LR tensors' dtype is ``dtype`` (default: the group's LR tensor dtype, else
+float32). On CPU, torch 2.13's ``torch.compile`` (aot_eager, inductor) loses
+in-place writes to 0-d float64 CPU tensors, so compiled CPU runs want float32;
+eager CPU runs and CUDA take float64 as well.
+
+Past the end of the table the LR holds its last value. ``horizon`` (the number of
+steps tabulated) defaults to the schedule's own end (one-cycle) or 2**20 steps.
+In device mode the LR follows the table: an edit of a group's LR tensor lasts
+until the next ``step()``. ``last_epoch`` reads the device counter (one sync);
+``state_dict()`` holds torch's host keys, so checkpoints move between modes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+import lrcore
+
+DEFAULT_HORIZON = 2**20
+
+
+def tensor_lr_error(optimizer, device) -> str | None:
+    """Why ``optimizer`` cannot take a tensor LR on ``device``, or None."""
+    for i, group in enumerate(optimizer.param_groups):
+        if "capturable" not in group:
+            continue
+        foreach = group.get("foreach")
+        if foreach is None:
+            foreach = torch.device(device).type == "cuda"
+        if foreach and not group.get("capturable") and not group.get("fused"):
+            return (
+                f"{type(optimizer).__name__}: param_groups[{i}] uses foreach=True without "
+                "capturable=True, which cannot take a tensor learning rate; build the optimizer "
+                "with capturable=True (or fused=True) to use device mode"
+            )
+    return None
+
+
+class DeviceTable:
+    """The device-side state of one scheduler."""
+
+    def __init__(self, optimizer, lr_rows, momentum_rows, start, device, dtype, use_beta1):
+        reason = tensor_lr_error(optimizer, device)
+        if reason:
+            raise ValueError(reason)
+        self.device = torch.device(device)
+        self.dtype = dtype
+        self.lr_table = (
+            torch.as_tensor(lr_rows, dtype=torch.float64)
+            .to(device=self.device, dtype=dtype)
+            .contiguous()
+        )
+        self.horizon = self.lr_table.shape[1]
+        self.momentum_table = None
+        if momentum_rows is not None:
+            self.momentum_table = (
+                torch.as_tensor(momentum_rows, dtype=torch.float64)
+                .to(device=self.device, dtype=dtype)
+                .contiguous()
+            )
+        self.use_beta1 = use_beta1
+        self.step_tensor = torch.tensor(start, dtype=torch.int64, device=self.device)
+        self.groups = optimizer.param_groups
+        # each group's LR (and momentum / beta1) becomes a 0-d device tensor
+        index = min(max(start, 0), self.horizon - 1)
+        # Direct references to the groups' tensors: torch.compile does not carry
+        # a copy_ into a tensor reached through optimizer.param_groups (measured:
+        # the counter moved, the LR did not).
+        self.lr_tensors, self.momentum_tensors = [], []
+        for g, group in enumerate(self.groups):
+            group["lr"] = self.lr_table[g, index].clone()
+            self.lr_tensors.append(group["lr"])
+            if self.momentum_table is not None:
+                value = self.momentum_table[g, index].clone()
+                self.momentum_tensors.append(value)
+                if use_beta1:
+                    group["betas"] = (value, *group["betas"][1:])
+                else:
+                    group["momentum"] = value
+
+    def step(self):
+        """Device ops only: counter + 1, clamp to the table, gather, copy."""
+        self.step_tensor.add_(1)
+        index = torch.clamp_max(self.step_tensor, self.horizon - 1).view(1)
+        lrs = torch.index_select(self.lr_table, 1, index)
+        for g, lr in enumerate(self.lr_tensors):
+            lr.copy_(lrs[g, 0])
+        if self.momentum_table is not None:
+            moms = torch.index_select(self.momentum_table, 1, index)
+            for g, m in enumerate(self.momentum_tensors):
+                m.copy_(moms[g, 0])
+
+    def last_lrs(self):
+        return [group["lr"].clone() for group in self.groups]
+
+
+def horizon_for(spec_last_step, start, horizon):
+    if horizon is not None:
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+            raise ValueError(
+                f"device mode: horizon must be an integer >= 1, got horizon={horizon!r}"
+            )
+        return horizon
+    if spec_last_step is not None:
+        return spec_last_step + 1
+    return max(DEFAULT_HORIZON, start + 1)
+
+
+def build_rows(specs, bases, horizon, quantity="lr"):
+    return [lrcore.table(spec, horizon, base, quantity="lr") for spec, base in zip(specs, bases)]
+
+
+class PlateauState:
+    """ReduceLROnPlateau's state as device tensors; the decision as tensor ops."""
+
+    def __init__(self, sched, device, dtype):
+        reason = tensor_lr_error(sched.optimizer, device)
+        if reason:
+            raise ValueError(reason)
+        self.device = torch.device(device)
+        groups = sched.optimizer.param_groups
+        self.dtype = dtype or (
+            groups[0]["lr"].dtype if isinstance(groups[0]["lr"], torch.Tensor) else torch.float32
+        )
+        self.sched = sched
+        f64 = dict(dtype=torch.float64, device=self.device)
+        i64 = dict(dtype=torch.int64, device=self.device)
+        self.best = torch.tensor(float(sched.best), **f64)
+        self.num_bad_epochs = torch.tensor(sched.num_bad_epochs, **i64)
+        self.cooldown_counter = torch.tensor(sched.cooldown_counter, **i64)
+        self.last_epoch = torch.tensor(sched.last_epoch, **i64)
+        self.min_lrs = torch.tensor([float(m) for m in sched.min_lrs], **f64)
+        for group in groups:
+            group["lr"] = torch.tensor(float(group["lr"]), dtype=self.dtype, device=self.device)
+
+    def _is_better(self, a):
+        s = self.sched
+        if s.mode == "min" and s.threshold_mode == "rel":
+            return a < self.best * (1.0 - s.threshold)
+        if s.mode == "min":
+            return a < self.best - s.threshold
+        if s.threshold_mode == "rel":
+            return a > self.best * (s.threshold + 1.0)
+        return a > self.best + s.threshold
+
+    def step(self, metrics):
+        s = self.sched
+        current = torch.as_tensor(metrics, device=self.device).to(torch.float64)
+        self.last_epoch.add_(1)
+        better = self._is_better(current)
+        self.best.copy_(torch.where(better, current, self.best))
+        bad = torch.where(better, torch.zeros_like(self.num_bad_epochs), self.num_bad_epochs + 1)
+        cooling = self.cooldown_counter > 0
+        self.cooldown_counter.copy_(
+            torch.where(cooling, self.cooldown_counter - 1, self.cooldown_counter)
+        )
+        bad = torch.where(cooling, torch.zeros_like(bad), bad)
+        reduce = bad > s.patience
+        for g, group in enumerate(s.optimizer.param_groups):
+            old = group["lr"].to(torch.float64)
+            new = torch.maximum(old * s.factor, self.min_lrs[g])
+            group["lr"].copy_(torch.where(reduce & (old - new > s.eps), new, old))
+        self.cooldown_counter.copy_(
+            torch.where(reduce, torch.full_like(bad, s.cooldown), self.cooldown_counter)
+        )
+        self.num_bad_epochs.copy_(torch.where(reduce, torch.zeros_like(bad), bad))
+
+    def host_state(self):
+        return {
+            "best": float(self.best),
+            "num_bad_epochs": int(self.num_bad_epochs),
+            "cooldown_counter": int(self.cooldown_counter),
+            "last_epoch": int(self.last_epoch),
+            "_last_lr": [float(g["lr"]) for g in self.sched.optimizer.param_groups],
+        }
+
+    def load(self, sched):
+        self.best.fill_(float(sched.best))
+        self.num_bad_epochs.fill_(int(sched.num_bad_epochs))
+        self.cooldown_counter.fill_(int(sched.cooldown_counter))
+        self.last_epoch.fill_(int(sched.last_epoch))

@@ -1,0 +1,317 @@
+"""Device mode on CPU tensors (what CI can run; the same code runs on CUDA):
+table lookups as tensor ops, torch's numbers, checkpoints across modes, and
+torch.compile with fullgraph=True and no recompiles."""
+
+import copy
+import warnings
+
+import lrsched as L
+import pytest
+import torch
+from test_lrsched import CASES, optimizer
+from torch.optim import lr_scheduler as T
+
+import lrcore
+
+TABLE_BACKED = [
+    c for c in CASES if c[0] not in ("SequentialLR", "ChainedScheduler", "ReduceLROnPlateau")
+]
+
+
+def with_device(build, **kw):
+    def b(lib, opt):
+        class Shim:
+            def __getattr__(self, name):
+                cls = getattr(lib, name)
+                if lib is L:
+                    return lambda *a, **k: cls(*a, **k, **kw)
+                return cls
+
+        return build(Shim(), opt)
+
+    return b
+
+
+def host_value(v):
+    return float(v) if isinstance(v, torch.Tensor) else v
+
+
+def run(lib, build, steps, kind="sgd"):
+    opt = optimizer(kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = build(lib, opt)
+        seen = []
+        for _ in range(steps):
+            row = []
+            for g in opt.param_groups:
+                row.append(host_value(g["lr"]))
+                row.append(
+                    host_value(g["betas"][0]) if "betas" in g else host_value(g.get("momentum"))
+                )
+            seen.append(tuple(row))
+            opt.step()
+            sched.step()
+    return seen, sched, opt
+
+
+@pytest.mark.parametrize("name,build", TABLE_BACKED, ids=[c[0] for c in TABLE_BACKED])
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_device_mode_float64_is_torchs_numbers(name, build, kind):
+    steps = 2500
+    want, _, _ = run(T, build, steps, kind)
+    got, sched, opt = run(L, with_device(build, device="cpu", dtype=torch.float64), steps, kind)
+    assert got == want
+    assert all(isinstance(g["lr"], torch.Tensor) for g in opt.param_groups)
+    assert sched.step_tensor.dtype == torch.int64 and sched.step_tensor.dim() == 0
+
+
+def test_float32_tables_are_torchs_numbers_rounded_once():
+    build = CASES[9][1]  # CosineAnnealingLR
+    want, _, _ = run(T, build, 1000)
+    got, _, _ = run(L, with_device(build, device="cpu"), 1000)
+    for w, g in zip(want, got):
+        assert g[0] == float(torch.tensor(w[0], dtype=torch.float32))
+
+
+def test_past_the_end_holds_the_last_value():
+    opt = optimizer(bases=[0.1])
+    sched = L.OneCycleLR(opt, max_lr=0.1, total_steps=50, device="cpu", dtype=torch.float64)
+    table = lrcore.table(lrcore.OneCycle(max_lr=0.1, total_steps=50), 51)
+    for t in range(80):
+        assert float(opt.param_groups[0]["lr"]) == table[min(t, 50)]
+        sched.step()
+    opt = optimizer(bases=[0.1])
+    sched = L.ExponentialLR(opt, gamma=0.9, device="cpu", dtype=torch.float64, horizon=10)
+    for _ in range(30):
+        sched.step()
+    assert float(opt.param_groups[0]["lr"]) == lrcore.table(lrcore.Exponential(0.9), 10, 0.1)[-1]
+
+
+@pytest.mark.parametrize(
+    "name,build",
+    [
+        c
+        for c in TABLE_BACKED
+        if c[0]
+        in ("StepLR", "CosineAnnealingWarmRestarts", "OneCycleLR", "LinearLR", "MultiplicativeLR")
+    ],
+    ids=["StepLR", "CAWR", "OneCycleLR", "LinearLR", "MultiplicativeLR"],
+)
+@pytest.mark.parametrize("direction", ["device->torch", "torch->device", "device->device"])
+def test_checkpoints_cross_modes(name, build, direction):
+    steps, at = 2000, 777
+    want, _, _ = run(T, build, steps)
+    dev = with_device(build, device="cpu", dtype=torch.float64)
+    src, dst = {
+        "device->torch": (dev, build),
+        "torch->device": (build, dev),
+        "device->device": (dev, dev),
+    }[direction]
+    src_lib = L if src is dev else T
+    dst_lib = L if dst is dev else T
+    opt = optimizer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = src(src_lib, opt)
+        got = []
+        for t in range(steps):
+            if t == at:
+                saved = copy.deepcopy(
+                    (
+                        {
+                            "param_groups": [
+                                {
+                                    **{k: host_value(v) for k, v in g.items() if k != "params"},
+                                    "params": g["params"],
+                                }
+                                for g in opt.param_groups
+                            ]
+                        },
+                        sched.state_dict(),
+                    )
+                )
+                opt = optimizer()
+                sched = dst(dst_lib, opt)
+                for g, sg in zip(opt.param_groups, saved[0]["param_groups"]):
+                    for k, v in sg.items():
+                        if k != "params":
+                            g[k] = v if not isinstance(g[k], torch.Tensor) else g[k].fill_(v)
+                sched.load_state_dict(saved[1])
+            got.append(tuple(host_value(g["lr"]) for g in opt.param_groups))
+            opt.step()
+            sched.step()
+    assert got == [w[::2] for w in want]
+
+
+def test_table_lr_runs_a_composition_in_one_table():
+    spec = (
+        "sequential([linear(start_factor=0.1, total_iters=100), exponential(gamma=0.999),"
+        " cosine_annealing(T_max=500)], milestones=[100, 1500])"
+    )
+    build_torch = CASES[15][1]  # the same SequentialLR, built from torch's classes
+    want, _, _ = run(T, build_torch, 3000)
+    for kw in ({}, {"device": "cpu", "dtype": torch.float64}):
+        got, _, _ = run(L, lambda m, o, kw=kw: L.TableLR(o, spec, **kw), 3000)
+        assert [g[::2] for g in got] == [w[::2] for w in want]
+
+
+def test_optimizer_that_cannot_take_a_tensor_lr_is_named():
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt = torch.optim.AdamW([p], lr=0.1, foreach=True)
+    with pytest.raises(ValueError, match="capturable=True"):
+        L.StepLR(opt, step_size=3, device="cpu")
+
+
+def test_step_epoch_is_refused_in_device_mode():
+    sched = L.StepLR(optimizer(), step_size=3, device="cpu")
+    with pytest.raises(ValueError, match="step\\(epoch\\) is not supported in device mode"):
+        sched.step(5)
+
+
+def metric_sequence(n):
+    return [max(1.0 / (1 + t / 40), 0.25) + 0.02 * ((t * 7919) % 5) for t in range(n)]
+
+
+@pytest.mark.parametrize(
+    "mode,threshold_mode", [("min", "rel"), ("min", "abs"), ("max", "rel"), ("max", "abs")]
+)
+def test_device_plateau_decides_as_torch(mode, threshold_mode):
+    kw = dict(
+        mode=mode,
+        threshold_mode=threshold_mode,
+        patience=3,
+        factor=0.5,
+        cooldown=2,
+        threshold=1e-3,
+        min_lr=[1e-4, 0.0, 0.0, 1e-3],
+    )
+    host_opt, dev_opt = optimizer(), optimizer()
+    host = T.ReduceLROnPlateau(host_opt, **kw)
+    dev = L.ReduceLROnPlateau(dev_opt, device="cpu", dtype=torch.float64, **kw)
+    sign = 1 if mode == "min" else -1
+    for value in metric_sequence(400):
+        host.step(sign * value)
+        dev.step(torch.tensor(sign * value))
+        assert [float(g["lr"]) for g in dev_opt.param_groups] == [
+            g["lr"] for g in host_opt.param_groups
+        ]
+    state = dev.state_dict()
+    for key in ("best", "num_bad_epochs", "cooldown_counter", "last_epoch"):
+        assert state[key] == host.state_dict()[key]
+
+
+def test_compiled_step_has_no_graph_break_and_no_recompile():
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import counters
+
+    dynamo.reset()
+    counters.clear()
+    opt = optimizer(bases=[0.1, 0.2])
+    sched = L.CosineAnnealingLR(opt, T_max=300, device="cpu")  # float32 LR tensors
+    step = torch.compile(sched.step, fullgraph=True, backend="aot_eager")
+    table = torch.tensor(
+        lrcore.table(lrcore.CosineAnnealing(T_max=300), 1001, 0.2), dtype=torch.float32
+    )
+    for t in range(1, 1001):
+        step()
+        assert opt.param_groups[1]["lr"] == table[t]
+    assert counters["stats"]["unique_graphs"] == 1
+    assert not counters["recompiles"] and not counters["graph_break"]
+
+
+def test_inductor_compiles_the_step():
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import counters
+
+    dynamo.reset()
+    counters.clear()
+    opt = optimizer(bases=[0.1])
+    sched = L.OneCycleLR(opt, max_lr=0.1, total_steps=200, device="cpu")
+    step = torch.compile(sched.step, fullgraph=True)  # inductor
+    table = torch.tensor(
+        lrcore.table(lrcore.OneCycle(max_lr=0.1, total_steps=200), 201), dtype=torch.float32
+    )
+    for t in range(1, 150):
+        step()
+        assert opt.param_groups[0]["lr"] == table[t]
+    assert counters["stats"]["unique_graphs"] == 1
+
+
+def _train_step_breaks(make_sched):
+    """Graph breaks and recompiles of a compiled optimizer.step(); scheduler.step()."""
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import counters
+
+    dynamo.reset()
+    counters.clear()
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=torch.tensor(0.1))
+    sched = make_sched(opt)
+
+    @torch.compile(backend="aot_eager")
+    def train_step(x):
+        opt.step()
+        if sched is not None:
+            sched.step()
+
+    x = torch.randn(8, 4)
+    for _ in range(30):
+        model(x).sum().backward()
+        train_step(x)
+    return sum(counters["graph_break"].values()), len(counters["recompiles"]), opt
+
+
+def test_compiled_train_step_breaks_no_more_than_with_a_constant_lr():
+    base_breaks, base_recompiles, _ = _train_step_breaks(lambda opt: None)
+    breaks, recompiles, opt = _train_step_breaks(
+        lambda opt: L.CosineAnnealingLR(opt, T_max=20, device="cpu", dtype=torch.float32)
+    )
+    assert breaks <= base_breaks
+    assert recompiles <= base_recompiles
+    assert float(opt.param_groups[0]["lr"]) != 0.1  # the schedule moved the LR
+
+
+def test_torchs_scheduler_recompiles_where_ours_does_not():
+    """The problem device mode solves: a float LR makes the compiled step specialise."""
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import counters
+
+    dynamo.reset()
+    counters.clear()
+    model = torch.nn.Linear(4, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    sched = T.CosineAnnealingLR(opt, T_max=20)
+
+    @torch.compile(backend="aot_eager")
+    def opt_step():
+        opt.step()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(6):
+            model(torch.randn(8, 4)).sum().backward()
+            opt_step()
+            sched.step()
+    assert len(counters["recompiles"]) > 0 or counters["stats"]["unique_graphs"] > 1
+
+
+def test_torch_drops_writes_to_0d_float64_cpu_tensors_under_compile():
+    """Why the compile tests use float32 LR tensors on CPU: in torch 2.13, aot_eager
+    and inductor lose in-place writes to 0-d float64 CPU tensors (measured; 0-d
+    float32 and 1-d float64 keep them, CUDA tensors do not take this path). If this
+    test fails, torch has changed and float64 CPU LR tensors compile too."""
+    import torch._dynamo as dynamo
+
+    results = {}
+    for dtype in (torch.float64, torch.float32):
+        dynamo.reset()
+        box = {"lr": torch.tensor(0.1, dtype=dtype)}
+
+        def write():
+            box["lr"].fill_(5.0)
+
+        torch.compile(write, fullgraph=True, backend="aot_eager")()
+        results[dtype] = float(box["lr"])
+    assert results[torch.float32] == 5.0
+    assert results[torch.float64] == 0.1
