@@ -308,7 +308,7 @@ def test_torch_drops_writes_to_0d_float64_cpu_tensors_under_compile():
         dynamo.reset()
         box = {"lr": torch.tensor(0.1, dtype=dtype)}
 
-        def write():
+        def write(box=box):
             box["lr"].fill_(5.0)
 
         torch.compile(write, fullgraph=True, backend="aot_eager")()
