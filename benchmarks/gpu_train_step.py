@@ -1,6 +1,7 @@
 """GPU: a small MLP train step, four ways (run on a CUDA machine: python benchmarks/gpu_train_step.py).
 
 (a) eager, torch's CosineAnnealingLR (float LR written from the host)
+(a') eager, capturable Adam with a constant tensor LR (what (b) pays for the optimizer)
 (b) eager, lrsched's CosineAnnealingLR in device mode
 (c) one CUDA graph: forward, backward, optimizer.step() and lrsched's step()
 (d) one CUDA graph with a constant LR (the floor for (c))
@@ -51,17 +52,21 @@ def timed(fn):
 
 
 def eager(kind):
-    model, x, y, opt = setup(kind == "lrsched", capturable=kind == "lrsched")
+    tensor_lr = kind in ("lrsched", "constant")
+    model, x, y, opt = setup(tensor_lr, capturable=tensor_lr)
     if kind == "torch":
         sched = T.CosineAnnealingLR(opt, T_max=10**6)
-    else:
+    elif kind == "lrsched":
         sched = L.CosineAnnealingLR(opt, T_max=10**6, device=DEV)
+    else:
+        sched = None
 
     def step():
         opt.zero_grad(set_to_none=False)
         torch.nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
-        sched.step()
+        if sched is not None:
+            sched.step()
 
     return timed(step)
 
@@ -93,6 +98,7 @@ def main():
     warnings.simplefilter("ignore")
     rows = {
         "(a) eager, torch.optim CosineAnnealingLR": eager("torch"),
+        "(a') eager, capturable Adam, constant tensor LR": eager("constant"),
         "(b) eager, lrsched device mode": eager("lrsched"),
         "(c) CUDA graph, lrsched device mode": graphed(True),
         "(d) CUDA graph, constant LR": graphed(False),

@@ -32,6 +32,15 @@ import lrcore
 DEFAULT_HORIZON = 2**20
 
 
+def _fused_step():
+    """The fused CUDA step, or None where Triton is not installed."""
+    try:
+        from ._cuda_step import fused_step
+    except ImportError:
+        return None
+    return fused_step
+
+
 def tensor_lr_error(optimizer, device) -> str | None:
     """Why ``optimizer`` cannot take a tensor LR on ``device``, or None."""
     for i, group in enumerate(optimizer.param_groups):
@@ -73,35 +82,41 @@ class DeviceTable:
             )
         self.use_beta1 = use_beta1
         self.step_tensor = torch.tensor(start, dtype=torch.int64, device=self.device)
+        self.fused = _fused_step() if self.device.type == "cuda" else None
         self.groups = optimizer.param_groups
         # each group's LR (and momentum / beta1) becomes a 0-d device tensor
         index = min(max(start, 0), self.horizon - 1)
-        # Direct references to the groups' tensors: torch.compile does not carry
-        # a copy_ into a tensor reached through optimizer.param_groups (measured:
-        # the counter moved, the LR did not).
-        self.lr_tensors, self.momentum_tensors = [], []
+        # Each group's LR (and momentum / beta1) is a 0-d view of one buffer, so a
+        # single index_select writes them all: three kernels a step in all (add,
+        # clamp, gather), whatever the number of groups. The buffer is reached
+        # directly, not through optimizer.param_groups (torch.compile dropped a
+        # copy_ reached that way, measured).
+        self.lr_buffer = self.lr_table[:, index].clone().view(-1, 1)
+        self.momentum_buffer = None
+        if self.momentum_table is not None:
+            self.momentum_buffer = self.momentum_table[:, index].clone().view(-1, 1)
         for g, group in enumerate(self.groups):
-            group["lr"] = self.lr_table[g, index].clone()
-            self.lr_tensors.append(group["lr"])
-            if self.momentum_table is not None:
-                value = self.momentum_table[g, index].clone()
-                self.momentum_tensors.append(value)
+            group["lr"] = self.lr_buffer[g, 0]
+            if self.momentum_buffer is not None:
+                value = self.momentum_buffer[g, 0]
                 if use_beta1:
                     group["betas"] = (value, *group["betas"][1:])
                 else:
                     group["momentum"] = value
 
     def step(self):
-        """Device ops only: counter + 1, clamp to the table, gather, copy."""
+        """Device ops only: counter + 1, clamp to the table, one gather into the LRs.
+
+        On CUDA with Triton this is one fused kernel (lrsched._cuda_step)."""
+        if self.fused is not None:
+            self.fused(self.step_tensor, self.lr_table, self.lr_buffer, self.momentum_table,
+                       self.momentum_buffer)
+            return
         self.step_tensor.add_(1)
         index = torch.clamp_max(self.step_tensor, self.horizon - 1).view(1)
-        lrs = torch.index_select(self.lr_table, 1, index)
-        for g, lr in enumerate(self.lr_tensors):
-            lr.copy_(lrs[g, 0])
+        torch.index_select(self.lr_table, 1, index, out=self.lr_buffer)
         if self.momentum_table is not None:
-            moms = torch.index_select(self.momentum_table, 1, index)
-            for g, m in enumerate(self.momentum_tensors):
-                m.copy_(moms[g, 0])
+            torch.index_select(self.momentum_table, 1, index, out=self.momentum_buffer)
 
     def last_lrs(self):
         return [group["lr"].clone() for group in self.groups]
