@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m lrcore demo
+	$(PY) -m lrcore demo -o gallery
 
 test: $(STAMP)
 	$(PY) -m pytest -q

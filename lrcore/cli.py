@@ -56,37 +56,95 @@ def cmd_bench(args) -> None:
 
 
 def cmd_table(args) -> None:
-    from .spec import from_dict
-    from .text import parse
-
-    spec = _load_spec(args.spec, parse, from_dict)
+    spec = load_spec(args.spec)
     bases = args.base_lr if len(args.base_lr) > 1 else args.base_lr[0]
     out = table(spec, args.steps, bases, start=args.start, numerics=args.numerics)
-    path = args.output
+    write_table(args.output, out, spec, args.start)
+
+
+def write_table(path: str, out: np.ndarray, spec, start: int) -> None:
     if path.endswith(".npy"):
         np.save(path, out)
     elif path.endswith(".csv"):
         rows = np.atleast_2d(out)
-        steps = np.arange(args.start, args.start + args.steps)
         with open(path, "w") as fh:
             fh.write("step," + ",".join(f"lr{g}" for g in range(rows.shape[0])) + "\n")
-            for i, s in enumerate(steps):
-                fh.write(f"{s}," + ",".join(repr(float(v)) for v in rows[:, i]) + "\n")
+            for i in range(rows.shape[1]):
+                values = ",".join(repr(float(v)) for v in rows[:, i])
+                fh.write(f"{start + i},{values}\n")
     elif path.endswith(".json"):
         with open(path, "w") as fh:
-            json.dump({"spec": str(spec), "start": args.start, "lr": out.tolist()}, fh)
-    else:
-        raise CliError(f"output must end in .npy, .csv or .json, got {path!r}")
-
-
-def _load_spec(text, parse, from_dict):
-    if text.endswith(".json"):
+            json.dump({"spec": str(spec), "start": start, "lr": out.tolist()}, fh)
+    elif path.endswith(".pt"):
         try:
-            with open(text) as fh:
-                return from_dict(json.load(fh))
-        except OSError as exc:
-            raise CliError(f"cannot read {text}: {exc.strerror}") from None
-    return parse(text)
+            import torch
+        except ImportError:
+            raise CliError("writing .pt needs torch: pip install 'lrcore[torch]'") from None
+        torch.save(torch.from_numpy(np.ascontiguousarray(out)), path)
+    else:
+        raise CliError(f"-o must end in .npy, .csv, .json or .pt, got {path!r}")
+
+
+def load_spec(text: str):
+    """A spec from its text form, or from a JSON, TOML or YAML file holding either the
+    spec's dict (``to_dict()``) or ``{"spec": "<text form>"}``."""
+    from .spec import from_dict
+    from .text import parse
+
+    lower = text.lower()
+    if not lower.endswith((".json", ".toml", ".yaml", ".yml")):
+        return parse(text)
+    try:
+        with open(text, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise CliError(f"cannot read {text}: {exc.strerror}") from None
+    try:
+        if lower.endswith(".json"):
+            data = json.loads(raw)
+        elif lower.endswith(".toml"):
+            try:
+                import tomllib
+            except ImportError:  # Python 3.10
+                import tomli as tomllib
+            data = tomllib.loads(raw.decode())
+        else:
+            try:
+                import yaml
+            except ImportError:
+                raise CliError("reading YAML needs PyYAML: pip install pyyaml") from None
+            data = yaml.safe_load(raw)
+    except CliError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parse error is the file's fault
+        raise CliError(f"cannot parse {text}: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("spec"), str) and len(data) == 1:
+        return parse(data["spec"])
+    if not isinstance(data, dict):
+        raise CliError(f"{text} must hold a spec dict or {{'spec': '<text>'}}")
+    return from_dict(data)
+
+
+def cmd_plot(args) -> None:
+    from .plotting import plot
+
+    if not args.output.lower().endswith(".png"):
+        raise CliError(f"-o must end in .png, got {args.output!r}")
+    plot([load_spec(s) for s in args.spec], args.steps, args.output, base_lr=args.base_lr,
+         log=args.log)
+
+
+def cmd_gallery(args) -> None:
+    from .plotting import gallery
+
+    paths = gallery(args.output)
+    print(f"wrote {len(paths)} figures to {args.output} (overview: {paths[-1]})")
+
+
+def cmd_demo(args) -> None:
+    cmd_bench(args)
+    print()
+    cmd_gallery(args)
 
 
 def main(argv=None) -> int:
@@ -97,23 +155,35 @@ def main(argv=None) -> int:
     b.add_argument("--torch-steps", type=int, default=20_000)
     b.add_argument("--json", help="write the figures to this JSON file")
     b.set_defaults(func=cmd_bench)
-    d = sub.add_parser("demo", help="what `make demo` runs: the bench with its defaults")
+    d = sub.add_parser("demo", help="what `make demo` runs: the bench, then the gallery")
     d.add_argument("--steps", type=int, default=1_000_000)
     d.add_argument("--torch-steps", type=int, default=20_000)
     d.add_argument("--json", default=None)
-    d.set_defaults(func=cmd_bench)
+    d.add_argument("-o", "--output", default="gallery", help="gallery folder")
+    d.set_defaults(func=cmd_demo)
+    p = sub.add_parser("plot", help="plot schedules to a PNG")
+    p.add_argument("spec", nargs="+", help="text forms or spec files")
+    p.add_argument("--steps", type=int, required=True)
+    p.add_argument("--base-lr", type=float, default=1.0)
+    p.add_argument("--log", action="store_true", help="logarithmic LR axis")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_plot)
+    g = sub.add_parser("gallery", help="one PNG per family, plus overview.png")
+    g.add_argument("-o", "--output", required=True, help="folder")
+    g.set_defaults(func=cmd_gallery)
     t = sub.add_parser("table", help="write a schedule's table to .npy, .csv or .json")
-    t.add_argument("spec", help="text form, e.g. 'cosine_annealing(T_max=1000)', or a .json file")
+    t.add_argument("spec", help="text form, e.g. 'cosine_annealing(T_max=1000)', or a "
+                   ".json/.toml/.yaml file")
     t.add_argument("--steps", type=int, required=True)
     t.add_argument("--start", type=int, default=0)
     t.add_argument("--base-lr", type=float, nargs="+", default=[1.0])
     t.add_argument("--numerics", choices=["torch", "closed"], default="torch")
-    t.add_argument("-o", "--output", required=True)
+    t.add_argument("-o", "--output", required=True, help=".npy, .csv, .json or .pt")
     t.set_defaults(func=cmd_table)
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (CliError, ValueError, TypeError) as exc:
+    except (CliError, ValueError, TypeError, ImportError, OSError) as exc:
         print(f"lrcore {args.command}: {exc}", file=sys.stderr)
         return 2
     return 0

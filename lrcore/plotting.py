@@ -1,0 +1,183 @@
+"""Plots of schedules: ``lrcore plot`` and ``lrcore gallery`` (matplotlib, imported here)."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .schedules import Lambda
+from .spec import Spec
+from .table import table
+from .text import parse
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def events(spec: Spec, steps: int) -> list[int]:
+    """Steps where a schedule changes regime: milestones and restarts, for markers."""
+    n = spec.name
+    out: list[int] = []
+    if n == "sequential":
+        out += list(spec.milestones)
+        for start, child in zip((0,) + spec.milestones, spec.schedulers):
+            out += [start + e for e in events(child, steps)]
+    elif n == "chained":
+        for child in spec.schedulers:
+            out += events(child, steps)
+    elif n == "multi_step":
+        out += list(spec.milestones)
+    elif n == "step":
+        out += list(range(spec.step_size, steps, spec.step_size))
+    elif n == "cosine_annealing_warm_restarts":
+        start, length, i = 0.0, float(spec.T_0), 0
+        while start < steps:
+            if start > 0:
+                out.append(math.ceil(start))
+            i += 1
+            start += length
+            length = spec.T_0 * spec.T_mult**i
+    return sorted({e for e in out if 0 < e < steps})
+
+
+def draw(ax, curves, *, log=False, title=None, marks=(), title_size=10):
+    for label, values in curves:
+        ax.plot(np.arange(len(values)), values, label=label, linewidth=1.4)
+    for m in marks:
+        ax.axvline(m, color="0.6", linestyle=":", linewidth=0.8)
+    ax.set_xlabel("step (scheduler.step() calls)")
+    ax.set_ylabel("learning rate")
+    if log:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title, fontsize=title_size)
+    ax.grid(alpha=0.3)
+    if len(curves) > 1 or curves[0][0]:
+        ax.legend(fontsize=7, loc="best")
+
+
+def plot(specs: list[Spec], steps: int, path: str, *, base_lr: float = 1.0, log: bool = False):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    curves, marks = [], set()
+    for spec in specs:
+        curves.append((str(spec), table(spec, steps, 1.0 if spec.absolute else base_lr)))
+        marks |= set(events(spec, steps))
+    draw(ax, curves, log=log, marks=sorted(marks))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _pow95(e):
+    return 0.95**e
+
+
+def _piecewise(e):
+    return 0.5 ** ((e >= 40) + (e >= 70) + (e >= 90))
+
+
+def _cosine_warmup(e):
+    return 0.5 * (1 - math.cos(math.pi * min(e, 100) / 100))
+
+
+def plateau_curve(losses, lr, factor=0.5, patience=5, threshold=1e-4, cooldown=0, min_lr=0.0):
+    """ReduceLROnPlateau's rule (mode 'min', relative threshold) over a loss curve."""
+    best, bad, cool, out = math.inf, 0, 0, []
+    for loss in losses:
+        if loss < best * (1 - threshold):
+            best, bad = loss, 0
+        else:
+            bad += 1
+        if cool > 0:
+            cool -= 1
+            bad = 0
+        if bad > patience:
+            lr = max(lr * factor, min_lr)
+            cool, bad = cooldown, 0
+        out.append(lr)
+    return np.array(out)
+
+
+def synthetic_validation_loss(steps, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(steps)
+    return 0.3 + 2.0 * np.exp(-t / 25.0) + 0.03 * rng.standard_normal(steps)
+
+
+def gallery_figures():
+    """(file name, title, [(label, spec or None, base_lr)], steps, log) per figure."""
+    return [
+        ("step.png", "StepLR (step_size=100, gamma=0.5)",
+         [("", parse("step(step_size=100, gamma=0.5)"), 0.1)], 500, False),
+        ("exponential.png", "ExponentialLR",
+         [(f"gamma={g}", parse(f"exponential(gamma={g})"), 0.1) for g in (0.99, 0.9, 0.8, 0.5)],
+         100, True),
+        ("cosine_annealing.png", "CosineAnnealingLR (T_max=100, eta_min=0.001)",
+         [("", parse("cosine_annealing(T_max=100, eta_min=0.001)"), 0.1)], 300, False),
+        ("cosine_warm_restarts.png", "CosineAnnealingWarmRestarts (T_0=50, T_mult=2, eta_min=0.001)",
+         [("", parse("cosine_annealing_warm_restarts(T_0=50, T_mult=2, eta_min=0.001)"), 0.1)],
+         750, False),
+        ("cyclic_triangular.png", "CyclicLR triangular (0.001..0.1, up 50, down 100)",
+         [("", parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, step_size_down=100)"),
+           1.0)], 600, False),
+        ("cyclic_modes.png", "CyclicLR triangular2 and exp_range (gamma=0.995), down=None",
+         [("triangular2", parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50,"
+                                " mode='triangular2')"), 1.0),
+          ("exp_range", parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50,"
+                              " mode='exp_range', gamma=0.995)"), 1.0)], 600, False),
+        ("lambda.png", "LambdaLR",
+         [("0.95**epoch", Lambda(_pow95), 0.1),
+          ("0.5**k, breaks at 40, 70, 90", Lambda(_piecewise), 0.1)], 120, False),
+        ("multi_step.png", "MultiStepLR (milestones=[200, 350], gamma=0.5)",
+         [("", parse("multi_step(milestones=[200, 350], gamma=0.5)"), 0.1)], 500, False),
+        ("warmup.png", "Linear and cosine warm-up (100 steps)",
+         [("linear warm-up", parse("linear(start_factor=0.01, end_factor=1.0,"
+                                   " total_iters=100)"), 0.1),
+          ("cosine warm-up", Lambda(_cosine_warmup), 0.1)], 200, False),
+        ("plateau.png", "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
+         [("", None, 0.1)], 200, False),
+    ]
+
+
+def gallery(out_dir: str) -> list[str]:
+    """Write one PNG per family and ``overview.png``; returns the paths."""
+    plt = _pyplot()
+    os.makedirs(out_dir, exist_ok=True)
+    figures = gallery_figures()
+    paths = []
+    cols = 4
+    rows = math.ceil(len(figures) / cols)
+    sheet, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows))
+    for k, (name, title, curves, steps, log) in enumerate(figures):
+        drawn, marks = [], set()
+        for label, spec, base in curves:
+            if spec is None:
+                drawn.append(("learning rate", plateau_curve(synthetic_validation_loss(steps),
+                                                             base)))
+            else:
+                drawn.append((label, table(spec, steps, base)))
+                marks |= set(events(spec, steps))
+        fig, ax = plt.subplots(figsize=(7, 4))
+        draw(ax, drawn, log=log, title=title, marks=sorted(marks))
+        fig.tight_layout()
+        path = os.path.join(out_dir, name)
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        paths.append(path)
+        draw(axes.flat[k], drawn, log=log, title=title, marks=sorted(marks), title_size=7)
+    for ax in list(axes.flat)[len(figures):]:
+        ax.axis("off")
+    sheet.tight_layout()
+    overview = os.path.join(out_dir, "overview.png")
+    sheet.savefig(overview, dpi=80)
+    plt.close(sheet)
+    return paths + [overview]

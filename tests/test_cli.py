@@ -1,0 +1,120 @@
+"""The lrcore command line, run as a subprocess."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lrcore
+import lrcore.bench
+
+SPEC = "sequential([linear(start_factor=0.1, total_iters=50), cosine_annealing(T_max=450)], " \
+       "milestones=[50])"
+
+
+def cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "lrcore", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("suffix", ["npy", "csv", "json", "pt"])
+def test_table_files_read_back_equal(tmp_path, suffix):
+    path = tmp_path / f"lr.{suffix}"
+    out = cli("table", SPEC, "--steps", "500", "--start", "7", "--base-lr", "0.1", "0.02",
+              "-o", str(path))
+    assert out.returncode == 0, out.stderr
+    want = lrcore.table(lrcore.parse(SPEC), 500, [0.1, 0.02], start=7)
+    if suffix == "npy":
+        got = np.load(path)
+    elif suffix == "csv":
+        data = np.loadtxt(path, delimiter=",", skiprows=1)
+        assert np.array_equal(data[:, 0], np.arange(7, 507))
+        got = data[:, 1:].T
+    elif suffix == "json":
+        doc = json.loads(path.read_text())
+        assert doc["spec"] == str(lrcore.parse(SPEC)) and doc["start"] == 7
+        got = np.array(doc["lr"])
+    else:
+        import torch
+
+        got = torch.load(path).numpy()
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("fmt", ["json", "toml", "yaml"])
+def test_spec_files(tmp_path, fmt):
+    spec = lrcore.parse("cosine_annealing_warm_restarts(T_0=10, T_mult=2, eta_min=0.001)")
+    path = tmp_path / f"spec.{fmt}"
+    if fmt == "json":
+        path.write_text(json.dumps(spec.to_dict()))
+    elif fmt == "toml":
+        path.write_text('name = "cosine_annealing_warm_restarts"\nT_0 = 10\nT_mult = 2\n'
+                        "eta_min = 0.001\n")
+    else:
+        path.write_text(f'spec: "{spec}"\n')
+    out_path = tmp_path / "lr.npy"
+    out = cli("table", str(path), "--steps", "300", "--numerics", "closed", "-o", str(out_path))
+    assert out.returncode == 0, out.stderr
+    assert np.array_equal(np.load(out_path), lrcore.table(spec, 300, numerics="closed"))
+
+
+def _decoded(path):
+    import matplotlib.image as mpimg
+
+    image = mpimg.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+    assert image[..., :3].std() > 0.05  # not blank
+    return image
+
+
+def test_plot(tmp_path):
+    path = tmp_path / "p.png"
+    out = cli("plot", SPEC, "exponential(gamma=0.99)", "--steps", "500", "--log", "-o",
+              str(path))
+    assert out.returncode == 0, out.stderr
+    _decoded(path)
+
+
+def test_gallery(tmp_path):
+    out = cli("gallery", "-o", str(tmp_path / "g"))
+    assert out.returncode == 0, out.stderr
+    names = sorted(p.name for p in (tmp_path / "g").iterdir())
+    assert "overview.png" in names and len(names) == 11
+    for name in names:
+        _decoded(tmp_path / "g" / name)
+
+
+def test_bench_json(tmp_path):
+    path = tmp_path / "bench.json"
+    out = cli("bench", "--steps", "20000", "--torch-steps", "300", "--json", str(path))
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(path.read_text())
+    assert doc["steps"] == 20000 and doc["torch_steps"] == 300 and doc["first_table_s"] > 0
+    families = {r["family"] for r in doc["rows"]}
+    assert families == set(lrcore.bench.families(20000))
+    for row in doc["rows"]:
+        assert row["torch_parity_max_ulp"] == 0
+        assert row["lrcore_torch_ms"] > 0 and row["lrcore_closed_ms"] > 0
+        assert row["torch_step_us"] > 0 and row["speedup_vs_torch"] > 1
+    assert "× vs torch.optim" in out.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["table", "cosine_anealing(T_max=10)", "--steps", "10", "-o", "x.npy"],
+     "did you mean cosine_annealing"),
+    (["table", "step(step_size=0)", "--steps", "10", "-o", "x.npy"],
+     "step: step_size must be an integer >= 1, got step_size=0"),
+    (["table", "missing.json", "--steps", "10", "-o", "x.npy"], "cannot read missing.json"),
+    (["table", "step(step_size=3)", "--steps", "10", "-o", "x.txt"],
+     "-o must end in .npy, .csv, .json or .pt"),
+    (["table", "step(step_size=3)", "--steps", "-4", "-o", "x.npy"], "steps must be"),
+    (["plot", "nonsense(", "--steps", "10", "-o", "x.png"], "not a schedule expression"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    out = cli(*args, cwd=tmp_path)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
