@@ -1,4 +1,4 @@
-"""GPU: a small MLP train step, four ways (run on a CUDA machine: python benchmarks/gpu_train_step.py).
+"""GPU: a small MLP train step, four ways (on a CUDA machine: python benchmarks/gpu_train_step.py).
 
 (a) eager, torch's CosineAnnealingLR (float LR written from the host)
 (a') eager, capturable Adam with a constant tensor LR (what (b) pays for the optimizer)
@@ -16,10 +16,9 @@ import sys
 import time
 import warnings
 
+import lrsched as L
 import torch
 from torch.optim import lr_scheduler as T
-
-import lrsched as L
 
 DEV = "cuda"
 STEPS, RUNS = 2000, 5
@@ -27,9 +26,13 @@ STEPS, RUNS = 2000, 5
 
 def setup(lr_tensor, capturable):
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(512, 1024), torch.nn.ReLU(),
-                                torch.nn.Linear(1024, 1024), torch.nn.ReLU(),
-                                torch.nn.Linear(1024, 10)).to(DEV)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(512, 1024),
+        torch.nn.ReLU(),
+        torch.nn.Linear(1024, 1024),
+        torch.nn.ReLU(),
+        torch.nn.Linear(1024, 10),
+    ).to(DEV)
     x = torch.randn(256, 512, device=DEV)
     y = torch.randint(0, 10, (256,), device=DEV)
     lr = torch.tensor(1e-3, device=DEV) if lr_tensor else 1e-3
@@ -106,12 +109,22 @@ def main():
     for name, us in rows.items():
         print(f"{name:<44} {us:8.1f} µs/step")
     c, d = rows["(c) CUDA graph, lrsched device mode"], rows["(d) CUDA graph, constant LR"]
-    print(f"(c)/(d) = {c / d:.4f}  (target <= 1.02);  (a)/(c) = "
-          f"{rows['(a) eager, torch.optim CosineAnnealingLR'] / c:.1f}x")
+    print(
+        f"(c)/(d) = {c / d:.4f}  (target <= 1.02);  (a)/(c) = "
+        f"{rows['(a) eager, torch.optim CosineAnnealingLR'] / c:.1f}x"
+    )
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as fh:
-            json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                       "us_per_step": rows, "c_over_d": c / d}, fh, indent=2)
+            json.dump(
+                {
+                    "device": torch.cuda.get_device_name(),
+                    "torch": torch.__version__,
+                    "us_per_step": rows,
+                    "c_over_d": c / d,
+                },
+                fh,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

@@ -130,8 +130,13 @@ def cmd_plot(args) -> None:
 
     if not args.output.lower().endswith(".png"):
         raise CliError(f"-o must end in .png, got {args.output!r}")
-    plot([load_spec(s) for s in args.spec], args.steps, args.output, base_lr=args.base_lr,
-         log=args.log)
+    plot(
+        [load_spec(s) for s in args.spec],
+        args.steps,
+        args.output,
+        base_lr=args.base_lr,
+        log=args.log,
+    )
 
 
 def cmd_gallery(args) -> None:
@@ -172,8 +177,9 @@ def main(argv=None) -> int:
     g.add_argument("-o", "--output", required=True, help="folder")
     g.set_defaults(func=cmd_gallery)
     t = sub.add_parser("table", help="write a schedule's table to .npy, .csv or .json")
-    t.add_argument("spec", help="text form, e.g. 'cosine_annealing(T_max=1000)', or a "
-                   ".json/.toml/.yaml file")
+    t.add_argument(
+        "spec", help="text form, e.g. 'cosine_annealing(T_max=1000)', or a .json/.toml/.yaml file"
+    )
     t.add_argument("--steps", type=int, required=True)
     t.add_argument("--start", type=int, default=0)
     t.add_argument("--base-lr", type=float, nargs="+", default=[1.0])

@@ -116,35 +116,106 @@ def synthetic_validation_loss(steps, seed=0):
 def gallery_figures():
     """(file name, title, [(label, spec or None, base_lr)], steps, log) per figure."""
     return [
-        ("step.png", "StepLR (step_size=100, gamma=0.5)",
-         [("", parse("step(step_size=100, gamma=0.5)"), 0.1)], 500, False),
-        ("exponential.png", "ExponentialLR",
-         [(f"gamma={g}", parse(f"exponential(gamma={g})"), 0.1) for g in (0.99, 0.9, 0.8, 0.5)],
-         100, True),
-        ("cosine_annealing.png", "CosineAnnealingLR (T_max=100, eta_min=0.001)",
-         [("", parse("cosine_annealing(T_max=100, eta_min=0.001)"), 0.1)], 300, False),
-        ("cosine_warm_restarts.png", "CosineAnnealingWarmRestarts (T_0=50, T_mult=2, eta_min=0.001)",
-         [("", parse("cosine_annealing_warm_restarts(T_0=50, T_mult=2, eta_min=0.001)"), 0.1)],
-         750, False),
-        ("cyclic_triangular.png", "CyclicLR triangular (0.001..0.1, up 50, down 100)",
-         [("", parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, step_size_down=100)"),
-           1.0)], 600, False),
-        ("cyclic_modes.png", "CyclicLR triangular2 and exp_range (gamma=0.995), down=None",
-         [("triangular2", parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50,"
-                                " mode='triangular2')"), 1.0),
-          ("exp_range", parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50,"
-                              " mode='exp_range', gamma=0.995)"), 1.0)], 600, False),
-        ("lambda.png", "LambdaLR",
-         [("0.95**epoch", Lambda(_pow95), 0.1),
-          ("0.5**k, breaks at 40, 70, 90", Lambda(_piecewise), 0.1)], 120, False),
-        ("multi_step.png", "MultiStepLR (milestones=[200, 350], gamma=0.5)",
-         [("", parse("multi_step(milestones=[200, 350], gamma=0.5)"), 0.1)], 500, False),
-        ("warmup.png", "Linear and cosine warm-up (100 steps)",
-         [("linear warm-up", parse("linear(start_factor=0.01, end_factor=1.0,"
-                                   " total_iters=100)"), 0.1),
-          ("cosine warm-up", Lambda(_cosine_warmup), 0.1)], 200, False),
-        ("plateau.png", "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
-         [("", None, 0.1)], 200, False),
+        (
+            "step.png",
+            "StepLR (step_size=100, gamma=0.5)",
+            [("", parse("step(step_size=100, gamma=0.5)"), 0.1)],
+            500,
+            False,
+        ),
+        (
+            "exponential.png",
+            "ExponentialLR",
+            [(f"gamma={g}", parse(f"exponential(gamma={g})"), 0.1) for g in (0.99, 0.9, 0.8, 0.5)],
+            100,
+            True,
+        ),
+        (
+            "cosine_annealing.png",
+            "CosineAnnealingLR (T_max=100, eta_min=0.001)",
+            [("", parse("cosine_annealing(T_max=100, eta_min=0.001)"), 0.1)],
+            300,
+            False,
+        ),
+        (
+            "cosine_warm_restarts.png",
+            "CosineAnnealingWarmRestarts (T_0=50, T_mult=2, eta_min=0.001)",
+            [("", parse("cosine_annealing_warm_restarts(T_0=50, T_mult=2, eta_min=0.001)"), 0.1)],
+            750,
+            False,
+        ),
+        (
+            "cyclic_triangular.png",
+            "CyclicLR triangular (0.001..0.1, up 50, down 100)",
+            [
+                (
+                    "",
+                    parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, step_size_down=100)"),
+                    1.0,
+                )
+            ],
+            600,
+            False,
+        ),
+        (
+            "cyclic_modes.png",
+            "CyclicLR triangular2 and exp_range (gamma=0.995), down=None",
+            [
+                (
+                    "triangular2",
+                    parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode='triangular2')"),
+                    1.0,
+                ),
+                (
+                    "exp_range",
+                    parse(
+                        "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50,"
+                        " mode='exp_range', gamma=0.995)"
+                    ),
+                    1.0,
+                ),
+            ],
+            600,
+            False,
+        ),
+        (
+            "lambda.png",
+            "LambdaLR",
+            [
+                ("0.95**epoch", Lambda(_pow95), 0.1),
+                ("0.5**k, breaks at 40, 70, 90", Lambda(_piecewise), 0.1),
+            ],
+            120,
+            False,
+        ),
+        (
+            "multi_step.png",
+            "MultiStepLR (milestones=[200, 350], gamma=0.5)",
+            [("", parse("multi_step(milestones=[200, 350], gamma=0.5)"), 0.1)],
+            500,
+            False,
+        ),
+        (
+            "warmup.png",
+            "Linear and cosine warm-up (100 steps)",
+            [
+                (
+                    "linear warm-up",
+                    parse("linear(start_factor=0.01, end_factor=1.0, total_iters=100)"),
+                    0.1,
+                ),
+                ("cosine warm-up", Lambda(_cosine_warmup), 0.1),
+            ],
+            200,
+            False,
+        ),
+        (
+            "plateau.png",
+            "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
+            [("", None, 0.1)],
+            200,
+            False,
+        ),
     ]
 
 
@@ -161,8 +232,9 @@ def gallery(out_dir: str) -> list[str]:
         drawn, marks = [], set()
         for label, spec, base in curves:
             if spec is None:
-                drawn.append(("learning rate", plateau_curve(synthetic_validation_loss(steps),
-                                                             base)))
+                drawn.append(
+                    ("learning rate", plateau_curve(synthetic_validation_loss(steps), base))
+                )
             else:
                 drawn.append((label, table(spec, steps, base)))
                 marks |= set(events(spec, steps))
@@ -174,7 +246,7 @@ def gallery(out_dir: str) -> list[str]:
         plt.close(fig)
         paths.append(path)
         draw(axes.flat[k], drawn, log=log, title=title, marks=sorted(marks), title_size=7)
-    for ax in list(axes.flat)[len(figures):]:
+    for ax in list(axes.flat)[len(figures) :]:
         ax.axis("off")
     sheet.tight_layout()
     overview = os.path.join(out_dir, "overview.png")

@@ -47,6 +47,8 @@ def segments(spec: Spec) -> list[tuple[int, tuple[Leaf, ...]]]:
         return [(0, spec.schedulers)]
     if isinstance(spec, Leaf):
         return [(0, (spec,))]
+    if hasattr(spec, "segments"):
+        return spec.segments()
     raise TypeError(f"expected a schedule spec, got {spec!r} of type {type(spec).__name__}")
 
 

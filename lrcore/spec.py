@@ -24,7 +24,7 @@ class Spec:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "name" in cls.__dict__ and cls.__dict__["name"] != "raw":
+        if "name" in cls.__dict__ and not cls.__dict__["name"].startswith(("raw", "_")):
             REGISTRY[cls.name] = cls
 
     def last_step(self) -> int | None:

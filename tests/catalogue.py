@@ -50,6 +50,19 @@ RELATIVE = [  # specs relative to base_lr
     " multi_step(milestones=[40, 90])])",
 ]
 
+PEERS = [  # schedules torch has no class for (transformers', WSD), relative to base_lr
+    "warmup(cosine_annealing(T_max=900), warmup_steps=100)",
+    "warmup(linear_decay(decay_steps=4000), warmup_steps=250, warmup_type='cosine')",
+    "warmup(cosine_decay(decay_steps=5000, num_cycles=1.5, min_lr_rate=0.1), warmup_steps=50)",
+    "warmup(inverse_sqrt(timescale=400), warmup_steps=400, warmup_type='1-sqrt')",
+    "warmup(polynomial_decay(decay_steps=3000, lr_init=1.0, lr_end=0.01, power=2.0),"
+    " warmup_steps=10)",
+    "cosine_hard_restarts(decay_steps=6000, num_cycles=3)",
+    "wsd(warmup_steps=300, stable_steps=2000, decay_steps=1000, decay_type='1-sqrt',"
+    " min_lr_ratio=0.1)",
+    "wsd(warmup_steps=0, stable_steps=100, decay_steps=1000, warmup_type='cosine')",
+]
+
 ABSOLUTE = [  # specs holding their own learning rates
     "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, step_size_down=100)",
     "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode='triangular2')",

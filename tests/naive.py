@@ -117,6 +117,24 @@ def closed(spec, t: int, base: float) -> float:
                 exact = (Fraction(t) - Fraction(start)) / (Fraction(end) - Fraction(start))
                 return b + (a - b) * one_plus_cos_pi(exact)
             start = end
+    if name == "stable":
+        return base
+    if name == "linear_decay":
+        return base * max(0.0, (spec.decay_steps - t) / max(1, spec.decay_steps))
+    if name == "cosine_decay":
+        p = (t + spec.progress_offset) / max(1, spec.decay_steps)
+        f = one_plus_cos_pi(2 * spec.num_cycles * p)
+        return base * (f * (1 - spec.min_lr_rate) + spec.min_lr_rate)
+    if name == "cosine_hard_restarts":
+        p = t / max(1, spec.decay_steps)
+        return 0.0 if p >= 1 else base * one_plus_cos_pi((spec.num_cycles * p) % 1.0)
+    if name == "polynomial_decay":
+        if t > spec.decay_steps:
+            return base * spec.lr_end / spec.lr_init
+        rest = (1 - t / spec.decay_steps) ** spec.power
+        return base * ((spec.lr_init - spec.lr_end) * rest + spec.lr_end) / spec.lr_init
+    if name == "inverse_sqrt":
+        return base / math.sqrt((t + spec.timescale) / spec.timescale)
     if name == "lambda":
         return base * spec.lr_lambda(t)
     if name == "multiplicative":
@@ -142,6 +160,36 @@ def table(spec, n: int, base: float = 1.0) -> list[float]:
                 value *= spec.lr_lambda(t)
             out.append(value)
         return out
+    if spec.name == "warmup":
+        w = spec.warmup_steps
+        head = [_warmup_factor(spec, t) * base for t in range(min(w, n))]
+        return head + (table(spec.schedule, n - w, base) if n > w else [])
+    if spec.name == "wsd":
+        w, st, d, m = spec.warmup_steps, spec.stable_steps, spec.decay_steps, spec.min_lr_ratio
+        out = []
+        for t in range(n):
+            if t < w:
+                p = t / w
+                f = {
+                    "linear": p,
+                    "cosine": (1 - math.cos(math.pi * p)) / 2,
+                    "1-sqrt": 1 - math.sqrt(1 - p),
+                }[spec.warmup_type]
+            elif t < w + st:
+                out.append(base)
+                continue
+            elif t < w + st + d:
+                p = (t - w - st) / d
+                f = {
+                    "linear": 1 - p,
+                    "cosine": one_plus_cos_pi(2 * spec.num_cycles * p),
+                    "1-sqrt": 1 - math.sqrt(p),
+                }[spec.decay_type]
+            else:
+                out.append(base * m)
+                continue
+            out.append(base * (f * (1 - m) + m))
+        return out
     if spec.name == "sequential":
         starts = (0,) + tuple(spec.milestones)
         out = []
@@ -160,3 +208,18 @@ def table(spec, n: int, base: float = 1.0) -> list[float]:
                 values = [closed(child, t, v) for t, v in zip(range(n), values)]
         return values
     return [closed(spec, t, base) for t in range(n)]
+
+
+def _warmup_factor(spec, t):
+    w, m = spec.warmup_steps, spec.min_lr_ratio
+    kind = spec.warmup_type
+    if kind == "linear_plus_one":
+        return (t + 1) / w
+    if kind == "linear_from":
+        r = spec.warmup_lr_rate
+        return r + (1 - r) * t / max(1, w - 1)
+    p = t / w
+    f = {"linear": p, "cosine": (1 - math.cos(math.pi * p)) / 2, "1-sqrt": 1 - math.sqrt(1 - p)}[
+        kind
+    ]
+    return f * (1 - m) + m

@@ -6,14 +6,14 @@ import sys
 
 import numpy as np
 import pytest
-from catalogue import ABSOLUTE, RELATIVE
+from catalogue import ABSOLUTE, PEERS, RELATIVE
 
 import lrcore
 
 cffi = pytest.importorskip("cffi")
 cabi = pytest.importorskip("lrcore.cabi")
 
-SPECS = [lrcore.parse(s) for s in RELATIVE + ABSOLUTE]
+SPECS = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE]
 
 
 def call_fill(address, handle, out, start, n):

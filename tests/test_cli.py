@@ -10,20 +10,24 @@ import pytest
 import lrcore
 import lrcore.bench
 
-SPEC = "sequential([linear(start_factor=0.1, total_iters=50), cosine_annealing(T_max=450)], " \
-       "milestones=[50])"
+SPEC = (
+    "sequential([linear(start_factor=0.1, total_iters=50), cosine_annealing(T_max=450)], "
+    "milestones=[50])"
+)
 
 
 def cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "lrcore", *args], capture_output=True,
-                          text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "lrcore", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 @pytest.mark.parametrize("suffix", ["npy", "csv", "json", "pt"])
 def test_table_files_read_back_equal(tmp_path, suffix):
     path = tmp_path / f"lr.{suffix}"
-    out = cli("table", SPEC, "--steps", "500", "--start", "7", "--base-lr", "0.1", "0.02",
-              "-o", str(path))
+    out = cli(
+        "table", SPEC, "--steps", "500", "--start", "7", "--base-lr", "0.1", "0.02", "-o", str(path)
+    )
     assert out.returncode == 0, out.stderr
     want = lrcore.table(lrcore.parse(SPEC), 500, [0.1, 0.02], start=7)
     if suffix == "npy":
@@ -50,8 +54,9 @@ def test_spec_files(tmp_path, fmt):
     if fmt == "json":
         path.write_text(json.dumps(spec.to_dict()))
     elif fmt == "toml":
-        path.write_text('name = "cosine_annealing_warm_restarts"\nT_0 = 10\nT_mult = 2\n'
-                        "eta_min = 0.001\n")
+        path.write_text(
+            'name = "cosine_annealing_warm_restarts"\nT_0 = 10\nT_mult = 2\neta_min = 0.001\n'
+        )
     else:
         path.write_text(f'spec: "{spec}"\n')
     out_path = tmp_path / "lr.npy"
@@ -71,8 +76,7 @@ def _decoded(path):
 
 def test_plot(tmp_path):
     path = tmp_path / "p.png"
-    out = cli("plot", SPEC, "exponential(gamma=0.99)", "--steps", "500", "--log", "-o",
-              str(path))
+    out = cli("plot", SPEC, "exponential(gamma=0.99)", "--steps", "500", "--log", "-o", str(path))
     assert out.returncode == 0, out.stderr
     _decoded(path)
 
@@ -101,17 +105,26 @@ def test_bench_json(tmp_path):
     assert "× vs torch.optim" in out.stdout
 
 
-@pytest.mark.parametrize("args,message", [
-    (["table", "cosine_anealing(T_max=10)", "--steps", "10", "-o", "x.npy"],
-     "did you mean cosine_annealing"),
-    (["table", "step(step_size=0)", "--steps", "10", "-o", "x.npy"],
-     "step: step_size must be an integer >= 1, got step_size=0"),
-    (["table", "missing.json", "--steps", "10", "-o", "x.npy"], "cannot read missing.json"),
-    (["table", "step(step_size=3)", "--steps", "10", "-o", "x.txt"],
-     "-o must end in .npy, .csv, .json or .pt"),
-    (["table", "step(step_size=3)", "--steps", "-4", "-o", "x.npy"], "steps must be"),
-    (["plot", "nonsense(", "--steps", "10", "-o", "x.png"], "not a schedule expression"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["table", "cosine_anealing(T_max=10)", "--steps", "10", "-o", "x.npy"],
+            "did you mean cosine_annealing",
+        ),
+        (
+            ["table", "step(step_size=0)", "--steps", "10", "-o", "x.npy"],
+            "step: step_size must be an integer >= 1, got step_size=0",
+        ),
+        (["table", "missing.json", "--steps", "10", "-o", "x.npy"], "cannot read missing.json"),
+        (
+            ["table", "step(step_size=3)", "--steps", "10", "-o", "x.txt"],
+            "-o must end in .npy, .csv, .json or .pt",
+        ),
+        (["table", "step(step_size=3)", "--steps", "-4", "-o", "x.npy"], "steps must be"),
+        (["plot", "nonsense(", "--steps", "10", "-o", "x.png"], "not a schedule expression"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     out = cli(*args, cwd=tmp_path)
     assert out.returncode == 2

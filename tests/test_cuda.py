@@ -5,13 +5,13 @@ Marked ``cuda``: skipped without a GPU (CI has none); run on a lent GPU machine.
 
 import warnings
 
+import lrsched as L
 import numpy as np
 import pytest
 import torch
 from torch.optim import lr_scheduler as T
 
 import lrcore
-import lrsched as L
 
 pytestmark = pytest.mark.cuda
 DEV = "cuda"
@@ -19,8 +19,9 @@ DEV = "cuda"
 
 def model_and_data():
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(),
-                                torch.nn.Linear(128, 1)).to(DEV)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 1)
+    ).to(DEV)
     x = torch.randn(256, 64, device=DEV)
     y = torch.randn(256, 1, device=DEV)
     return model, x, y
@@ -31,10 +32,12 @@ def test_one_graph_replayed_ten_thousand_times(dtype):
     steps = 10_000
     model, x, y = model_and_data()
     # the LR tensor in the table's dtype: torch takes its base LR from it
-    opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(1e-3, dtype=dtype, device=DEV),
-                           capturable=True)
-    sched = L.CosineAnnealingWarmRestarts(opt, T_0=500, T_mult=2, eta_min=1e-5, device=DEV,
-                                          dtype=dtype)
+    opt = torch.optim.Adam(
+        model.parameters(), lr=torch.tensor(1e-3, dtype=dtype, device=DEV), capturable=True
+    )
+    sched = L.CosineAnnealingWarmRestarts(
+        opt, T_0=500, T_mult=2, eta_min=1e-5, device=DEV, dtype=dtype
+    )
     used = torch.zeros(steps + 1, dtype=dtype, device=DEV)
 
     def train_step():
@@ -53,8 +56,15 @@ def test_one_graph_replayed_ten_thousand_times(dtype):
         for _ in range(3):
             train_step()
     torch.cuda.current_stream().wait_stream(side)
-    sched.load_state_dict({**sched.state_dict(), "last_epoch": 0, "T_cur": 0, "T_i": 500,
-                           "_last_lr": [float(torch.tensor(1e-3, dtype=dtype))]})
+    sched.load_state_dict(
+        {
+            **sched.state_dict(),
+            "last_epoch": 0,
+            "T_cur": 0,
+            "T_i": 500,
+            "_last_lr": [float(torch.tensor(1e-3, dtype=dtype))],
+        }
+    )
     used.zero_()
 
     graph = torch.cuda.CUDAGraph()
@@ -83,17 +93,19 @@ def test_one_graph_replayed_ten_thousand_times(dtype):
     assert sched.state_dict()["last_epoch"] == steps
 
 
-@pytest.mark.parametrize("name,kwargs", [
-    ("StepLR", dict(step_size=30, gamma=0.5)),
-    ("CosineAnnealingLR", dict(T_max=1000)),
-    ("OneCycleLR", dict(max_lr=0.1, total_steps=500)),
-    ("CyclicLR", dict(base_lr=0.001, max_lr=0.1, step_size_up=40)),
-    ("LambdaLR", dict(lr_lambda=lambda e: 0.99**e)),
-])
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("StepLR", dict(step_size=30, gamma=0.5)),
+        ("CosineAnnealingLR", dict(T_max=1000)),
+        ("OneCycleLR", dict(max_lr=0.1, total_steps=500)),
+        ("CyclicLR", dict(base_lr=0.001, max_lr=0.1, step_size_up=40)),
+        ("LambdaLR", dict(lr_lambda=lambda e: 0.99**e)),
+    ],
+)
 def test_step_never_synchronises(name, kwargs):
     model, x, y = model_and_data()
-    opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01, device=DEV),
-                           capturable=True)
+    opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01, device=DEV), capturable=True)
     sched = getattr(L, name)(opt, **kwargs, device=DEV)
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
@@ -105,9 +117,11 @@ def test_step_never_synchronises(name, kwargs):
 
 
 def test_device_plateau_never_synchronises_and_decides_as_torch():
-    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(4, device=DEV))],
-                           lr=torch.tensor(0.1, dtype=torch.float64, device=DEV),
-                           capturable=True)
+    opt = torch.optim.Adam(
+        [torch.nn.Parameter(torch.zeros(4, device=DEV))],
+        lr=torch.tensor(0.1, dtype=torch.float64, device=DEV),
+        capturable=True,
+    )
     sched = L.ReduceLROnPlateau(opt, patience=2, factor=0.5, device=DEV, dtype=torch.float64)
     host_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     host = T.ReduceLROnPlateau(host_opt, patience=2, factor=0.5)
@@ -146,16 +160,16 @@ def test_fused_kernel_matches_the_portable_ops():
 
 def test_reduce_overhead_compile_follows_the_schedule():
     model, x, y = model_and_data()
-    opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01, device=DEV),
-                           capturable=True)
+    opt = torch.optim.Adam(model.parameters(), lr=torch.tensor(0.01, device=DEV), capturable=True)
     sched = L.OneCycleLR(opt, max_lr=0.01, total_steps=400, device=DEV)
 
     @torch.compile(mode="reduce-overhead")
     def sched_step():
         sched.step()
 
-    table = torch.tensor(lrcore.table(lrcore.OneCycle(max_lr=0.01, total_steps=400), 401),
-                         dtype=torch.float32)
+    table = torch.tensor(
+        lrcore.table(lrcore.OneCycle(max_lr=0.01, total_steps=400), 401), dtype=torch.float32
+    )
     for t in range(1, 300):
         loss = torch.nn.functional.mse_loss(model(x), y)
         loss.backward()

@@ -16,7 +16,7 @@ from numba import njit, prange
 
 from .. import kinds as K
 from .restarts import float_boundary, restart_float, restart_int
-from .torch_numerics import cyclic_lr, one_cycle_value
+from .torch_numerics import cyclic_lr, factor_value, one_cycle_value
 
 CHUNK = 16384
 BLOCK = 128
@@ -128,6 +128,11 @@ def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
         return
     elif kind == K.ONE_CYCLE:
         _one_cycle(code, p, e0, out, i0, n, buf, cj, sj)
+        return
+    elif kind == K.FACTOR:  # already closed forms (transformers' own)
+        shape, a, b, c, d = int(code[p]), code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+        for j in range(n):
+            out[i0 + j] = base * factor_value(shape, e0 + j, a, b, c, d)
         return
     elif kind == K.LAMBDA:
         slot = int(code[off + 3])

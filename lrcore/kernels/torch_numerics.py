@@ -95,6 +95,62 @@ def cosine_lr(v, base, e, mode, t_max, eta, cached_e, cached_cos):
 
 
 @njit(cache=True)
+def factor_value(shape, e, a, b, c, d):
+    """transformers' LambdaLR factors (optimization.py), operation for operation.
+
+    ``e`` counts steps from the start of the segment (after any warm-up)."""
+    if shape == K.F_STABLE:
+        return 1.0
+    if shape == K.F_WARMUP:  # a: warm-up steps, b: type, c: min ratio, d: warmup_lr_rate
+        kind = int(b)
+        if kind == K.W_PLUS_ONE:
+            return (e + 1.0) / max(1.0, a)
+        if kind == K.W_FROM:
+            return d + (1.0 - d) * float(e) / max(1.0, a - 1.0)
+        progress = float(e) / float(max(1.0, a))
+        if kind == K.W_LINEAR:
+            f = progress
+        elif kind == K.W_COSINE:
+            f = 0.5 * (1.0 - math.cos(math.pi * progress))
+        else:
+            f = 1.0 - math.sqrt(1.0 - progress)
+        return max(0.0, f * (1.0 - c) + c)
+    if shape == K.F_LINEAR:  # a: decay steps
+        return max(0.0, float(a - e) / float(max(1.0, a)))
+    if shape == K.F_COSINE:  # a: decay steps, b: cycles, c: min rate, d: progress offset
+        if d == 0.0:
+            progress = float(e) / float(max(1.0, a))
+        else:
+            progress = (float(e) + d) / max(1.0, a)
+        f = 0.5 * (1.0 + math.cos(math.pi * b * 2.0 * progress))
+        return max(0.0, f * (1 - c) + c)
+    if shape == K.F_HARD_RESTARTS:  # a: decay steps, b: cycles
+        progress = float(e) / float(max(1.0, a))
+        if progress >= 1.0:
+            return 0.0
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((b * progress) % 1.0))))
+    if shape == K.F_POLYNOMIAL:  # a: decay steps, b: lr_init, c: lr_end, d: power
+        if e > a:
+            return c / b
+        remaining = 1 - e / a
+        return ((b - c) * math.pow(remaining, d) + c) / b
+    if shape == K.F_INV_SQRT:  # a: timescale
+        return 1.0 / math.sqrt((e + a) / a)
+    # F_WSD decay: a: decay steps, b: decay type, c: min ratio, d: cycles
+    if e >= a:
+        return c
+    progress = float(e) / float(max(1.0, a))
+    kind = int(b)
+    if kind == K.W_LINEAR:
+        f = 1.0 - progress
+    elif kind == K.W_COSINE:
+        f = 0.5 * (1.0 + math.cos(math.pi * d * 2.0 * progress))
+    else:
+        f = 1.0 - math.sqrt(progress)
+    return max(0.0, f * (1.0 - c) + c)
+
+
+@njit(cache=True)
 def multi_step_lr(code, p, v, base, e, mode):
     gamma = code[p]
     n = int(code[p + 1])
@@ -161,6 +217,10 @@ def torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
         )
     if kind == K.ONE_CYCLE:
         return one_cycle_value(code, p, e, False)
+    if kind == K.FACTOR:
+        return base * factor_value(
+            int(code[p]), e, code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+        )
     slot = int(code[off + 3])
     if kind == K.LAMBDA:
         return base * _fn(aux, aux_lo, aux_off, slot, e)
@@ -240,6 +300,11 @@ def leaf_run(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, aux_lo
         base_idx = aux_off[slot] - aux_lo[slot] - seg_start
         for t in range(t0, t1):
             v = base * aux[base_idx + t]
+            _emit(out, t, out_t0, v)
+    elif kind == K.FACTOR:
+        shape, a, b, c, dd = int(code[p]), code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+        for t in range(t0, t1):
+            v = base * factor_value(shape, t - seg_start, a, b, c, dd)
             _emit(out, t, out_t0, v)
     elif kind == K.MULTIPLICATIVE:
         slot = int(code[off + 3])

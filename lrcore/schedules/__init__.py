@@ -6,8 +6,28 @@ from .cyclic import Cyclic, OneCycle
 from .decay import Exponential, Linear, Polynomial
 from .function import Lambda, Multiplicative
 from .piecewise import Constant, MultiStep, Step
+from .warmup import (
+    WSD,
+    CosineDecay,
+    CosineHardRestarts,
+    InverseSqrt,
+    LinearDecay,
+    PolynomialDecay,
+    Stable,
+    Warmup,
+    WSDDecay,
+)
 
 __all__ = [
+    "WSD",
+    "CosineDecay",
+    "CosineHardRestarts",
+    "InverseSqrt",
+    "LinearDecay",
+    "PolynomialDecay",
+    "Stable",
+    "Warmup",
+    "WSDDecay",
     "Chained",
     "Constant",
     "CosineAnnealing",

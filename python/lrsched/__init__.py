@@ -1,7 +1,9 @@
 """lrsched: drop-in torch.optim.lr_scheduler classes backed by lrcore tables.
 
 Change ``from torch.optim.lr_scheduler import X`` to ``from lrsched import X``;
-the LRs are the same bits, ``step()`` costs a table lookup.
+the LRs are the same bits, ``step()`` costs a table lookup. Also: transformers'
+schedule functions (same names), ``TableLR`` for any lrcore spec, and device
+mode (``device=``) for in-graph schedules.
 """
 
 from .schedulers import (
@@ -22,22 +24,37 @@ from .schedulers import (
     StepLR,
     TableLR,
 )
+from .warmup import (
+    SchedulerType,
+    get_constant_schedule,
+    get_constant_schedule_with_warmup,
+    get_cosine_schedule_with_warmup,
+    get_cosine_with_hard_restarts_schedule_with_warmup,
+    get_cosine_with_min_lr_schedule_with_warmup,
+    get_cosine_with_min_lr_schedule_with_warmup_lr_rate,
+    get_inverse_sqrt_schedule,
+    get_linear_schedule_with_warmup,
+    get_polynomial_decay_schedule_with_warmup,
+    get_reduce_on_plateau_schedule,
+    get_scheduler,
+    get_wsd_schedule,
+)
+
+#: the drop-ins for torch's 15 classes
+TORCH_CLASSES = [
+    "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+    "CyclicLR", "ExponentialLR", "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR",
+    "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR", "StepLR",
+]
 
 __all__ = [
-    "ChainedScheduler",
-    "ConstantLR",
-    "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts",
-    "CyclicLR",
-    "ExponentialLR",
-    "LambdaLR",
-    "LinearLR",
-    "MultiStepLR",
-    "MultiplicativeLR",
-    "OneCycleLR",
-    "PolynomialLR",
-    "ReduceLROnPlateau",
-    "SequentialLR",
-    "StepLR",
-    "TableLR",
+    "ChainedScheduler", "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+    "CyclicLR", "ExponentialLR", "LambdaLR", "LinearLR", "MultiStepLR", "MultiplicativeLR",
+    "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR", "StepLR", "TableLR",
+    "SchedulerType", "get_constant_schedule", "get_constant_schedule_with_warmup",
+    "get_cosine_schedule_with_warmup", "get_cosine_with_hard_restarts_schedule_with_warmup",
+    "get_cosine_with_min_lr_schedule_with_warmup",
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate", "get_inverse_sqrt_schedule",
+    "get_linear_schedule_with_warmup", "get_polynomial_decay_schedule_with_warmup",
+    "get_reduce_on_plateau_schedule", "get_scheduler", "get_wsd_schedule",
 ]

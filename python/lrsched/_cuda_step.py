@@ -9,8 +9,17 @@ import triton.language as tl
 
 
 @triton.jit
-def _step_kernel(counter_ptr, table_ptr, out_ptr, mom_table_ptr, mom_out_ptr, horizon, groups,
-                 HAS_MOMENTUM: tl.constexpr, BLOCK: tl.constexpr):
+def _step_kernel(
+    counter_ptr,
+    table_ptr,
+    out_ptr,
+    mom_table_ptr,
+    mom_out_ptr,
+    horizon,
+    groups,
+    HAS_MOMENTUM: tl.constexpr,
+    BLOCK: tl.constexpr,
+):
     count = tl.load(counter_ptr) + 1
     tl.store(counter_ptr, count)
     index = tl.minimum(count, horizon - 1)
@@ -22,10 +31,23 @@ def _step_kernel(counter_ptr, table_ptr, out_ptr, mom_table_ptr, mom_out_ptr, ho
         tl.store(mom_out_ptr + g, value, mask=mask)
 
 
-def fused_step(counter: torch.Tensor, table: torch.Tensor, out: torch.Tensor,
-               mom_table: torch.Tensor | None, mom_out: torch.Tensor | None) -> None:
+def fused_step(
+    counter: torch.Tensor,
+    table: torch.Tensor,
+    out: torch.Tensor,
+    mom_table: torch.Tensor | None,
+    mom_out: torch.Tensor | None,
+) -> None:
     groups, horizon = table.shape
     has_momentum = mom_table is not None
-    _step_kernel[(1,)](counter, table, out, mom_table if has_momentum else table,
-                       mom_out if has_momentum else out, horizon, groups,
-                       HAS_MOMENTUM=has_momentum, BLOCK=max(triton.next_power_of_2(groups), 16))
+    _step_kernel[(1,)](
+        counter,
+        table,
+        out,
+        mom_table if has_momentum else table,
+        mom_out if has_momentum else out,
+        horizon,
+        groups,
+        HAS_MOMENTUM=has_momentum,
+        BLOCK=max(triton.next_power_of_2(groups), 16),
+    )

@@ -109,8 +109,13 @@ class DeviceTable:
 
         On CUDA with Triton this is one fused kernel (lrsched._cuda_step)."""
         if self.fused is not None:
-            self.fused(self.step_tensor, self.lr_table, self.lr_buffer, self.momentum_table,
-                       self.momentum_buffer)
+            self.fused(
+                self.step_tensor,
+                self.lr_table,
+                self.lr_buffer,
+                self.momentum_table,
+                self.momentum_buffer,
+            )
             return
         self.step_tensor.add_(1)
         index = torch.clamp_max(self.step_tensor, self.horizon - 1).view(1)

@@ -1,0 +1,280 @@
+r"""Warm-up in front of any schedule, and the decays of transformers and WSD.
+
+The factors are transformers' (``optimization.py``), so a table times the base LR
+equals its ``LambdaLR`` bit for bit. With :math:`W` warm-up steps and
+:math:`s = t - W` the steps after it:
+
+* ``warmup``: :math:`t/W` (``linear``), :math:`(1 - \cos(\pi t/W))/2` (``cosine``),
+  :math:`1 - \sqrt{1 - t/W}` (``1-sqrt``), each mapped to ``[min_lr_ratio, 1]``;
+  ``linear_plus_one``: :math:`(t+1)/W`; ``linear_from``: :math:`r + (1-r)\,t/(W-1)`.
+  Then ``schedule`` runs with its own step count starting at 0.
+* ``linear_decay``: :math:`\max(0, (D - s)/\max(1, D))`
+* ``cosine_decay``: :math:`r + (1-r)(1 + \cos(2\pi c\,p))/2`, :math:`p = (s + o)/D`
+* ``cosine_hard_restarts``: :math:`(1 + \cos(\pi\,((c\,p) \bmod 1)))/2`, 0 once :math:`p \ge 1`
+* ``polynomial_decay``: :math:`((\eta_i - \eta_e)(1 - s/D)^k + \eta_e)/\eta_i`,
+  then :math:`\eta_e/\eta_i` (BERT's, with absolute ``lr_init`` and ``lr_end``)
+* ``inverse_sqrt``: :math:`1/\sqrt{(s + \tau)/\tau}`
+* ``wsd``: warm-up, ``stable_steps`` at 1, then a ``linear``, ``cosine`` or
+  ``1-sqrt`` decay to ``min_lr_ratio`` over ``decay_steps`` (Hu et al., MiniCPM, 2024).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import _validate as v
+from .. import kinds as K
+from ..spec import Spec
+from .leaf import Leaf
+
+_WARMUPS = {
+    "linear": K.W_LINEAR,
+    "cosine": K.W_COSINE,
+    "1-sqrt": K.W_SQRT,
+    "linear_plus_one": K.W_PLUS_ONE,
+    "linear_from": K.W_FROM,
+}
+_DECAYS = {"linear": K.W_LINEAR, "cosine": K.W_COSINE, "1-sqrt": K.W_SQRT}
+
+
+class _Factor(Leaf):
+    kind = K.FACTOR
+    shape: int
+
+    def params(self, quantity="lr"):
+        values = self._abcd()
+        return [self.shape, *values, *[0.0] * (4 - len(values))]
+
+    def _abcd(self):
+        return []
+
+
+@dataclass(frozen=True)
+class Stable(_Factor):
+    """A factor of 1: the base LR (transformers' constant schedule, WSD's stable phase)."""
+
+    name = "stable"
+    shape = K.F_STABLE
+
+
+@dataclass(frozen=True)
+class _WarmupLeaf(_Factor):
+    warmup_steps: int
+    warmup_type: str
+    min_lr_ratio: float
+    warmup_lr_rate: float
+    name = "_warmup"
+    shape = K.F_WARMUP
+
+    def _abcd(self):
+        return [
+            self.warmup_steps,
+            _WARMUPS[self.warmup_type],
+            self.min_lr_ratio,
+            self.warmup_lr_rate,
+        ]
+
+
+@dataclass(frozen=True)
+class LinearDecay(_Factor):
+    decay_steps: int
+    name = "linear_decay"
+    shape = K.F_LINEAR
+
+    def __post_init__(self):
+        v.integer(self.name, "decay_steps", self.decay_steps, minimum=0)
+
+    def _abcd(self):
+        return [self.decay_steps]
+
+
+@dataclass(frozen=True)
+class CosineDecay(_Factor):
+    decay_steps: int
+    num_cycles: float = 0.5
+    min_lr_rate: float = 0.0
+    progress_offset: float = 0.0
+    name = "cosine_decay"
+    shape = K.F_COSINE
+
+    def __post_init__(self):
+        n = self.name
+        v.integer(n, "decay_steps", self.decay_steps, minimum=0)
+        object.__setattr__(
+            self, "num_cycles", v.real(n, "num_cycles", self.num_cycles, low=0.0, low_open=True)
+        )
+        object.__setattr__(
+            self, "min_lr_rate", v.real(n, "min_lr_rate", self.min_lr_rate, low=0.0, high=1.0)
+        )
+        object.__setattr__(
+            self,
+            "progress_offset",
+            v.real(n, "progress_offset", self.progress_offset, low=0.0, high=1.0),
+        )
+
+    def _abcd(self):
+        return [self.decay_steps, self.num_cycles, self.min_lr_rate, self.progress_offset]
+
+
+@dataclass(frozen=True)
+class CosineHardRestarts(_Factor):
+    decay_steps: int
+    num_cycles: float = 1.0
+    name = "cosine_hard_restarts"
+    shape = K.F_HARD_RESTARTS
+
+    def __post_init__(self):
+        v.integer(self.name, "decay_steps", self.decay_steps, minimum=0)
+        object.__setattr__(
+            self,
+            "num_cycles",
+            v.real(self.name, "num_cycles", self.num_cycles, low=0.0, low_open=True),
+        )
+
+    def _abcd(self):
+        return [self.decay_steps, self.num_cycles]
+
+
+@dataclass(frozen=True)
+class PolynomialDecay(_Factor):
+    decay_steps: int
+    lr_init: float
+    lr_end: float = 1e-7
+    power: float = 1.0
+    name = "polynomial_decay"
+    shape = K.F_POLYNOMIAL
+
+    def __post_init__(self):
+        n = self.name
+        v.integer(n, "decay_steps", self.decay_steps, minimum=1)
+        lr_init = v.real(n, "lr_init", self.lr_init, low=0.0, low_open=True)
+        lr_end = v.real(n, "lr_end", self.lr_end, low=0.0)
+        if not lr_init > lr_end:
+            v.fail(n, "lr_end", self.lr_end, f"smaller than lr_init={lr_init!r}")
+        object.__setattr__(self, "power", v.real(n, "power", self.power, low=0.0))
+
+    def _abcd(self):
+        return [self.decay_steps, self.lr_init, self.lr_end, self.power]
+
+
+@dataclass(frozen=True)
+class InverseSqrt(_Factor):
+    timescale: int = 10_000
+    name = "inverse_sqrt"
+    shape = K.F_INV_SQRT
+
+    def __post_init__(self):
+        v.integer(self.name, "timescale", self.timescale, minimum=1)
+
+    def _abcd(self):
+        return [self.timescale]
+
+
+@dataclass(frozen=True)
+class WSDDecay(_Factor):
+    decay_steps: int
+    decay_type: str = "cosine"
+    min_lr_ratio: float = 0.0
+    num_cycles: float = 0.5
+    name = "wsd_decay"
+    shape = K.F_WSD
+
+    def __post_init__(self):
+        n = self.name
+        v.integer(n, "decay_steps", self.decay_steps, minimum=0)
+        v.choice(n, "decay_type", self.decay_type, _DECAYS)
+        object.__setattr__(
+            self, "min_lr_ratio", v.real(n, "min_lr_ratio", self.min_lr_ratio, low=0.0, high=1.0)
+        )
+        object.__setattr__(
+            self, "num_cycles", v.real(n, "num_cycles", self.num_cycles, low=0.0, low_open=True)
+        )
+
+    def _abcd(self):
+        return [self.decay_steps, _DECAYS[self.decay_type], self.min_lr_ratio, self.num_cycles]
+
+
+def _check_warmup(name, steps, warmup_type, min_lr_ratio, warmup_lr_rate):
+    v.integer(name, "warmup_steps", steps, minimum=0)
+    v.choice(name, "warmup_type", warmup_type, _WARMUPS)
+    ratio = v.real(name, "min_lr_ratio", min_lr_ratio, low=0.0, high=1.0)
+    rate = v.real(name, "warmup_lr_rate", warmup_lr_rate, low=0.0, high=1.0)
+    return ratio, rate
+
+
+@dataclass(frozen=True)
+class Warmup(Spec):
+    """``warmup_steps`` of warm-up, then ``schedule`` with its step count from 0."""
+
+    schedule: Spec
+    warmup_steps: int
+    warmup_type: str = "linear"
+    min_lr_ratio: float = 0.0
+    warmup_lr_rate: float = 0.0
+    name = "warmup"
+
+    def __post_init__(self):
+        n = self.name
+        if not isinstance(self.schedule, Spec):
+            v.fail(n, "schedule", self.schedule, "a schedule spec", TypeError)
+        if self.schedule.absolute:
+            v.fail(
+                n,
+                "schedule",
+                str(self.schedule),
+                "a schedule relative to the base LR (not cyclic or one_cycle)",
+            )
+        ratio, rate = _check_warmup(
+            n, self.warmup_steps, self.warmup_type, self.min_lr_ratio, self.warmup_lr_rate
+        )
+        object.__setattr__(self, "min_lr_ratio", ratio)
+        object.__setattr__(self, "warmup_lr_rate", rate)
+
+    def segments(self):
+        from ..program import segments
+
+        rest = [(self.warmup_steps + s, leaves) for s, leaves in segments(self.schedule)]
+        if self.warmup_steps == 0:
+            return rest
+        leaf = _WarmupLeaf(
+            self.warmup_steps, self.warmup_type, self.min_lr_ratio, self.warmup_lr_rate
+        )
+        return [(0, (leaf,))] + rest
+
+
+@dataclass(frozen=True)
+class WSD(Spec):
+    """Warmup-stable-decay: warm-up, ``stable_steps`` at the base LR, then a decay."""
+
+    warmup_steps: int
+    stable_steps: int
+    decay_steps: int
+    warmup_type: str = "linear"
+    decay_type: str = "cosine"
+    min_lr_ratio: float = 0.0
+    num_cycles: float = 0.5
+    name = "wsd"
+
+    def __post_init__(self):
+        n = self.name
+        ratio, _ = _check_warmup(n, self.warmup_steps, self.warmup_type, self.min_lr_ratio, 0.0)
+        if self.warmup_type not in _DECAYS:
+            v.fail(n, "warmup_type", self.warmup_type, "one of 'linear', 'cosine', '1-sqrt'")
+        object.__setattr__(self, "min_lr_ratio", ratio)
+        v.integer(n, "stable_steps", self.stable_steps, minimum=0)
+        WSDDecay(self.decay_steps, self.decay_type, ratio, self.num_cycles)  # validates
+
+    def segments(self):
+        decay = WSDDecay(self.decay_steps, self.decay_type, self.min_lr_ratio, self.num_cycles)
+        out = []
+        if self.warmup_steps:
+            out.append(
+                (0, (_WarmupLeaf(self.warmup_steps, self.warmup_type, self.min_lr_ratio, 0.0),))
+            )
+        start = self.warmup_steps
+        if self.stable_steps:
+            out.append((start, (Stable(),)))
+            start += self.stable_steps
+        if not out or start > out[-1][0]:
+            out.append((start, (decay,)))
+        return out
