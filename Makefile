@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_DEV := torch==2.13.0
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench fuzz lint clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# the hypothesis suites against torch.optim with 25x the examples of `make test`
+fuzz: $(STAMP)
+	LRCORE_EXAMPLES=5000 $(PY) -m pytest -q tests/test_hypothesis.py tests/test_lrsched_hypothesis.py
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -q --benchmark-enable --benchmark-columns=min,median,mean

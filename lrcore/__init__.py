@@ -34,7 +34,7 @@ from .schedules import (
     WSDDecay,
 )
 from .spec import REGISTRY, Spec, from_dict
-from .table import table
+from .table import stream, table
 from .text import parse
 
 __version__ = "0.1.0"
@@ -67,5 +67,6 @@ __all__ = [
     "WSDDecay",
     "from_dict",
     "parse",
+    "stream",
     "table",
 ]

@@ -194,3 +194,40 @@ def _aux(program: Program, t0: int, t1: int, cumulative: bool = False):
         np.asarray(lows, dtype=np.int64),
         np.asarray(offsets, dtype=np.int64),
     )
+
+
+def stream(
+    spec: Spec | str,
+    steps: int,
+    base_lr: float = 1.0,
+    *,
+    start: int = 0,
+    chunk: int = 65_536,
+    numerics: str = "torch",
+    dtype=np.float64,
+):
+    """Yield the table of ``steps`` steps from ``start`` in arrays of ``chunk`` entries.
+
+    Memory is O(chunk) however long the run: each chunk continues the previous one
+    (for the torch numerics, torch's recurrence from the last LR, exactly as one
+    long table would). ``base_lr`` is one number here.
+    """
+    spec = _spec(spec)
+    chunk = v.integer("stream", "chunk", chunk, minimum=1)
+    steps = v.integer("stream", "steps", steps, minimum=0)
+    start = v.integer("stream", "start", start, minimum=0)
+    previous = None
+    done = 0
+    while done < steps:
+        n = min(chunk, steps - done)
+        block = table(
+            spec,
+            n,
+            base_lr,
+            start=start + done,
+            numerics=numerics,
+            previous_lr=previous if numerics == "torch" else None,
+        )
+        previous = float(block[-1])
+        done += n
+        yield block if np.dtype(dtype) == np.float64 else block.astype(dtype)
