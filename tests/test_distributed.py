@@ -43,8 +43,15 @@ WORKER = textwrap.dedent("""
     if phase == "first":
         dcp.save({"model": model.state_dict(), "optim": opt.state_dict(),
                   "sched": sched.state_dict()}, checkpoint_id=ckpt)
-    json.dump(seen, open(out, "w"))
+    with open(out, "w") as fh:
+        json.dump(seen, fh)
+    dist.barrier()
     dist.destroy_process_group()
+    # torch 2.13's gloo / distributed-checkpoint threads sometimes abort the
+    # interpreter's teardown ("terminate called without an active exception"), with
+    # torch's own scheduler as well (measured: 1 run in 12); the results are written,
+    # so leave without running the C++ static destructors.
+    os._exit(0)
 """)
 
 
