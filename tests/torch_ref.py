@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import torch
-from torch.optim import lr_scheduler as tls
 
 
 def optimizer(base_lrs, kind="sgd"):
@@ -39,43 +38,11 @@ def step_torch(make, base_lrs, steps, kind="sgd", quantity="lr"):
     return out
 
 
-# The torch class for each lrcore spec, built from the same keyword arguments.
 def torch_factory(spec):
-    name = spec.name
-    plain = name not in ("lambda", "multiplicative", "sequential", "chained")
-    d = {k: val for k, val in spec.to_dict().items() if k != "name"} if plain else {}
-    if name == "step":
-        return lambda o: tls.StepLR(o, **d)
-    if name == "multi_step":
-        return lambda o: tls.MultiStepLR(o, **d)
-    if name == "constant":
-        return lambda o: tls.ConstantLR(o, **d)
-    if name == "linear":
-        return lambda o: tls.LinearLR(o, **d)
-    if name == "exponential":
-        return lambda o: tls.ExponentialLR(o, **d)
-    if name == "polynomial":
-        return lambda o: tls.PolynomialLR(o, **d)
-    if name == "cosine_annealing":
-        return lambda o: tls.CosineAnnealingLR(o, **d)
-    if name == "cosine_annealing_warm_restarts":
-        d.pop("decay")
-        return lambda o: tls.CosineAnnealingWarmRestarts(o, **d)
-    if name == "cyclic":
-        return lambda o: tls.CyclicLR(o, **d)
-    if name == "one_cycle":
-        return lambda o: tls.OneCycleLR(o, **d)
-    if name == "lambda":
-        return lambda o: tls.LambdaLR(o, spec.lr_lambda)
-    if name == "multiplicative":
-        return lambda o: tls.MultiplicativeLR(o, spec.lr_lambda)
-    if name == "sequential":
-        kids = [torch_factory(c) for c in spec.schedulers]
-        return lambda o: tls.SequentialLR(o, [k(o) for k in kids], list(spec.milestones))
-    if name == "chained":
-        kids = [torch_factory(c) for c in spec.schedulers]
-        return lambda o: tls.ChainedScheduler([k(o) for k in kids])
-    raise AssertionError(f"no torch class for {name}")
+    """``make(optimizer)`` building torch's class for ``spec`` with the same arguments."""
+    from lrcore._torch_reference import torch_scheduler
+
+    return lambda opt: torch_scheduler(spec, opt)
 
 
 def max_ulp(a, b) -> int:

@@ -21,14 +21,23 @@ from ..functions import METHODS
 from .leaf import Leaf
 
 
-def _check(name: str, fn, evaluation) -> None:
-    if not callable(fn):
-        v.fail(name, "lr_lambda", fn, "a function of the step", TypeError)
-    v.choice(name, "evaluation", evaluation, METHODS)
+class _FunctionLeaf(Leaf):
+    """A leaf read from a user function of the step (fields: lr_lambda, evaluation)."""
+
+    def __post_init__(self):
+        if not callable(self.lr_lambda):
+            v.fail(self.name, "lr_lambda", self.lr_lambda, "a function of the step", TypeError)
+        v.choice(self.name, "evaluation", self.evaluation, METHODS)
+
+    def params(self, quantity="lr"):
+        return []
+
+    def function(self):
+        return self.lr_lambda
 
 
 @dataclass(frozen=True)
-class Lambda(Leaf):
+class Lambda(_FunctionLeaf):
     """torch's LambdaLR: the base LR times ``lr_lambda(step)``."""
 
     lr_lambda: Callable[[int], float]
@@ -36,30 +45,12 @@ class Lambda(Leaf):
     name = "lambda"
     kind = kinds.LAMBDA
 
-    def __post_init__(self):
-        _check(self.name, self.lr_lambda, self.evaluation)
-
-    def params(self, quantity="lr"):
-        return []
-
-    def function(self):
-        return self.lr_lambda
-
 
 @dataclass(frozen=True)
-class Multiplicative(Leaf):
+class Multiplicative(_FunctionLeaf):
     """torch's MultiplicativeLR: the current LR times ``lr_lambda(step)`` each step."""
 
     lr_lambda: Callable[[int], float]
     evaluation: str = "auto"
     name = "multiplicative"
     kind = kinds.MULTIPLICATIVE
-
-    def __post_init__(self):
-        _check(self.name, self.lr_lambda, self.evaluation)
-
-    def params(self, quantity="lr"):
-        return []
-
-    def function(self):
-        return self.lr_lambda

@@ -40,25 +40,6 @@ from .warmup import (
     get_wsd_schedule,
 )
 
-#: the drop-ins for torch's 15 classes
-TORCH_CLASSES = [
-    "ChainedScheduler",
-    "ConstantLR",
-    "CosineAnnealingLR",
-    "CosineAnnealingWarmRestarts",
-    "CyclicLR",
-    "ExponentialLR",
-    "LambdaLR",
-    "LinearLR",
-    "MultiStepLR",
-    "MultiplicativeLR",
-    "OneCycleLR",
-    "PolynomialLR",
-    "ReduceLROnPlateau",
-    "SequentialLR",
-    "StepLR",
-]
-
 __all__ = [
     "ChainedScheduler",
     "ConstantLR",
@@ -90,3 +71,6 @@ __all__ = [
     "get_scheduler",
     "get_wsd_schedule",
 ]
+
+#: the drop-ins for torch's 15 classes (everything but TableLR and the functions)
+TORCH_CLASSES = [n for n in __all__[:16] if n != "TableLR"]
