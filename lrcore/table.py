@@ -68,6 +68,9 @@ def table(
     previous_lr:
         continue the torch recurrence from this LR at step ``start - 1`` (a
         resumed run, or an LR edited by hand) instead of recomputing it.
+        Schedules that torch computes from the step alone (lambda, warm restarts,
+        cyclic, one-cycle, the warm-up family) have no recurrence and do not
+        read it, exactly as torch's classes overwrite an edited LR.
     quantity:
         ``"momentum"`` gives the momentum / beta1 cycle of cyclic and one_cycle.
     """

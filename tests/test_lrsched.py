@@ -444,3 +444,24 @@ def test_plateau_scaling_a_schedule():
 def test_plateau_schedule_must_be_relative():
     with pytest.raises(TypeError, match="schedule must be an lrcore spec relative"):
         L.ReduceLROnPlateau(optimizer(), schedule="one_cycle(max_lr=0.1, total_steps=100)")
+
+
+def test_reassigning_the_optimizer_moves_the_schedule_with_it():
+    build = CASES[3][1]  # StepLR
+    old, new = optimizer(), optimizer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = build(L, old)
+        ref = build(T, optimizer())
+        for _ in range(100):
+            sched.step()
+            ref.step()
+        before = snapshot(old)
+        for g, h in zip(new.param_groups, old.param_groups):
+            g["lr"] = h["lr"]
+        sched.optimizer = new
+        for _ in range(100):
+            sched.step()
+            ref.step()
+    assert snapshot(old) == before  # the old optimizer is left alone
+    assert [g["lr"] for g in new.param_groups] == [g["lr"] for g in ref.optimizer.param_groups]

@@ -336,7 +336,7 @@ class TableStepMixin:
         d["_lrsched_stop"] = None
 
     def __setattr__(self, name, value):
-        if name in self._spec_attrs or name == "base_lrs":
+        if name in self._spec_attrs or name in ("base_lrs", "optimizer"):
             self._drop_window()
             self.__dict__["_lrsched_disabled"] = False
         super().__setattr__(name, value)
