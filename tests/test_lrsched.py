@@ -465,3 +465,27 @@ def test_reassigning_the_optimizer_moves_the_schedule_with_it():
             ref.step()
     assert snapshot(old) == before  # the old optimizer is left alone
     assert [g["lr"] for g in new.param_groups] == [g["lr"] for g in ref.optimizer.param_groups]
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    "name,kwargs,param",
+    [
+        ("StepLR", dict(step_size=3, gamma=NAN), "gamma"),
+        ("MultiStepLR", dict(milestones=[3], gamma=INF), "gamma"),
+        ("ExponentialLR", dict(gamma=NAN), "gamma"),
+        ("PolynomialLR", dict(total_iters=10, power=INF), "power"),
+        ("CosineAnnealingLR", dict(T_max=10, eta_min=NAN), "eta_min"),
+        ("CosineAnnealingWarmRestarts", dict(T_0=10, eta_min=INF), "eta_min"),
+        ("LinearLR", dict(start_factor=0.5, end_factor=NAN), "end_factor"),
+        ("CyclicLR", dict(base_lr=0.01, max_lr=INF), "max_lr"),
+        ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, mode="exp_range", gamma=NAN), "gamma"),
+        ("OneCycleLR", dict(max_lr=NAN, total_steps=10), "max_lr"),
+    ],
+)
+def test_non_finite_hyperparameters_are_refused(name, kwargs, param):
+    """Stricter than torch, which runs on and produces NaN or infinite LRs."""
+    with pytest.raises(ValueError, match=f"{name}: .*{param}.* must be a finite number"):
+        getattr(L, name)(optimizer(), **kwargs)

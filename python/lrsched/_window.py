@@ -46,6 +46,10 @@ class TableStepMixin:
 
     def __init__(self, *args, device=None, dtype=None, horizon=None, **kwargs):
         super().__init__(*args, **kwargs)
+        try:  # surfaces a non-finite hyperparameter now, not at the second step
+            self._checked_specs()
+        except NotImplementedError:
+            pass
         if device is not None:
             self.to_device(device, dtype=dtype, horizon=horizon)
 
@@ -73,7 +77,7 @@ class TableStepMixin:
 
         d = self.__dict__
         try:
-            specs, bases, stateless = self._specs()
+            specs, bases, stateless = self._checked_specs()
         except NotImplementedError as exc:
             raise ValueError(
                 f"{type(self).__name__}: device mode cannot express this scheduler ({exc})"
@@ -195,7 +199,7 @@ class TableStepMixin:
         if any(not isinstance(v, float) for v in current):
             return  # tensor LRs: torch's path (device mode is lrsched.device)
         try:
-            specs, bases, stateless = self._specs()
+            specs, bases, stateless = self._checked_specs()
         except NotImplementedError:
             d["_lrsched_disabled"] = True
             return
@@ -326,6 +330,15 @@ class TableStepMixin:
 
     def _specs(self):
         raise NotImplementedError
+
+    def _checked_specs(self):
+        """``_specs()``, with a non-finite hyperparameter reported under the class name."""
+        try:
+            return self._specs()
+        except ValueError as exc:
+            if type(exc).__name__ == "NonFiniteError":
+                raise ValueError(f"{type(self).__name__}: {exc}") from None
+            raise
 
     def _momentum_specs(self):
         raise NotImplementedError

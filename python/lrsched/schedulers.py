@@ -8,6 +8,8 @@ computed by lrcore with torch's arithmetic (see :mod:`lrsched._window`).
 
 from __future__ import annotations
 
+import math
+
 from torch.optim import lr_scheduler as _torch
 
 import lrcore
@@ -18,11 +20,30 @@ from ._window import TableStepMixin
 
 
 def _spec(cls, **kwargs):
-    """An lrcore spec, or NotImplementedError where torch accepts what lrcore refuses."""
+    """An lrcore spec, or NotImplementedError where torch accepts what lrcore refuses.
+
+    Non-finite hyperparameters are refused outright (torch would run on and
+    produce NaN or infinite learning rates)."""
+    _finite(kwargs)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise NotImplementedError(str(exc)) from None
+
+
+class NonFiniteError(ValueError):
+    """A hyperparameter is NaN or infinite."""
+
+
+def _finite(named):
+    for name, value in named.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for x in values:
+            if isinstance(x, float) and not math.isfinite(x):
+                raise NonFiniteError(
+                    f"{name} must be a finite number, got {name}={value!r} "
+                    "(torch would produce non-finite learning rates)"
+                )
 
 
 def _floats(values):
@@ -156,6 +177,7 @@ class CyclicLR(TableStepMixin, _torch.CyclicLR):
     def _raw(self, lo, hi, invert):
         if self._scale_fn_custom is not None or self.mode not in self._MODES:
             raise NotImplementedError("custom scale_fn")
+        _finite({"base_lr/max_lr or momentum": [lo, hi], "gamma": self.gamma})
         params = [
             lo,
             hi,
@@ -191,6 +213,7 @@ class OneCycleLR(TableStepMixin, _torch.OneCycleLR):
         params = [self.total_steps, len(self._schedule_phases), anneal]
         for phase in self._schedule_phases:
             params += [phase["end_step"], group[phase[start_key]], group[phase[end_key]]]
+        _finite({"max_lr, div_factor, final_div_factor or momentum": params})
         if not all(isinstance(x, (int, float)) for x in params):
             raise NotImplementedError("non-float parameters")
         return Raw(kinds.ONE_CYCLE, params, absolute=True, last=self.total_steps)
