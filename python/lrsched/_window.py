@@ -13,8 +13,6 @@ however long the run.
 
 from __future__ import annotations
 
-import numpy as np
-
 import lrcore
 
 FIRST_WINDOW = 64
@@ -87,7 +85,7 @@ class TableStepMixin:
         epoch = d["last_epoch"]
         first = self._table_start()
         last = self._last_index()
-        size = horizon_for(None if last is None else last - epoch, 0, horizon)
+        size = horizon_for(None if last is None else last - epoch, horizon)
         dtype = dtype or (
             groups[0]["lr"].dtype if isinstance(groups[0]["lr"], torch.Tensor) else torch.float32
         )
@@ -384,7 +382,3 @@ class TableStepMixin:
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "step"}
-
-
-def _as_float_list(values) -> list[float]:
-    return [float(v) for v in np.asarray(values, dtype=np.float64).ravel()]

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import torch
 
-import lrcore
-
 DEFAULT_HORIZON = 2**20
 
 
@@ -127,20 +125,18 @@ class DeviceTable:
         return [group["lr"].clone() for group in self.groups]
 
 
-def horizon_for(spec_last_step, start, horizon):
+def horizon_for(remaining, horizon):
+    """Table length: ``horizon`` if given, else the steps the schedule has left
+    (``remaining``, None: unbounded, then 2**20)."""
     if horizon is not None:
         if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
             raise ValueError(
                 f"device mode: horizon must be an integer >= 1, got horizon={horizon!r}"
             )
         return horizon
-    if spec_last_step is not None:
-        return spec_last_step + 1
-    return max(DEFAULT_HORIZON, start + 1)
-
-
-def build_rows(specs, bases, horizon, quantity="lr"):
-    return [lrcore.table(spec, horizon, base, quantity="lr") for spec, base in zip(specs, bases)]
+    if remaining is not None:
+        return max(remaining + 1, 1)
+    return DEFAULT_HORIZON
 
 
 class PlateauState:
