@@ -330,6 +330,85 @@ def leaf_run(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, aux_lo
     return v
 
 
+RATIO_KINDS = (
+    K.STEP,
+    K.MULTI_STEP,
+    K.CONSTANT,
+    K.LINEAR,
+    K.EXPONENTIAL,
+    K.POLYNOMIAL,
+    K.MULTIPLICATIVE,
+)
+BLOCK = 1024
+
+
+@njit(cache=True)
+def ratio_fill(code, off, seg_start, t0, t1, out, aux, aux_lo, aux_off):
+    """``out[i] = r`` with torch's step ``v -> v * r`` at step ``t0 + i`` (STEP mode).
+
+    For these families torch's update is a product with a factor of the step
+    alone, and that factor is the formula applied to 1.0 (``1.0 * gamma`` is
+    ``gamma``, an unchanged step gives 1.0), so ``v * r`` has torch's bits.
+    """
+    kind = int(code[off])
+    p = off + K.LEAF
+    S = K.STEP_MODE
+    n = t1 - t0
+    e0 = t0 - seg_start
+    if kind == K.STEP:
+        step_size, gamma = int(code[p]), code[p + 1]
+        for i in range(n):
+            out[i] = step_lr(1.0, 1.0, e0 + i, S, step_size, gamma)
+    elif kind == K.CONSTANT:
+        factor, total = code[p], int(code[p + 1])
+        for i in range(n):
+            out[i] = constant_lr(1.0, 1.0, e0 + i, S, factor, total)
+    elif kind == K.LINEAR:
+        sf, ef, total = code[p], code[p + 1], int(code[p + 2])
+        for i in range(n):
+            out[i] = linear_lr(1.0, 1.0, e0 + i, S, sf, ef, total)
+    elif kind == K.EXPONENTIAL:
+        for i in range(n):
+            out[i] = code[p]
+    elif kind == K.POLYNOMIAL:
+        total, power = code[p], code[p + 1]
+        for i in range(n):
+            out[i] = polynomial_lr(1.0, 1.0, e0 + i, S, total, power)
+    elif kind == K.MULTI_STEP:
+        gamma, m = code[p], int(code[p + 1])
+        k = 0
+        while k < m and code[p + 2 + k] < e0:
+            k += 1
+        for i in range(n):
+            out[i] = 1.0
+            if k < m and code[p + 2 + k] == e0 + i:
+                out[i] = 1.0 * math.pow(gamma, code[p + 2 + m + k])
+                k += 1
+    else:  # MULTIPLICATIVE
+        slot = int(code[off + 3])
+        for i in range(n):
+            out[i] = aux[aux_off[slot] + e0 + i - aux_lo[slot]]
+
+
+@njit(cache=True)
+def chain_run(code, first, n_leaves, v, seg_start, t0, t1, out, out_t0, aux, aux_lo, aux_off):
+    """A chain of ratio families over ``t0 .. t1-1``: factors by block, then products."""
+    ratios = np.empty((n_leaves, BLOCK))
+    t = t0
+    while t < t1:
+        w = min(BLOCK, t1 - t)
+        off = first
+        for k in range(n_leaves):
+            ratio_fill(code, off, seg_start, t, t + w, ratios[k], aux, aux_lo, aux_off)
+            off += K.LEAF + int(code[off + 1])
+        for i in range(w):
+            for k in range(n_leaves):
+                v = v * ratios[k, i]
+            _emit(out, t + i, out_t0, v)
+        t += w
+    return v
+
+
 @njit(cache=True)
 def _emit(out, t, out_t0, v):
     if t >= out_t0:
@@ -432,6 +511,12 @@ def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
             )
             t = stop
             continue
+        if _all_ratio_kinds(code, first, n_leaves):
+            v = chain_run(
+                code, first, n_leaves, v, seg_start, t, stop, out, out_t0, aux, aux_lo, aux_off
+            )
+            t = stop
+            continue
         for tt in range(t, stop):
             off = first
             for _ in range(n_leaves):
@@ -442,6 +527,21 @@ def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
             _emit(out, tt, out_t0, v)
         t = stop
     return v
+
+
+@njit(cache=True)
+def _all_ratio_kinds(code, first, n_leaves):
+    off = first
+    for _ in range(n_leaves):
+        kind = int(code[off])
+        ok = False
+        for r in RATIO_KINDS:
+            if kind == r:
+                ok = True
+        if not ok:
+            return False
+        off += K.LEAF + int(code[off + 1])
+    return True
 
 
 @njit(cache=True, parallel=True)
