@@ -47,6 +47,27 @@ class SchedulerType(str, enum.Enum):
         )
 
 
+def _check(where, **named):
+    """transformers' argument names, checked before lrcore sees the values."""
+    from lrcore import _validate as v
+
+    for name, value in named.items():
+        if name in (
+            "num_warmup_steps",
+            "num_training_steps",
+            "num_decay_steps",
+            "num_stable_steps",
+            "timescale",
+        ):
+            v.integer(where, name, value, minimum=1 if name == "timescale" else 0)
+        elif name == "num_cycles":
+            v.real(where, name, value, low=0.0, low_open=True)
+        elif name in ("min_lr_rate", "min_lr_ratio", "warmup_lr_rate"):
+            v.real(where, name, value, low=0.0, high=1.0)
+        else:  # lr_end, power, min_lr
+            v.real(where, name, value, low=0.0)
+
+
 def _table(optimizer, spec, last_epoch, device, dtype, horizon):
     return TableLR(optimizer, spec, last_epoch, device=device, dtype=dtype, horizon=horizon)
 
@@ -64,6 +85,7 @@ def get_constant_schedule_with_warmup(
     optimizer, num_warmup_steps, last_epoch=-1, *, device=None, dtype=None, horizon=None
 ):
     """Linear warm-up from 0 over ``num_warmup_steps``, then constant."""
+    _check("get_constant_schedule_with_warmup", num_warmup_steps=num_warmup_steps)
     spec = _warm(Stable(), num_warmup_steps)
     return _table(optimizer, spec, last_epoch, device, dtype, horizon)
 
@@ -79,6 +101,11 @@ def get_linear_schedule_with_warmup(
     horizon=None,
 ):
     """Linear warm-up, then linear decay to 0 at ``num_training_steps``."""
+    _check(
+        "get_linear_schedule_with_warmup",
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+    )
     spec = _warm(LinearDecay(_decay_steps(num_warmup_steps, num_training_steps)), num_warmup_steps)
     return _table(optimizer, spec, last_epoch, device, dtype, horizon)
 
@@ -105,6 +132,12 @@ def get_cosine_schedule_with_warmup(
     horizon=None,
 ):
     """Linear warm-up, then cosine decay (``num_cycles`` waves; 0.5: to 0 once)."""
+    _check(
+        "get_cosine_schedule_with_warmup",
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+        num_cycles=num_cycles,
+    )
     decay = CosineDecay(_decay_steps(num_warmup_steps, num_training_steps), num_cycles)
     return _table(optimizer, _warm(decay, num_warmup_steps), last_epoch, device, dtype, horizon)
 
@@ -121,6 +154,12 @@ def get_cosine_with_hard_restarts_schedule_with_warmup(
     horizon=None,
 ):
     """Linear warm-up, then ``num_cycles`` cosine decays with hard restarts."""
+    _check(
+        "get_cosine_with_hard_restarts_schedule_with_warmup",
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+        num_cycles=num_cycles,
+    )
     decay = CosineHardRestarts(_decay_steps(num_warmup_steps, num_training_steps), num_cycles)
     return _table(optimizer, _warm(decay, num_warmup_steps), last_epoch, device, dtype, horizon)
 
@@ -138,6 +177,13 @@ def get_polynomial_decay_schedule_with_warmup(
     horizon=None,
 ):
     """Linear warm-up, then polynomial decay from the optimizer's LR to ``lr_end``."""
+    _check(
+        "get_polynomial_decay_schedule_with_warmup",
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+        lr_end=lr_end,
+        power=power,
+    )
     lr_init = optimizer.defaults["lr"]
     if not (lr_init > lr_end):
         raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr_init})")
@@ -156,8 +202,10 @@ def get_inverse_sqrt_schedule(
     horizon=None,
 ):
     """Linear warm-up, then ``1/sqrt((t + timescale - warmup) / timescale)``."""
+    _check("get_inverse_sqrt_schedule", num_warmup_steps=num_warmup_steps)
     if timescale is None:
         timescale = num_warmup_steps or 10_000
+    _check("get_inverse_sqrt_schedule", timescale=timescale)
     return _table(
         optimizer,
         _warm(InverseSqrt(timescale), num_warmup_steps),
@@ -168,15 +216,17 @@ def get_inverse_sqrt_schedule(
     )
 
 
-def _min_lr_rate(optimizer, min_lr, min_lr_rate):
+def _min_lr_rate(where, optimizer, min_lr, min_lr_rate):
     if min_lr is not None and min_lr_rate is not None:
         raise ValueError("Only one of min_lr or min_lr_rate should be set")
     if min_lr is not None:
+        _check(where, min_lr=min_lr)
         return min_lr / optimizer.defaults["lr"]
     if min_lr_rate is None:
         raise ValueError(
             "One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`"
         )
+    _check(where, min_lr_rate=min_lr_rate)
     return min_lr_rate
 
 
@@ -194,7 +244,15 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     horizon=None,
 ):
     """Linear warm-up, then cosine decay to ``min_lr`` (or ``min_lr_rate`` of the LR)."""
-    rate = _min_lr_rate(optimizer, min_lr, min_lr_rate)
+    _check(
+        "get_cosine_with_min_lr_schedule_with_warmup",
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+        num_cycles=num_cycles,
+    )
+    rate = _min_lr_rate(
+        "get_cosine_with_min_lr_schedule_with_warmup", optimizer, min_lr, min_lr_rate
+    )
     decay = CosineDecay(_decay_steps(num_warmup_steps, num_training_steps), num_cycles, rate)
     return _table(optimizer, _warm(decay, num_warmup_steps), last_epoch, device, dtype, horizon)
 
@@ -214,8 +272,18 @@ def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
     horizon=None,
 ):
     """The variant whose warm-up starts above 0 and whose cosine is one step ahead."""
-    rate = _min_lr_rate(optimizer, min_lr, min_lr_rate)
+    _check(
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+        num_warmup_steps=num_warmup_steps,
+        num_training_steps=num_training_steps,
+        num_cycles=num_cycles,
+    )
+    rate = _min_lr_rate(
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate", optimizer, min_lr, min_lr_rate
+    )
     decay = CosineDecay(_decay_steps(num_warmup_steps, num_training_steps), num_cycles, rate, 1.0)
+    if warmup_lr_rate is not None:
+        _check("get_cosine_with_min_lr_schedule_with_warmup_lr_rate", warmup_lr_rate=warmup_lr_rate)
     if warmup_lr_rate is None:
         spec = _warm(decay, num_warmup_steps, warmup_type="linear_plus_one")
     else:
@@ -242,6 +310,13 @@ def get_wsd_schedule(
     horizon=None,
 ):
     """Warmup-stable-decay (transformers' get_wsd_schedule)."""
+    _check(
+        "get_wsd_schedule",
+        num_warmup_steps=num_warmup_steps,
+        num_decay_steps=num_decay_steps,
+        min_lr_ratio=min_lr_ratio,
+        num_cycles=num_cycles,
+    )
     if num_training_steps is None and num_stable_steps is None:
         raise ValueError("Either num_training_steps or num_stable_steps must be specified.")
     if num_training_steps is not None and num_stable_steps is not None:
@@ -259,7 +334,14 @@ def get_wsd_schedule(
             f"Unknown decay type: {decay_type}, expected 'linear', 'cosine' or '1-sqrt'"
         )
     if num_stable_steps is None:
+        _check("get_wsd_schedule", num_training_steps=num_training_steps)
         num_stable_steps = num_training_steps - num_warmup_steps - num_decay_steps
+        if num_stable_steps < 0:
+            raise ValueError(
+                f"get_wsd_schedule: num_training_steps ({num_training_steps}) must be at least "
+                f"num_warmup_steps + num_decay_steps ({num_warmup_steps + num_decay_steps})"
+            )
+    _check("get_wsd_schedule", num_stable_steps=num_stable_steps)
     spec = WSD(
         num_warmup_steps,
         num_stable_steps,
