@@ -210,12 +210,21 @@ W, N = dict(num_warmup_steps=10), dict(num_warmup_steps=10, num_training_steps=1
 BAD = [
     ("get_constant_schedule_with_warmup", dict(num_warmup_steps=-1), "num_warmup_steps"),
     ("get_constant_schedule_with_warmup", dict(num_warmup_steps=2.5), "num_warmup_steps"),
-    ("get_linear_schedule_with_warmup", dict(num_warmup_steps=True, num_training_steps=9),
-     "num_warmup_steps"),
-    ("get_linear_schedule_with_warmup", dict(num_warmup_steps=5, num_training_steps=-9),
-     "num_training_steps"),
-    ("get_linear_schedule_with_warmup", dict(num_warmup_steps=50, num_training_steps=9),
-     "num_training_steps"),
+    (
+        "get_linear_schedule_with_warmup",
+        dict(num_warmup_steps=True, num_training_steps=9),
+        "num_warmup_steps",
+    ),
+    (
+        "get_linear_schedule_with_warmup",
+        dict(num_warmup_steps=5, num_training_steps=-9),
+        "num_training_steps",
+    ),
+    (
+        "get_linear_schedule_with_warmup",
+        dict(num_warmup_steps=50, num_training_steps=9),
+        "num_training_steps",
+    ),
     ("get_cosine_schedule_with_warmup", dict(N, num_cycles=NAN), "num_cycles"),
     ("get_cosine_schedule_with_warmup", dict(N, num_cycles=0.0), "num_cycles"),
     ("get_cosine_with_hard_restarts_schedule_with_warmup", dict(N, num_cycles=-1), "num_cycles"),
@@ -225,20 +234,25 @@ BAD = [
     ("get_inverse_sqrt_schedule", dict(num_warmup_steps=-3), "num_warmup_steps"),
     ("get_cosine_with_min_lr_schedule_with_warmup", dict(N, min_lr=NAN), "min_lr"),
     ("get_cosine_with_min_lr_schedule_with_warmup", dict(N, min_lr_rate=1.5), "min_lr_rate"),
-    ("get_cosine_with_min_lr_schedule_with_warmup_lr_rate", dict(N, min_lr_rate=0.1,
-                                                                 warmup_lr_rate=-0.1),
-     "warmup_lr_rate"),
+    (
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+        dict(N, min_lr_rate=0.1, warmup_lr_rate=-0.1),
+        "warmup_lr_rate",
+    ),
     ("get_wsd_schedule", dict(W, num_decay_steps=-5, num_training_steps=100), "num_decay_steps"),
-    ("get_wsd_schedule", dict(W, num_decay_steps=50, num_training_steps=30),
-     "num_training_steps"),
+    ("get_wsd_schedule", dict(W, num_decay_steps=50, num_training_steps=30), "num_training_steps"),
     ("get_wsd_schedule", dict(W, num_decay_steps=50, num_stable_steps=-1), "num_stable_steps"),
-    ("get_wsd_schedule", dict(W, num_decay_steps=50, num_stable_steps=5, min_lr_ratio=INF),
-     "min_lr_ratio"),
+    (
+        "get_wsd_schedule",
+        dict(W, num_decay_steps=50, num_stable_steps=5, min_lr_ratio=INF),
+        "min_lr_ratio",
+    ),
 ]
 
 
-@pytest.mark.parametrize("name,kwargs,param", BAD,
-                         ids=[f"{n}-{p}-{i}" for i, (n, _, p) in enumerate(BAD)])
+@pytest.mark.parametrize(
+    "name,kwargs,param", BAD, ids=[f"{n}-{p}-{i}" for i, (n, _, p) in enumerate(BAD)]
+)
 def test_bad_arguments_are_named_in_transformers_terms(name, kwargs, param):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     with pytest.raises((ValueError, TypeError)) as info:

@@ -15,8 +15,8 @@ import numpy as np
 from numba import njit, prange
 
 from .. import kinds as K
+from .formulas import cyclic_lr, factor_value, one_cycle_value
 from .restarts import float_boundary, restart_float, restart_int
-from .torch_numerics import cyclic_lr, factor_value, one_cycle_value
 
 CHUNK = 16384
 BLOCK = 128

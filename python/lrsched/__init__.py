@@ -6,6 +6,7 @@ schedule functions (same names), ``TableLR`` for any lrcore spec, and device
 mode (``device=``) for in-graph schedules.
 """
 
+from .plateau import ReduceLROnPlateau
 from .schedulers import (
     ChainedScheduler,
     ConstantLR,
@@ -19,7 +20,6 @@ from .schedulers import (
     MultiStepLR,
     OneCycleLR,
     PolynomialLR,
-    ReduceLROnPlateau,
     SequentialLR,
     StepLR,
     TableLR,

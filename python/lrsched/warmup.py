@@ -20,7 +20,8 @@ from lrcore import (
     Warmup,
 )
 
-from .schedulers import ReduceLROnPlateau, TableLR
+from .plateau import ReduceLROnPlateau
+from .schedulers import TableLR
 
 
 class SchedulerType(str, enum.Enum):

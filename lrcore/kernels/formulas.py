@@ -1,0 +1,217 @@
+"""The formulas of torch.optim.lr_scheduler (and transformers' factors) as scalar
+numba functions: one per family, written once, called by both numerics' drivers.
+
+Each mirrors the ``get_lr`` (or closed form, where torch uses one) of the matching
+torch class, with the same operation order and the same libm calls. Powers are
+always ``math.pow(x, float(k))``: numba turns both ``x ** k`` and
+``math.pow(x, k)`` with an integer ``k`` into repeated multiplication, which
+differs from CPython's ``pow`` in the last bit for most ``x`` (measured: 58% of
+random cases).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .. import kinds as K
+from .restarts import float_boundary, restart_float, restart_int
+
+# -- one scalar function per chainable family: the formulas, written once --------
+
+
+@njit(cache=True)
+def step_lr(v, base, e, mode, step_size, gamma):
+    if mode == K.MILESTONE:
+        return base * math.pow(gamma, float(e // step_size))
+    if e == 0 or e % step_size != 0:
+        return v
+    return v * gamma
+
+
+@njit(cache=True)
+def constant_lr(v, base, e, mode, factor, total):
+    if mode == K.MILESTONE:
+        return base * (factor + (1.0 if e >= total else 0.0) * (1 - factor))
+    if e == 0:
+        return v * factor
+    if e != total:
+        return v
+    return v * (1.0 / factor)
+
+
+@njit(cache=True)
+def linear_lr(v, base, e, mode, sf, ef, total):
+    if mode == K.MILESTONE:
+        return base * (sf + (ef - sf) * float(min(total, e)) / float(total))
+    if e == 0:
+        return v * sf
+    if mode == K.INITIAL or e > total:
+        return v
+    return v * (1.0 + (ef - sf) / (float(total) * sf + float(e - 1) * (ef - sf)))
+
+
+@njit(cache=True)
+def exponential_lr(v, base, e, mode, gamma):
+    if mode == K.MILESTONE:
+        return base * math.pow(gamma, float(e))
+    if mode == K.INITIAL:
+        return v
+    return v * gamma
+
+
+@njit(cache=True)
+def polynomial_lr(v, base, e, mode, total, power):
+    if mode == K.MILESTONE:
+        return base * math.pow(1.0 - float(min(total, e)) / total, power)
+    if mode == K.INITIAL or e > total:
+        return v
+    return v * math.pow((1.0 - e / total) / (1.0 - (e - 1) / total), power)
+
+
+@njit(cache=True)
+def cosine_lr(v, base, e, mode, t_max, eta, cached_e, cached_cos):
+    """(new LR, cos(pi * e / T_max) or NaN); ``cached_cos`` is that cosine at ``cached_e``."""
+    if mode == K.MILESTONE:
+        return eta + (base - eta) * (1 + math.cos(math.pi * e / t_max)) / 2, np.nan
+    if mode == K.INITIAL:
+        return v, np.nan
+    if (e - 1 - t_max) % (2 * t_max) == 0:
+        return v + (base - eta) * (1 - math.cos(math.pi / t_max)) / 2, np.nan
+    if cached_e == e - 1:
+        c_prev = cached_cos
+    else:
+        c_prev = math.cos(math.pi * (e - 1) / t_max)
+    c_now = math.cos(math.pi * e / t_max)
+    return (1 + c_now) / (1 + c_prev) * (v - eta) + eta, c_now
+
+
+@njit(cache=True)
+def factor_value(shape, e, a, b, c, d):
+    """transformers' LambdaLR factors (optimization.py), operation for operation.
+
+    ``e`` counts steps from the start of the segment (after any warm-up)."""
+    if shape == K.F_STABLE:
+        return 1.0
+    if shape == K.F_WARMUP:  # a: warm-up steps, b: type, c: min ratio, d: warmup_lr_rate
+        kind = int(b)
+        if kind == K.W_PLUS_ONE:
+            return (e + 1.0) / max(1.0, a)
+        if kind == K.W_FROM:
+            return d + (1.0 - d) * float(e) / max(1.0, a - 1.0)
+        progress = float(e) / float(max(1.0, a))
+        if kind == K.W_LINEAR:
+            f = progress
+        elif kind == K.W_COSINE:
+            f = 0.5 * (1.0 - math.cos(math.pi * progress))
+        else:
+            f = 1.0 - math.sqrt(1.0 - progress)
+        return max(0.0, f * (1.0 - c) + c)
+    if shape == K.F_LINEAR:  # a: decay steps
+        return max(0.0, float(a - e) / float(max(1.0, a)))
+    if shape == K.F_COSINE:  # a: decay steps, b: cycles, c: min rate, d: progress offset
+        if d == 0.0:
+            progress = float(e) / float(max(1.0, a))
+        else:
+            progress = (float(e) + d) / max(1.0, a)
+        f = 0.5 * (1.0 + math.cos(math.pi * b * 2.0 * progress))
+        return max(0.0, f * (1 - c) + c)
+    if shape == K.F_HARD_RESTARTS:  # a: decay steps, b: cycles
+        progress = float(e) / float(max(1.0, a))
+        if progress >= 1.0:
+            return 0.0
+        return max(0.0, 0.5 * (1.0 + math.cos(math.pi * ((b * progress) % 1.0))))
+    if shape == K.F_POLYNOMIAL:  # a: decay steps, b: lr_init, c: lr_end, d: power
+        if e > a:
+            return c / b
+        remaining = 1 - e / a
+        return ((b - c) * math.pow(remaining, d) + c) / b
+    if shape == K.F_INV_SQRT:  # a: timescale
+        return 1.0 / math.sqrt((e + a) / a)
+    # F_WSD decay: a: decay steps, b: decay type, c: min ratio, d: cycles
+    if e >= a:
+        return c
+    progress = float(e) / float(max(1.0, a))
+    kind = int(b)
+    if kind == K.W_LINEAR:
+        f = 1.0 - progress
+    elif kind == K.W_COSINE:
+        f = 0.5 * (1.0 + math.cos(math.pi * d * 2.0 * progress))
+    else:
+        f = 1.0 - math.sqrt(progress)
+    return max(0.0, f * (1.0 - c) + c)
+
+
+@njit(cache=True)
+def multi_step_lr(code, p, v, base, e, mode):
+    gamma = code[p]
+    n = int(code[p + 1])
+    if mode == K.MILESTONE:
+        count = 0
+        for k in range(n):
+            if code[p + 2 + k] <= e:
+                count += int(code[p + 2 + n + k])
+        return base * math.pow(gamma, float(count))
+    for k in range(n):
+        if code[p + 2 + k] == e:
+            return v * math.pow(gamma, code[p + 2 + n + k])
+    return v
+
+
+@njit(cache=True)
+def warm_restarts_lr(base, e, T0, m, eta, decay, integral, cycle):
+    """(LR, cycle) at step ``e``; ``cycle`` = (start, length, index, next start) is a cache."""
+    start, t_i, i, nxt = cycle
+    if not (t_i > 0 and start <= e and e < nxt):
+        if integral:
+            i, t_cur_int, t_i_int = restart_int(e, T0, int(m))
+            start, t_i = float(e - t_cur_int), float(t_i_int)
+            nxt = start + t_i
+        else:
+            i, t_cur_f, t_i = restart_float(float(e), float(T0), m)
+            start = e - t_cur_f
+            nxt = float_boundary(float(T0), m, i + 1)
+    peak = base if decay == 1.0 else base * math.pow(decay, float(i))
+    lr = eta + (peak - eta) * (1 + math.cos(math.pi * (e - start) / t_i)) / 2
+    return lr, (start, t_i, i, nxt)
+
+
+@njit(cache=True)
+def cyclic_lr(e, lo, hi, invert, total, ratio, mode, gamma):
+    cycle = math.floor(1 + e / total)
+    x = 1.0 + e / total - cycle
+    if x <= ratio:
+        scale_factor = x / ratio
+    else:
+        scale_factor = (x - 1) / (ratio - 1)
+    if mode == K.TRIANGULAR:
+        scale = 1.0
+    elif mode == K.TRIANGULAR2:
+        scale = 1 / math.pow(2.0, float(cycle - 1))
+    else:
+        scale = math.pow(gamma, float(e))
+    height = (hi - lo) * scale_factor
+    if invert != 0.0:
+        return hi - height * scale
+    return lo + height * scale
+
+
+@njit(cache=True)
+def one_cycle_value(code, p, e, closed):
+    n = int(code[p + 1])
+    anneal = int(code[p + 2])
+    start_step = 0.0
+    for k in range(n):
+        q = p + 3 + 3 * k
+        end_step = code[q]
+        if e <= end_step or k == n - 1:
+            pct = (e - start_step) / (end_step - start_step)
+            a, b = code[q + 1], code[q + 2]
+            if anneal == K.ANNEAL_LINEAR:
+                return (b - a) * pct + a
+            if closed:
+                c = math.cos(0.5 * math.pi * pct)
+                return b + (a - b) * (c * c)
+            return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
+        start_step = end_step
+    return np.nan

@@ -1,0 +1,114 @@
+"""ReduceLROnPlateau: torch's class, plus ``schedule=`` and ``device=``."""
+
+from __future__ import annotations
+
+from torch.optim import lr_scheduler as _torch
+
+import lrcore
+
+
+class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
+    """torch's ReduceLROnPlateau, plus ``schedule=`` and ``device=``.
+
+    Without either, this is torch's class, unchanged.
+
+    ``schedule=`` (an lrcore spec relative to the base LR, or its text): each
+    ``step(metrics)`` advances the schedule by one step and sets each group's LR to
+    ``base_lr * schedule(t) * scale``, where ``scale`` starts at 1 and is
+    multiplied by ``factor`` whenever torch's own plateau logic (mode, threshold,
+    patience, cooldown) decides to reduce and that reduction changes the current LR
+    by more than ``eps`` without taking it below the group's ``min_lr``.
+    ``base_lr`` is each group's LR when the scheduler is built. Example::
+
+        warm_cos = lrcore.parse("sequential([linear(start_factor=0.01, total_iters=500),"
+                                " cosine_annealing(T_max=9500)], milestones=[500])")
+        sched = lrsched.ReduceLROnPlateau(opt, patience=5, factor=0.5, schedule=warm_cos)
+
+    ``device=``: the metric may be a 0-d tensor, the decision is made with tensor
+    ops (float64, as torch's host arithmetic) and the LRs are 0-d device tensors:
+    no ``.item()``, no synchronisation, so it can run inside a CUDA graph. The
+    decisions are torch's on the same metric sequence.
+    """
+
+    def __init__(self, optimizer, *args, schedule=None, device=None, dtype=None, **kwargs):
+        super().__init__(optimizer, *args, **kwargs)
+        self.schedule = None
+        self._device_state = None
+        if schedule is not None:
+            if device is not None:
+                raise ValueError("ReduceLROnPlateau: schedule= and device= cannot be combined")
+            if isinstance(schedule, str):
+                schedule = lrcore.parse(schedule)
+            if not isinstance(schedule, lrcore.Spec) or schedule.absolute:
+                raise TypeError(
+                    "ReduceLROnPlateau: schedule must be an lrcore spec relative to the base "
+                    f"LR (not cyclic or one_cycle), got schedule={schedule!r}"
+                )
+            self.schedule = schedule
+            self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]
+            self.scales = [1.0] * len(self.base_lrs)
+            self._apply(0)
+        if device is not None:
+            from .device import PlateauState
+
+            self._device_state = PlateauState(self, device, dtype)
+
+    # -- schedule= --------------------------------------------------------------
+    def _factor_at(self, t):
+        window = self.__dict__.get("_lrsched_factors")
+        if window is None or not window[0] <= t < window[0] + len(window[1]):
+            values = lrcore.table(self.schedule, 4096, 1.0, start=t).tolist()
+            window = self.__dict__["_lrsched_factors"] = (t, values)
+        return window[1][t - window[0]]
+
+    def _apply(self, t):
+        f = self._factor_at(t)
+        for g, group in enumerate(self.optimizer.param_groups):
+            group["lr"] = self.base_lrs[g] * f * self.scales[g]
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self, metrics, epoch=None):  # noqa: D102 - torch's docstring applies
+        if self._device_state is not None:
+            if epoch is not None:
+                raise ValueError(
+                    "ReduceLROnPlateau: step(epoch=...) is not supported in device mode"
+                )
+            self._device_state.step(metrics)
+            return
+        super().step(metrics, epoch)
+        if self.schedule is not None:
+            self._apply(self.last_epoch)
+
+    def _reduce_lr(self, epoch):
+        if self.schedule is None:
+            return super()._reduce_lr(epoch)
+        f = self._factor_at(epoch)
+        for g, min_lr in enumerate(self.min_lrs):
+            old = self.base_lrs[g] * f * self.scales[g]
+            new = old * self.factor
+            if new >= min_lr and old - new > self.eps:
+                self.scales[g] *= self.factor
+        return None
+
+    def state_dict(self):
+        state = {
+            k: v
+            for k, v in super().state_dict().items()
+            if not k.startswith("_lrsched") and k != "_device_state"
+        }
+        if self.schedule is not None:
+            state["schedule"] = str(self.schedule)
+        if self._device_state is not None:
+            state.update(self._device_state.host_state())
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        if isinstance(state.get("schedule"), str):
+            state["schedule"] = lrcore.parse(state["schedule"])
+        device_state = self._device_state
+        super().load_state_dict(state)
+        self._device_state = device_state
+        self.__dict__.pop("_lrsched_factors", None)
+        if device_state is not None:
+            device_state.load(self)
