@@ -114,9 +114,29 @@ def best_ms(fn: Callable[[], object], repeat: int = 5) -> float:
 
 
 def max_ulp(a, b) -> int:
-    ia = np.asarray(a, dtype=np.float64).view(np.int64)
-    ib = np.asarray(b, dtype=np.float64).view(np.int64)
-    return int(np.max(np.abs(ia - ib))) if ia.size else 0
+    """The largest distance between ``a`` and ``b`` in units in the last place.
+
+    The float64 bits are mapped to a line on which adjacent floats differ by one
+    (negative values mirrored, so -0.0 and 0.0 coincide); 0 means identical values.
+    """
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    if a.shape != b.shape:
+        raise ValueError(f"max_ulp: shapes differ, {a.shape} and {b.shape}")
+    if not a.size:
+        return 0
+    line_a, line_b = _ulp_line(a), _ulp_line(b)
+    mixed = (line_a < 0) != (line_b < 0)  # an int64 difference could overflow there
+    same = np.abs(line_a[~mixed] - line_b[~mixed])
+    worst = int(same.max()) if same.size else 0
+    for x, y in zip(line_a[mixed].tolist(), line_b[mixed].tolist()):
+        worst = max(worst, abs(x - y))
+    return worst
+
+
+def _ulp_line(x):
+    bits = x.view(np.int64)
+    return np.where(bits < 0, -(bits & 0x7FFFFFFFFFFFFFFF), bits)
 
 
 def compile_time() -> float:

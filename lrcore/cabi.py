@@ -23,9 +23,8 @@ from numba import carray, cfunc, njit, types
 from numba.extending import intrinsic
 from numba.np.ufunc.parallel import _launch_threads
 
-from . import kinds as K
 from .kernels.closed import closed_table
-from .kernels.torch_numerics import torch_run
+from .kernels.torch_numerics import segment_origin, torch_run
 from .program import lower
 from .spec import Spec
 
@@ -95,12 +94,7 @@ def _evaluate(handle, dest, start, n, closed):
     if closed:
         closed_table(code, base, start, n, dest, aux, none, none)
         return OK
-    # the segment holding `start` restarts from the base LR (see lrcore.table)
-    origin = 0
-    for s in range(int(code[0])):
-        seg = int(code[K.HEADER + K.SEGMENT * s])
-        if seg <= start:
-            origin = seg
+    origin = segment_origin(code, start)  # no multiplicative leaf crosses the ABI
     torch_run(code, base, origin, start + n, base, dest, start, aux, none, none)
     return OK
 

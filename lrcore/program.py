@@ -33,10 +33,12 @@ class Program:
     functions: tuple[FunctionSlot, ...]
     #: No step depends on the LR of the step before it (steps can run in parallel).
     stateless: bool
-    absolute: bool
-    #: The last table index the schedule defines (one_cycle), else None.
-    last_step: int | None
     spec: Spec
+
+    @property
+    def last_step(self) -> int | None:
+        """The last table index the schedule defines (one_cycle), else None."""
+        return self.spec.last_step()
 
 
 def segments(spec: Spec) -> list[tuple[int, tuple[Leaf, ...]]]:
@@ -85,7 +87,5 @@ def lower(spec: Spec, quantity: str = "lr") -> Program:
         segment_starts=tuple(s for s, _ in segs),
         functions=tuple(functions),
         stateless=stateless,
-        absolute=spec.absolute,
-        last_step=spec.last_step(),
         spec=spec,
     )

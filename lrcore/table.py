@@ -11,7 +11,7 @@ from . import _validate as v
 from . import kinds
 from .functions import evaluate
 from .kernels.closed import closed_table
-from .kernels.torch_numerics import CHUNK, torch_parallel, torch_run
+from .kernels.torch_numerics import CHUNK, segment_origin, torch_parallel, torch_run
 from .program import Program, lower
 from .spec import Spec
 
@@ -156,20 +156,11 @@ def _fill(
 
 
 def _stream_origin(program: Program, start: int) -> int:
-    """The step a recurrence must start from to reach ``start`` exactly.
-
-    A later segment restarts from its closed form at 0 (torch's ``_update_lr(0)``),
-    so the stream starts at the segment holding ``start`` — unless that segment is
-    multiplicative, which torch continues from the LR before it.
-    """
-    multiplicative = any(f.kind == kinds.MULTIPLICATIVE for f in program.functions)
-    if multiplicative:
+    """The step a recurrence must start from to reach ``start`` exactly: the start of
+    its segment, or 0 when a multiplicative schedule continues across segments."""
+    if any(f.kind == kinds.MULTIPLICATIVE for f in program.functions):
         return 0
-    origin = 0
-    for s in program.segment_starts:
-        if s <= start:
-            origin = s
-    return origin
+    return int(segment_origin(program.code, start))
 
 
 def _aux(program: Program, t0: int, t1: int, cumulative: bool = False):

@@ -8,9 +8,10 @@ import os
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from torch_ref import max_ulp, step_torch, torch_factory
+from torch_ref import step_torch, torch_factory
 
 import lrcore
+from lrcore.bench import max_ulp
 
 unit = st.floats(0.01, 1.0)
 gamma = st.floats(0.5, 1.0)

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 from catalogue import all_specs
-from torch_ref import max_ulp, step_torch, torch_factory
+from torch_ref import step_torch, torch_factory
 
 import lrcore
+from lrcore.bench import max_ulp
 
 STEPS = 12_000
 BASES = [0.1, 0.37, 1.0, 3e-4]

@@ -115,3 +115,17 @@ def test_import_compiles_nothing_and_never_imports_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_max_ulp_counts_units_in_the_last_place():
+    from lrcore.bench import max_ulp
+
+    one = np.array([1.0])
+    assert max_ulp(one, one) == 0
+    assert max_ulp(one, np.nextafter(one, 2)) == 1
+    assert max_ulp(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 2 * 2**-51])) == 2
+    assert max_ulp(np.array([0.0]), np.array([-0.0])) == 0  # the same value
+    tiny = np.nextafter(0.0, 1.0)
+    assert max_ulp(np.array([tiny]), np.array([-tiny])) == 2
+    assert max_ulp(np.array([1.0]), np.array([2.0])) == 2**52
+    assert max_ulp(np.array([-1.0]), np.array([1.0])) == 2 * 0x3FF0000000000000

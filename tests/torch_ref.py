@@ -43,13 +43,3 @@ def torch_factory(spec):
     from lrcore._torch_reference import torch_scheduler
 
     return lambda opt: torch_scheduler(spec, opt)
-
-
-def max_ulp(a, b) -> int:
-    a = np.asarray(a, dtype=np.float64).ravel()
-    b = np.asarray(b, dtype=np.float64).ravel()
-    ia = a.view(np.int64)
-    ib = b.view(np.int64)
-    ia = np.where(ia < 0, -(ia & 0x7FFFFFFFFFFFFFFF), ia)
-    ib = np.where(ib < 0, -(ib & 0x7FFFFFFFFFFFFFFF), ib)
-    return int(np.max(np.abs(ia - ib))) if a.size else 0

@@ -340,6 +340,22 @@ def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
 
 
 @njit(cache=True)
+def segment_origin(code, start):
+    """The first step of the segment holding ``start``.
+
+    A later segment starts from its closed form at 0 (SequentialLR's
+    ``_update_lr(0)``), so a recurrence reaches ``start`` exactly by streaming from
+    there (the caller streams from 0 when a multiplicative leaf continues across
+    segments)."""
+    origin = 0
+    for s in range(int(code[0])):
+        seg = int(code[K.HEADER + K.SEGMENT * s])
+        if seg <= start:
+            origin = seg
+    return origin
+
+
+@njit(cache=True)
 def _all_ratio_kinds(code, first, n_leaves):
     off = first
     for _ in range(n_leaves):

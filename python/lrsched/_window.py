@@ -210,11 +210,17 @@ class TableStepMixin:
             size = min(size, limit + 1 - start)
         if size <= 0:
             return
-        values = []
-        for g, (spec, base) in enumerate(zip(specs, bases)):
-            prev = None if stateless else current[g]
-            row = lrcore.table(spec, size, base, start=start + offset, previous_lr=prev)
-            values.append(row.tolist())
+        if all(spec is specs[0] for spec in specs) and not specs[0].absolute:
+            # one spec for every group: one table call, one row per group
+            prev = None if stateless else current
+            rows = lrcore.table(specs[0], size, bases, start=start + offset, previous_lr=prev)
+            values = rows.tolist()
+        else:
+            values = []
+            for g, (spec, base) in enumerate(zip(specs, bases)):
+                prev = None if stateless else current[g]
+                row = lrcore.table(spec, size, base, start=start + offset, previous_lr=prev)
+                values.append(row.tolist())
         momentum = None
         if self._momentum_key is not None and self.cycle_momentum:
             momentum = [
