@@ -7,6 +7,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_DEV := torch==2.13.0
+# timm is a parity reference for tests/test_timm.py. Its requirements pull
+# torchvision, whose PyPI build does not import beside this CPU torch, and the
+# tests need only timm.scheduler (torch alone): so it is installed without them.
+TIMM_DEV := timm==1.0.31
 
 .PHONY: demo test bench fuzz lint clean
 
@@ -14,6 +18,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH_DEV)
 	$(PY) -m pip install -q -e '.[dev,torch,cffi]'
+	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
 	touch $(STAMP)
 
 demo: $(STAMP)

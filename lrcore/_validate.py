@@ -56,6 +56,13 @@ def real(
     return value
 
 
+def flag(schedule: str, name: str, value: Any) -> bool:
+    """A bool (0 and 1 refused: a flag is True or False)."""
+    if not isinstance(value, bool):
+        fail(schedule, name, value, "True or False", TypeError)
+    return value
+
+
 def choice(schedule: str, name: str, value: Any, options: Iterable[str]) -> str:
     options = tuple(options)
     if not isinstance(value, str) or value not in options:

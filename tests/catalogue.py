@@ -61,6 +61,11 @@ PEERS = [  # schedules torch has no class for (transformers', WSD), relative to 
     "wsd(warmup_steps=300, stable_steps=2000, decay_steps=1000, decay_type='1-sqrt',"
     " min_lr_ratio=0.1)",
     "wsd(warmup_steps=0, stable_steps=100, decay_steps=1000, warmup_type='cosine')",
+    "timm_cosine(t_initial=300, lr_min=1e-05, cycle_mul=1.5, cycle_decay=0.8, cycle_limit=6,"
+    " warmup_t=20, warmup_lr_init=1e-04, k_decay=1.2, noise_range_t=[100, 900])",
+    "timm_tanh(t_initial=500, cycle_mul=2.0, cycle_limit=5, warmup_t=40, warmup_prefix=True)",
+    "timm_poly(t_initial=2000, power=2.0, lr_min=1e-06, cycle_limit=3, noise_range_t=500,"
+    " noise_pct=0.1)",
 ]
 
 ABSOLUTE = [  # specs holding their own learning rates

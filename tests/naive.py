@@ -135,6 +135,8 @@ def closed(spec, t: int, base: float) -> float:
         return base * ((spec.lr_init - spec.lr_end) * rest + spec.lr_end) / spec.lr_init
     if name == "inverse_sqrt":
         return base / math.sqrt((t + spec.timescale) / spec.timescale)
+    if name.startswith("timm_"):
+        return timm(spec, t, base)
     if name == "lambda":
         return base * spec.lr_lambda(t)
     if name == "multiplicative":
@@ -223,3 +225,63 @@ def _warmup_factor(spec, t):
         kind
     ]
     return f * (1 - m) + m
+
+
+def timm_cycle(e: int, T: int, m: float, limit: int) -> int:
+    """The cycle holding step ``e``: the largest i with T (m^i - 1)/(m - 1) <= e, in
+    fractions of the decimal ``m`` (0.8 is 4/5); an index past ``limit`` is ``limit``."""
+    q = Fraction(str(m))
+    if q == 1:
+        return min(e // T, limit)
+    i = 0
+    while i < limit and T * (q ** (i + 1) - 1) / (q - 1) <= e:
+        i += 1
+    return i
+
+
+def timm_noise(seed: int, std: float, pct: float) -> float:
+    """timm's noise as timm draws it, from torch's generator."""
+    import torch
+
+    g = torch.Generator()
+    g.manual_seed(seed)
+    while True:
+        n = torch.randn(1, generator=g).item() * std
+        if abs(n) < pct:
+            return n
+
+
+def timm(spec, t: int, base: float) -> float:
+    """timm's cosine / tanh / poly (lrcore.schedules.timm's docstring), 40 digits."""
+    T, m, limit, W = spec.t_initial, spec.cycle_mul, spec.cycle_limit, spec.warmup_t
+    lr_min = mpmath.mpf(spec.lr_min)
+
+    def cycles(e):
+        i = timm_cycle(e, T, m, limit)
+        if i >= limit:
+            return lr_min
+        q = Fraction(str(m))
+        start = Fraction(e - i * T) if q == 1 else e - T * (q**i - 1) / (q - 1)
+        r = mpmath.mpf(start.numerator) / start.denominator / (T * mpmath.mpf(m) ** i)
+        peak = mpmath.mpf(base) * mpmath.mpf(spec.cycle_decay) ** i
+        if spec.name == "timm_cosine":
+            shape = (1 + mpmath.cos(mpmath.pi * r**spec.k_decay)) / 2
+        elif spec.name == "timm_tanh":
+            shape = (1 - mpmath.tanh(spec.lb * (1 - r) + spec.ub * r)) / 2
+        else:
+            shape = (1 - r**spec.k_decay) ** spec.power
+        return lr_min + (peak - lr_min) * shape
+
+    if t < W:
+        target = base
+        if spec.name == "timm_tanh" and not spec.warmup_prefix:
+            target = cycles(W)
+        value = spec.warmup_lr_init + t * (mpmath.mpf(target) - spec.warmup_lr_init) / W
+    else:
+        value = cycles(t - W if spec.warmup_prefix else t)
+    noise = spec.noise_range_t
+    if noise is not None:
+        lo, hi = (noise, math.inf) if isinstance(noise, int) else noise
+        if lo <= t < hi:
+            value *= 1 + timm_noise(spec.noise_seed + t, spec.noise_std, spec.noise_pct)
+    return float(value)

@@ -15,8 +15,8 @@ import numpy as np
 from numba import njit, prange
 
 from .. import kinds as K
-from .formulas import cyclic_lr, factor_value, one_cycle_value
-from .restarts import float_boundary, restart_float, restart_int
+from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
+from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 
 CHUNK = 16384
 BLOCK = 128
@@ -133,6 +133,11 @@ def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
         shape, a, b, c, d = int(code[p]), code[p + 1], code[p + 2], code[p + 3], code[p + 4]
         for j in range(n):
             out[i0 + j] = base * factor_value(shape, e0 + j, a, b, c, d)
+        return
+    elif kind == K.TIMM:  # closed forms already (timm's own)
+        cyc = NO_CYCLE
+        for j in range(n):
+            out[i0 + j], cyc = timm_value(code, p, base, e0 + j, cyc)
         return
     elif kind == K.LAMBDA:
         slot = int(code[off + 3])

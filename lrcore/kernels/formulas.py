@@ -15,7 +15,8 @@ import numpy as np
 from numba import njit
 
 from .. import kinds as K
-from .restarts import float_boundary, restart_float, restart_int
+from .noise import timm_noise
+from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int, timm_cycle
 
 # -- one scalar function per chainable family: the formulas, written once --------
 
@@ -215,3 +216,49 @@ def one_cycle_value(code, p, e, closed):
             return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
         start_step = end_step
     return np.nan
+
+
+@njit(cache=True)
+def _timm_after_warmup(shape, base, t, T, lr_min, m, decay, limit, k, x1, x2, cyc):
+    """timm's ``_get_lr`` past the warm-up, at (prefix-shifted) step ``t``; ``cyc``
+    caches the current cycle (see :func:`timm_cycle`)."""
+    if m != 1.0:
+        i, t_i, t_curr, cyc = timm_cycle(float(t), float(T), m, limit, cyc)
+    else:  # timm's integer arithmetic: i = t // T
+        i = t // T
+        t_i, t_curr = float(T), float(t - T * i)
+    if i >= limit:
+        return lr_min, cyc
+    lr_max = base * math.pow(decay, float(i))
+    if shape == K.T_TANH:
+        tr = t_curr / t_i
+        return lr_min + 0.5 * (lr_max - lr_min) * (1 - math.tanh(x1 * (1.0 - tr) + x2 * tr)), cyc
+    if k != 1.0:  # pow(x, 1.0) is x: skipped, same bits
+        t_curr, t_i = math.pow(t_curr, k), math.pow(t_i, k)
+    if shape == K.T_POLY:
+        return lr_min + (lr_max - lr_min) * math.pow(1 - t_curr / t_i, x1), cyc
+    return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * t_curr / t_i)), cyc
+
+
+@njit(cache=True)
+def timm_value(code, p, base, t, cyc):
+    """(timm's value at step ``t`` (``step(t)`` / ``step_update(t)``), noise
+    included; the cycle cache)."""
+    shape, T, lr_min = int(code[p]), int(code[p + 1]), code[p + 2]
+    m, decay, limit = code[p + 3], code[p + 4], int(code[p + 5])
+    W, init, prefix = int(code[p + 6]), code[p + 7], code[p + 8] != 0.0
+    k, x1, x2 = code[p + 9], code[p + 10], code[p + 11]
+    if t < W:
+        target = base
+        if shape == K.T_TANH and not prefix:
+            target, _ = _timm_after_warmup(
+                shape, base, W, T, lr_min, m, decay, limit, k, x1, x2, NO_CYCLE
+            )
+        lr = init + t * ((target - init) / W)
+    else:
+        e = t - W if prefix else t
+        lr, cyc = _timm_after_warmup(shape, base, e, T, lr_min, m, decay, limit, k, x1, x2, cyc)
+    lo, hi = code[p + 12], code[p + 13]
+    if lo <= t and t < hi:
+        lr = lr + lr * timm_noise(int(code[p + 16]) + t, code[p + 15], code[p + 14])
+    return lr, cyc

@@ -23,8 +23,10 @@ from .formulas import (
     one_cycle_value,
     polynomial_lr,
     step_lr,
+    timm_value,
     warm_restarts_lr,
 )
+from .restarts import NO_CYCLE
 
 CHUNK = 16384
 NO_STEP = np.iinfo(np.int64).max
@@ -90,6 +92,11 @@ def torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
         return base * factor_value(
             int(code[p]), e, code[p + 1], code[p + 2], code[p + 3], code[p + 4]
         )
+    if kind == K.TIMM:
+        # st[li] caches the current cycle: (index, start, next start, length)
+        v, cyc = timm_value(code, p, base, e, (int(st[li, 0]), st[li, 1], st[li, 2], st[li, 3]))
+        st[li, 0], st[li, 1], st[li, 2], st[li, 3] = cyc
+        return v
     slot = int(code[off + 3])
     if kind == K.LAMBDA:
         return base * _fn(aux, aux_lo, aux_off, slot, e)
@@ -174,6 +181,11 @@ def leaf_run(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, aux_lo
         shape, a, b, c, dd = int(code[p]), code[p + 1], code[p + 2], code[p + 3], code[p + 4]
         for t in range(t0, t1):
             v = base * factor_value(shape, t - seg_start, a, b, c, dd)
+            _emit(out, t, out_t0, v)
+    elif kind == K.TIMM:
+        cyc = NO_CYCLE
+        for t in range(t0, t1):
+            v, cyc = timm_value(code, p, base, t - seg_start, cyc)
             _emit(out, t, out_t0, v)
     elif kind == K.MULTIPLICATIVE:
         slot = int(code[off + 3])

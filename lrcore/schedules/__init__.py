@@ -6,6 +6,7 @@ from .cyclic import Cyclic, OneCycle
 from .decay import Exponential, Linear, Polynomial
 from .function import Lambda, Multiplicative
 from .piecewise import Constant, MultiStep, Step
+from .timm import TimmCosine, TimmPoly, TimmTanh
 from .warmup import (
     WSD,
     CosineDecay,
@@ -20,6 +21,9 @@ from .warmup import (
 
 __all__ = [
     "WSD",
+    "TimmCosine",
+    "TimmPoly",
+    "TimmTanh",
     "CosineDecay",
     "CosineHardRestarts",
     "InverseSqrt",

@@ -1,0 +1,78 @@
+r"""torch's CPU normal draws, for timm's seeded noise, without importing torch.
+
+timm draws its noise at step ``t`` as ``torch.randn(1, generator=g).item()`` with
+a fresh ``g.manual_seed(seed + t)``. torch's CPU generator is a Mersenne Twister
+(MT19937, Matsumoto & Nishimura 1998) seeded with the low 32 bits of the seed; a
+double uniform takes the low 53 bits of two 32-bit outputs (first one high); a
+normal pair comes from Box-Muller, :math:`r = \sqrt{-2\log(1 - u_2)}`,
+:math:`\theta = 2\pi u_1`, returning :math:`r\cos\theta` and keeping
+:math:`r\sin\theta` for the next draw; a float32 tensor rounds it to float32.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+_N, _M = 624, 397
+_MASK32 = 0xFFFFFFFF
+
+
+@njit(cache=True)
+def _seed(mt, seed):
+    mt[0] = seed & _MASK32
+    for j in range(1, _N):
+        prev = mt[j - 1]
+        mt[j] = (1812433253 * (prev ^ (prev >> 30)) + j) & _MASK32
+
+
+@njit(cache=True)
+def _next(mt, k):
+    """Output ``k`` (0..623) of the current round, twisting that word first.
+
+    Twisting word by word in order gives the same state as the usual whole-array
+    twist, and draws past the first few words are rare (rejections)."""
+    y = (mt[k] & 0x80000000) | (mt[(k + 1) % _N] & 0x7FFFFFFF)
+    w = mt[(k + _M) % _N] ^ (y >> 1)
+    if y & 1:
+        w ^= 0x9908B0DF
+    mt[k] = w
+    w ^= w >> 11
+    w ^= (w << 7) & 0x9D2C5680
+    w ^= (w << 15) & 0xEFC60000
+    w ^= w >> 18
+    return w
+
+
+@njit(cache=True)
+def _uniform(mt, k):
+    # (k is even: the two words never straddle a round)
+    hi = _next(mt, k)
+    lo = _next(mt, k + 1)
+    return float(((hi & 0x1FFFFF) << 32) | lo) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def timm_noise(seed, std, pct):
+    """timm's ``_calculate_noise`` for the 'normal' type: a draw with ``|n| < pct``."""
+    mt = np.empty(_N, np.int64)
+    _seed(mt, seed)
+    k = 0
+    have_spare = False
+    spare = 0.0
+    while True:
+        if have_spare:
+            z = spare
+            have_spare = False
+        else:
+            u1 = _uniform(mt, k)
+            u2 = _uniform(mt, k + 2)
+            k = (k + 4) % _N
+            r = math.sqrt(-2.0 * math.log1p(-u2))
+            theta = 2.0 * math.pi * u1
+            spare = r * math.sin(theta)
+            have_spare = True
+            z = r * math.cos(theta)
+        n = float(np.float32(z)) * std
+        if abs(n) < pct:
+            return n

@@ -1,0 +1,260 @@
+"""timm's cosine, tanh and poly schedules: lrcore's tables equal timm's classes.
+
+Every step of every case is compared with ``==`` against timm's own scheduler
+(``step_update(t)``), three param groups at once. The only steps allowed to
+differ are the ones where timm's floating-log cycle index is wrong, which this
+file finds independently with exact fractions.
+"""
+
+import math
+import warnings
+from fractions import Fraction
+
+import lrsched
+import naive
+import numpy as np
+import pytest
+import torch
+from timm_ref import scheduler_module
+
+import lrcore
+from lrcore.kernels.noise import timm_noise
+
+timm = scheduler_module()
+
+BASES = [0.1, 3e-4, 1.0]
+STEPS = 2500
+
+CLASSES = {
+    "timm_cosine": (lrcore.TimmCosine, timm.CosineLRScheduler),
+    "timm_tanh": (lrcore.TimmTanh, timm.TanhLRScheduler),
+    "timm_poly": (lrcore.TimmPoly, timm.PolyLRScheduler),
+}
+
+# (family, keyword arguments) -- timm's names, so both sides take the same dict
+CASES = [
+    ("timm_cosine", dict(t_initial=200)),
+    (
+        "timm_cosine",
+        dict(
+            t_initial=50,
+            lr_min=1e-4,
+            cycle_mul=1.5,
+            cycle_decay=0.7,
+            cycle_limit=8,
+            warmup_t=10,
+            warmup_lr_init=1e-3,
+            k_decay=1.3,
+        ),
+    ),
+    ("timm_cosine", dict(t_initial=7, cycle_mul=3, cycle_limit=10)),  # timm slips at 847
+    (
+        "timm_cosine",
+        dict(
+            t_initial=100,
+            lr_min=1e-5,
+            cycle_limit=20,
+            cycle_decay=0.9,
+            warmup_t=25,
+            warmup_prefix=True,
+        ),
+    ),
+    (
+        "timm_cosine",
+        dict(
+            t_initial=30,
+            cycle_mul=2.0,
+            cycle_limit=7,
+            warmup_t=5,
+            noise_range_t=[40, 900],
+            noise_pct=0.2,
+            noise_std=0.5,
+            noise_seed=3,
+        ),
+    ),
+    (
+        "timm_cosine",
+        dict(t_initial=300, cycle_mul=1.1, cycle_limit=100, k_decay=0.5, noise_range_t=150),
+    ),
+    ("timm_tanh", dict(t_initial=400)),
+    (
+        "timm_tanh",
+        dict(
+            t_initial=40, lr_min=1e-5, cycle_mul=2.0, cycle_limit=6, warmup_t=8, warmup_lr_init=1e-4
+        ),
+    ),
+    (
+        "timm_tanh",
+        dict(
+            t_initial=90,
+            lb=-5.0,
+            ub=4.0,
+            cycle_limit=30,
+            cycle_decay=0.5,
+            warmup_t=8,
+            warmup_prefix=True,
+            noise_range_t=[0, 100],
+        ),
+    ),
+    ("timm_tanh", dict(t_initial=13, cycle_mul=3.0, cycle_limit=8)),
+    ("timm_poly", dict(t_initial=1000, power=2.0, lr_min=1e-6, warmup_t=50)),
+    (
+        "timm_poly",
+        dict(
+            t_initial=60,
+            cycle_mul=1.25,
+            cycle_limit=20,
+            k_decay=2.0,
+            warmup_t=3,
+            warmup_lr_init=0.01,
+        ),
+    ),
+    (
+        "timm_poly",
+        dict(
+            t_initial=500,
+            power=1.0,
+            cycle_limit=4,
+            cycle_decay=0.8,
+            noise_range_t=10,
+            noise_pct=0.05,
+            noise_seed=12345,
+        ),
+    ),
+    # shrinking cycles: timm itself fails past t_initial / (1 - cycle_mul) = 300
+    ("timm_poly", dict(t_initial=60, power=0.5, lr_min=1e-5, cycle_mul=0.8, cycle_limit=5)),
+]
+
+
+def _ids():
+    return [f"{name}-{i}" for i, (name, _) in enumerate(CASES)]
+
+
+def timm_run(name, kwargs, steps, bases=BASES):
+    """timm's LRs after ``step_update(t)``, shape (groups, steps); NaN where timm raises."""
+    params = [torch.nn.Parameter(torch.zeros(1)) for _ in bases]
+    opt = torch.optim.SGD([{"params": [p], "lr": b} for p, b in zip(params, bases)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = CLASSES[name][1](opt, t_in_epochs=False, **kwargs)
+    out = np.full((len(bases), steps), np.nan)
+    for t in range(steps):
+        try:
+            sched.step_update(t)
+        except (ValueError, TypeError):  # timm's log fails, or a negative t_curr ** k
+            continue
+        out[:, t] = [g["lr"] for g in opt.param_groups]
+    return out
+
+
+def timm_index(t, T, m):
+    """timm's own cycle index (floor of a floating logarithm); None where timm raises."""
+    if m == 1:
+        return t // T
+    arg = 1 - t / T * (1 - m)
+    return math.floor(math.log(arg, m)) if arg > 0 else None
+
+
+def slip_steps(kwargs, steps):
+    """Steps where timm misplaces a restart: its cycle index differs from the exact
+    one, or a restart lands exactly on the step and timm's rounded cycle start
+    does not (timm's steps since the restart are then not 0)."""
+    T, m = kwargs["t_initial"], kwargs.get("cycle_mul", 1.0)
+    limit, warm = kwargs.get("cycle_limit", 1), kwargs.get("warmup_t", 0)
+    q = Fraction(str(m))
+    out = set()
+    for t in range(warm, steps):
+        e = t - warm if kwargs.get("warmup_prefix", False) else t
+        mine, theirs = naive.timm_cycle(e, T, m, limit), timm_index(e, T, m)
+        if theirs is None:
+            continue
+        if min(theirs, limit) != mine:
+            out.add(t)
+        elif m != 1 and mine < limit and T * (q**mine - 1) / (q - 1) == e:
+            if e - (1 - m**mine) / (1 - m) * T != 0:
+                out.add(t)
+    return out
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=_ids())
+def test_equals_timm_at_every_step(name, kwargs):
+    spec = CLASSES[name][0](**kwargs)
+    ref = timm_run(name, kwargs, STEPS)
+    ours = lrcore.table(spec, STEPS, BASES)
+    closed = lrcore.table(spec, STEPS, BASES, numerics="closed")
+    np.testing.assert_array_equal(ours, closed)  # timm's forms are closed: one arithmetic
+    slips = slip_steps(kwargs, STEPS)
+    for t in np.nonzero(np.isnan(ref[0]))[0]:
+        # timm raises past its last cycle (log of a negative number) or at a slip
+        # where its index is one too high (a negative t_curr to a fractional power)
+        assert t in slips or np.all(ours[:, t] == spec.lr_min), t
+    differs = set(np.nonzero(np.any(ours != ref, axis=0) & ~np.isnan(ref[0]))[0].tolist())
+    assert differs <= slips
+
+
+def test_timm_slip_is_a_restart_one_step_late():
+    kwargs = dict(t_initial=7, cycle_mul=3, cycle_limit=10)
+    ref = timm_run("timm_cosine", kwargs, 900, [0.1])[0]
+    ours = lrcore.table(lrcore.TimmCosine(**kwargs), 900, 0.1)
+    assert slip_steps(kwargs, 900) == {847}  # 121 * 7: log(243, 3) = 4.999...
+    assert ours[847] == 0.1  # the restart: peak LR
+    assert ref[847] == 0.0  # timm: the end of the previous cycle
+    assert ours[848] == ref[848] < 0.1
+
+
+def test_tables_are_windows_of_one_function():
+    spec = lrcore.TimmCosine(t_initial=30, cycle_mul=2.0, cycle_limit=7, noise_range_t=[40, 900])
+    whole = lrcore.table(spec, 3050, 0.5)
+    for start in (0, 1, 39, 40, 209, 899, 3000):
+        window = lrcore.table(spec, 50, 0.5, start=start)
+        np.testing.assert_array_equal(window, whole[start : start + 50])
+
+
+def test_inside_a_composition():
+    spec = lrcore.parse(
+        "sequential([linear(start_factor=0.1, total_iters=20), timm_tanh(t_initial=50)],"
+        " milestones=[20])"
+    )
+    ref = timm_run("timm_tanh", dict(t_initial=50), 80, [0.1])[0]
+    np.testing.assert_array_equal(lrcore.table(spec, 100, 0.1)[20:], ref)
+
+
+# -- the noise: torch's own generator, reproduced -------------------------------
+
+
+@pytest.mark.parametrize("pct, std", [(0.67, 1.0), (0.2, 0.5), (0.01, 1.0), (0.002, 2.0)])
+def test_noise_equals_torch_randn(pct, std):
+    # small pct/std ratios reject hundreds of draws: past the twister's 624 words
+    for seed in list(range(40)) + [2**32 - 1, 2**32 + 5, 10**12]:
+        g = torch.Generator()
+        g.manual_seed(seed)
+        while True:
+            n = torch.randn(1, generator=g).item() * std
+            if abs(n) < pct:
+                break
+        assert timm_noise(seed, std, pct) == n
+
+
+# -- naive references from the formulas ----------------------------------------
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=_ids())
+def test_close_to_the_formulas(name, kwargs):
+    spec = CLASSES[name][0](**kwargs)
+    ours = lrcore.table(spec, 1500, 0.1)
+    for t in range(0, 1500, 7):
+        want = naive.closed(spec, t, 0.1)
+        assert abs(ours[t] - want) <= 1e-13 * 0.1 + 1e-12 * abs(want), (t, ours[t], want)
+
+
+def test_table_lr_serves_a_timm_schedule():
+    kwargs = dict(t_initial=40, cycle_mul=2.0, cycle_limit=4, warmup_t=5, warmup_lr_init=1e-3)
+    ref = timm_run("timm_cosine", kwargs, 200, [0.1])[0]
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = lrsched.TableLR(opt, lrcore.TimmCosine(**kwargs))
+    seen = [opt.param_groups[0]["lr"]]
+    for _ in range(199):
+        opt.step()
+        sched.step()
+        seen.append(opt.param_groups[0]["lr"])
+    assert seen == ref.tolist()
