@@ -6,9 +6,9 @@ schedule functions (same names), ``TableLR`` for any lrcore spec, and device
 mode (``device=``) for in-graph schedules.
 """
 
+from .composite import ChainedScheduler, SequentialLR
 from .plateau import ReduceLROnPlateau
 from .schedulers import (
-    ChainedScheduler,
     ConstantLR,
     CosineAnnealingLR,
     CosineAnnealingWarmRestarts,
@@ -20,7 +20,6 @@ from .schedulers import (
     MultiStepLR,
     OneCycleLR,
     PolynomialLR,
-    SequentialLR,
     StepLR,
     TableLR,
 )

@@ -82,7 +82,8 @@ class TableStepMixin:
             ) from None
         groups = self.optimizer.param_groups
         current = [float(g["lr"]) for g in groups]
-        epoch = d["last_epoch"]
+        epoch = self._device_epoch()
+        origin = self._origin_state()
         first = self._table_start()
         last = self._last_index()
         size = horizon_for(None if last is None else last - epoch, horizon)
@@ -112,15 +113,24 @@ class TableStepMixin:
             dtype,
             self.use_beta1 if momentum is not None else False,
         )
-        d["_lrsched_device_origin"] = (epoch, d.get("_step_count"), self._origin_state())
+        d["_lrsched_device_origin"] = (epoch, d.get("_step_count"), origin)
         d["_lrsched_device_args"] = (device, dtype, horizon)
         return self
 
+    def _device_epoch(self):
+        """The ``last_epoch`` the move to device mode starts from."""
+        return self.__dict__["last_epoch"]
+
     def _origin_state(self):
+        """What :meth:`_advance_state` needs, taken at the move (host LRs still)."""
         return None
 
     def _advance_state(self, state, origin, steps):
         """Host attributes after ``steps`` device steps (CosineAnnealingWarmRestarts)."""
+
+    def _restart_origin(self):
+        """The ``origin`` a restart at 0 leaves (SequentialLR's ``_update_lr(0)``)."""
+        return None
 
     @property
     def step_tensor(self):

@@ -258,6 +258,9 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
     def _origin_state(self):
         return (self.T_cur, self.T_i)
 
+    def _restart_origin(self):
+        return (0, self.T_0)
+
     def _advance_state(self, state, origin, steps):
         from lrcore.kernels.restarts import restart_int
 
@@ -335,11 +338,3 @@ class TableLR(TableStepMixin, _torch.LRScheduler):
 
     def _last_index(self):
         return self.schedule.last_step()
-
-
-class SequentialLR(_torch.SequentialLR):
-    __doc__ = _torch.SequentialLR.__doc__
-
-
-class ChainedScheduler(_torch.ChainedScheduler):
-    __doc__ = _torch.ChainedScheduler.__doc__
