@@ -17,6 +17,49 @@ class CliError(Exception):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's errors on one line (its usage block is what --help is for)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+_TABLE_SUFFIXES = (".npy", ".csv", ".json", ".pt")
+
+
+def _check_options(args) -> None:
+    """The options as the user wrote them, before any work is done."""
+    import math
+    import os
+
+    for dest, flag, low in (
+        ("steps", "--steps", 1),
+        ("torch_steps", "--torch-steps", 1),
+        ("start", "--start", 0),
+    ):
+        value = getattr(args, dest, None)
+        if value is not None and value < low:
+            raise CliError(f"{flag} must be an integer >= {low}, got {flag} {value}")
+    bases = getattr(args, "base_lr", None)
+    if bases is not None:
+        for x in bases if isinstance(bases, list) else [bases]:
+            if not (math.isfinite(x) and x >= 0):
+                raise CliError(f"--base-lr must be finite numbers >= 0, got --base-lr {x}")
+    output = getattr(args, "output", None)
+    if args.command == "table" and not output.endswith(_TABLE_SUFFIXES):
+        raise CliError(f"-o must end in .npy, .csv, .json or .pt, got {output!r}")
+    if args.command == "plot" and not output.lower().endswith(".png"):
+        raise CliError(f"-o must end in .png, got {output!r}")
+    for flag, path in (
+        ("-o", output if args.command in ("table", "plot") else None),
+        ("--json", getattr(args, "json", None)),
+    ):
+        if path:
+            folder = os.path.dirname(path) or "."
+            if not os.path.isdir(folder):
+                raise CliError(f"{flag}: folder {folder!r} does not exist (got {flag} {path})")
+
+
 def _progress(label, t, steps):
     width = 30
     done = int(width * t / max(steps, 1))
@@ -128,8 +171,6 @@ def load_spec(text: str):
 def cmd_plot(args) -> None:
     from .plotting import plot
 
-    if not args.output.lower().endswith(".png"):
-        raise CliError(f"-o must end in .png, got {args.output!r}")
     plot(
         [load_spec(s) for s in args.spec],
         args.steps,
@@ -153,7 +194,7 @@ def cmd_demo(args) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="lrcore", description=__doc__)
+    parser = _Parser(prog="lrcore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("bench", help="time every family against torch.optim, numpy, torch ops")
     b.add_argument("--steps", type=int, default=1_000_000)
@@ -188,6 +229,7 @@ def main(argv=None) -> int:
     t.set_defaults(func=cmd_table)
     args = parser.parse_args(argv)
     try:
+        _check_options(args)
         args.func(args)
     except (CliError, ValueError, TypeError, ImportError, OSError) as exc:
         print(f"lrcore {args.command}: {exc}", file=sys.stderr)

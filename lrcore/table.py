@@ -53,6 +53,7 @@ def table(
     dtype=np.float64,
     previous_lr: float | Sequence[float] | None = None,
     quantity: str = "lr",
+    check_finite: bool = True,
 ) -> np.ndarray:
     """The learning rate for steps ``start .. start + steps - 1``.
 
@@ -73,6 +74,11 @@ def table(
         read it, exactly as torch's classes overwrite an edited LR.
     quantity:
         ``"momentum"`` gives the momentum / beta1 cycle of cyclic and one_cycle.
+    check_finite:
+        raise a ValueError naming the first step whose value overflowed float64
+        (``exponential(gamma=2)`` past step 1023); False returns the inf or NaN
+        entries as torch's recurrence would produce them (lrsched's drop-ins
+        look ahead in windows and only serve such a step if the run gets there).
     """
     spec = _spec(spec)
     steps = v.integer(_WHERE, "steps", steps, minimum=0)
@@ -113,8 +119,21 @@ def table(
     for g, base in enumerate(bases):
         if steps:
             _fill(program, base, start, steps, numerics, previous[g], out[g])
+            if check_finite:
+                _finite(spec, start, out[g])
     out = out if grouped else out[0]
     return out if dtype == np.float64 else out.astype(dtype)
+
+
+def _finite(spec: Spec, start: int, row: np.ndarray) -> None:
+    """Refuse a table that overflowed (e.g. exponential(gamma=1e6) after 52 steps)."""
+    if np.isfinite(row.sum()):  # one fast pass; locate only when something is off
+        return
+    bad = int(np.flatnonzero(~np.isfinite(row))[0])
+    raise ValueError(
+        f"table: {spec.name} is not finite from step {start + bad} on "
+        f"(value {float(row[bad])!r}): its parameters overflow float64 there"
+    )
 
 
 def _previous(previous_lr, start, groups) -> list[float | None]:
@@ -199,6 +218,7 @@ def stream(
     chunk: int = 65_536,
     numerics: str = "torch",
     dtype=np.float64,
+    check_finite: bool = True,
 ):
     """Yield the table of ``steps`` steps from ``start`` in arrays of ``chunk`` entries.
 
@@ -221,6 +241,7 @@ def stream(
             start=start + done,
             numerics=numerics,
             previous_lr=previous if numerics == "torch" else None,
+            check_finite=check_finite,
         )
         previous = float(block[-1])
         done += n

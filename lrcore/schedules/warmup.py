@@ -262,7 +262,11 @@ class WSD(Spec):
             v.fail(n, "warmup_type", self.warmup_type, "one of 'linear', 'cosine', '1-sqrt'")
         object.__setattr__(self, "min_lr_ratio", ratio)
         v.integer(n, "stable_steps", self.stable_steps, minimum=0)
-        WSDDecay(self.decay_steps, self.decay_type, ratio, self.num_cycles)  # validates
+        v.integer(n, "decay_steps", self.decay_steps, minimum=0)
+        v.choice(n, "decay_type", self.decay_type, _DECAYS)
+        object.__setattr__(
+            self, "num_cycles", v.real(n, "num_cycles", self.num_cycles, low=0.0, low_open=True)
+        )
 
     def segments(self):
         decay = WSDDecay(self.decay_steps, self.decay_type, self.min_lr_ratio, self.num_cycles)
