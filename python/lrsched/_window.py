@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import lrcore
 
+from . import _args
+
 FIRST_WINDOW = 64
 MAX_WINDOW = 65_536
 _PRIVATE = "_lrsched_"
@@ -43,11 +45,27 @@ class TableStepMixin:
     _counts_steps = True
 
     def __init__(self, *args, device=None, dtype=None, horizon=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        try:  # surfaces a non-finite hyperparameter now, not at the second step
-            self._checked_specs()
+        # torch's constructor first (its own checks and messages), then what torch
+        # lets through but cannot run on (lrsched._args); a refused scheduler leaves
+        # the optimizer's param groups as they were
+        where = self._torch_base.__name__
+        arguments = _args.bind(self._torch_base.__init__, args, kwargs)
+        saved = _args.snapshot(arguments.get("optimizer"))
+        try:
+            super().__init__(*args, **kwargs)
+        except Exception as exc:
+            _args.restore(arguments.get("optimizer"), saved)
+            if isinstance(exc, (ArithmeticError, TypeError)):  # a value torch did not check
+                _args.check(where, arguments)
+            raise
+        try:
+            _args.check(where, arguments)
+            self._checked_specs()  # e.g. a NaN that only a spec reveals: now, not later
         except NotImplementedError:
             pass
+        except (TypeError, ValueError):
+            _args.restore(self.optimizer, saved)
+            raise
         if device is not None:
             self.to_device(device, dtype=dtype, horizon=horizon)
 
@@ -57,6 +75,7 @@ class TableStepMixin:
         import inspect
 
         torch_base = next((b for b in cls.__mro__[1:] if b.__module__.startswith("torch.")), None)
+        cls._torch_base = torch_base
         if torch_base is not None and "__init__" in vars(torch_base):
             sig = inspect.signature(torch_base.__init__)
             extra = [
@@ -93,14 +112,16 @@ class TableStepMixin:
         rows = []
         for g, (spec, base) in enumerate(zip(specs, bases)):
             prev = None if stateless else current[g]
-            rest = lrcore.table(spec, size - 1, base, start=first, previous_lr=prev)
+            rest = lrcore.table(
+                spec, size - 1, base, start=first, previous_lr=prev, check_finite=False
+            )
             rows.append([current[g], *rest.tolist()])
         momentum = None
         if self._momentum_key is not None and self.cycle_momentum:
             key = "betas" if self.use_beta1 else "momentum"
             now = [float(g[key][0] if key == "betas" else g[key]) for g in groups]
             momentum = [
-                [now[g], *lrcore.table(m, size - 1, start=first).tolist()]
+                [now[g], *lrcore.table(m, size - 1, start=first, check_finite=False).tolist()]
                 for g, m in enumerate(self._momentum_specs())
             ]
         self._drop_window()
@@ -223,18 +244,23 @@ class TableStepMixin:
         if all(spec is specs[0] for spec in specs) and not specs[0].absolute:
             # one spec for every group: one table call, one row per group
             prev = None if stateless else current
-            rows = lrcore.table(specs[0], size, bases, start=start + offset, previous_lr=prev)
+            rows = lrcore.table(
+                specs[0], size, bases, start=start + offset, previous_lr=prev, check_finite=False
+            )
             values = rows.tolist()
         else:
             values = []
             for g, (spec, base) in enumerate(zip(specs, bases)):
                 prev = None if stateless else current[g]
-                row = lrcore.table(spec, size, base, start=start + offset, previous_lr=prev)
+                row = lrcore.table(
+                    spec, size, base, start=start + offset, previous_lr=prev, check_finite=False
+                )
                 values.append(row.tolist())
         momentum = None
         if self._momentum_key is not None and self.cycle_momentum:
             momentum = [
-                lrcore.table(m, size, start=start + offset).tolist() for m in self._momentum_specs()
+                lrcore.table(m, size, start=start + offset, check_finite=False).tolist()
+                for m in self._momentum_specs()
             ]
         d["_lrsched_size"] = size
         d["_lrsched_stop"] = start + size

@@ -82,7 +82,11 @@ class _Composite(TableStepMixin):
         for g, (spec, base) in enumerate(zip(specs, bases)):
             prev = None if stateless else origin["lrs"][g]
             out.append(
-                float(lrcore.table(spec, t - epoch, base, start=epoch + 1, previous_lr=prev)[-1])
+                float(
+                    lrcore.table(
+                        spec, t - epoch, base, start=epoch + 1, previous_lr=prev, check_finite=False
+                    )[-1]
+                )
             )
         return out
 
@@ -159,6 +163,7 @@ class ChainedScheduler(_Composite, _torch.ChainedScheduler):
                             base,
                             start=t,
                             previous_lr=before[g],
+                            check_finite=False,
                         )[0]
                     )
                     for g, base in enumerate(bases)

@@ -6,6 +6,8 @@ from torch.optim import lr_scheduler as _torch
 
 import lrcore
 
+from . import _args
+
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     """torch's ReduceLROnPlateau, plus ``schedule=`` and ``device=``.
@@ -31,7 +33,14 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     """
 
     def __init__(self, optimizer, *args, schedule=None, device=None, dtype=None, **kwargs):
-        super().__init__(optimizer, *args, **kwargs)
+        # torch's checks first, then what torch lets through (lrsched._args)
+        arguments = _args.bind(_torch.ReduceLROnPlateau.__init__, (optimizer, *args), kwargs)
+        try:
+            super().__init__(optimizer, *args, **kwargs)
+        except (ArithmeticError, TypeError):  # torch failed on a value it did not check
+            _args.check("ReduceLROnPlateau", arguments)
+            raise
+        _args.check("ReduceLROnPlateau", arguments)
         self.schedule = None
         self._device_state = None
         if schedule is not None:
@@ -57,7 +66,7 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     def _factor_at(self, t):
         window = self.__dict__.get("_lrsched_factors")
         if window is None or not window[0] <= t < window[0] + len(window[1]):
-            values = lrcore.table(self.schedule, 4096, 1.0, start=t).tolist()
+            values = lrcore.table(self.schedule, 4096, 1.0, start=t, check_finite=False).tolist()
             window = self.__dict__["_lrsched_factors"] = (t, values)
         return window[1][t - window[0]]
 

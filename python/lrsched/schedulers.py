@@ -327,7 +327,13 @@ class TableLR(TableStepMixin, _torch.LRScheduler):
         out = []
         for base, group in zip(self._bases(), self.optimizer.param_groups):
             prev = float(group["lr"]) if t > 0 else None
-            out.append(float(lrcore.table(self.schedule, 1, base, start=t, previous_lr=prev)[0]))
+            out.append(
+                float(
+                    lrcore.table(
+                        self.schedule, 1, base, start=t, previous_lr=prev, check_finite=False
+                    )[0]
+                )
+            )
         return out
 
     def _specs(self):

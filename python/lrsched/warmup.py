@@ -188,6 +188,12 @@ def get_polynomial_decay_schedule_with_warmup(
     lr_init = optimizer.defaults["lr"]
     if not (lr_init > lr_end):
         raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr_init})")
+    if num_training_steps <= num_warmup_steps:
+        # transformers divides by num_training_steps - num_warmup_steps at that step
+        raise ValueError(
+            f"num_training_steps ({num_training_steps}) must be greater than "
+            f"num_warmup_steps ({num_warmup_steps})"
+        )
     decay = PolynomialDecay(num_training_steps - num_warmup_steps, lr_init, lr_end, power)
     return _table(optimizer, _warm(decay, num_warmup_steps), last_epoch, device, dtype, horizon)
 
@@ -222,7 +228,13 @@ def _min_lr_rate(where, optimizer, min_lr, min_lr_rate):
         raise ValueError("Only one of min_lr or min_lr_rate should be set")
     if min_lr is not None:
         _check(where, min_lr=min_lr)
-        return min_lr / optimizer.defaults["lr"]
+        lr = optimizer.defaults["lr"]
+        if min_lr > lr:
+            raise ValueError(
+                f"{where}: min_lr ({min_lr}) must be at most the optimizer's lr ({lr}); "
+                "above it the 'decay' would raise the LR"
+            )
+        return min_lr / lr
     if min_lr_rate is None:
         raise ValueError(
             "One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`"

@@ -1,0 +1,521 @@
+"""Every parameter walked through the same bad values, everywhere users pass them:
+lrcore specs, lrsched's drop-in classes, the transformers-style functions, the CLI.
+
+Each table below says, per parameter, which values are allowed (the *domain*).
+Every walk value outside it must raise a ValueError or TypeError naming the
+parameter (for the drop-ins: torch's own error where torch has one); every value
+inside it must be kept as given (no clamp) and give finite, non-negative
+learning rates -- for the drop-ins, torch's learning rates exactly.
+"""
+
+import math
+import subprocess
+import sys
+import warnings
+
+import lrsched
+import numpy as np
+import pytest
+import torch
+from torch.optim import lr_scheduler as T
+
+import lrcore
+
+NAN, INF = math.nan, math.inf
+
+#: the walk: (label, value)
+WALK = [
+    ("str", "a"),
+    ("None", None),
+    ("bool", True),
+    ("nan", NAN),
+    ("inf", INF),
+    ("-inf", -INF),
+    ("negative", -3),
+    ("zero", 0),
+    ("half", 0.5),
+    ("non-integer", 2.5),
+    ("integral float", 4.0),
+    ("big", 10**6),
+]
+
+
+# -- domains ---------------------------------------------------------------------
+
+
+class Domain:
+    def __init__(self, text, accepts):
+        self.text, self.accepts = text, accepts
+
+    def __repr__(self):
+        return self.text
+
+
+def _int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _real(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def INT(lo, integral_floats=False):
+    def ok(x):
+        if integral_floats and isinstance(x, float) and x.is_integer():
+            x = int(x)
+        return _int(x) and x >= lo
+
+    return Domain(f"int >= {lo}" + (" (or integral float)" if integral_floats else ""), ok)
+
+
+def REAL(lo=None, hi=None, lo_open=False, hi_open=False):
+    def ok(x):
+        if not _real(x):
+            return False
+        if lo is not None and (x < lo or (lo_open and x == lo)):
+            return False
+        return hi is None or not (x > hi or (hi_open and x == hi))
+
+    lo_text = "" if lo is None else f"{'>' if lo_open else '>='} {lo}"
+    hi_text = "" if hi is None else f"{'<' if hi_open else '<='} {hi}"
+    return Domain(f"real {lo_text} {hi_text}".strip(), ok)
+
+
+def OR_NONE(d):
+    return Domain(f"None or {d.text}", lambda x: x is None or d.accepts(x))
+
+
+def WHERE(text, predicate):
+    return Domain(text, lambda x: _real(x) and predicate(x))
+
+
+FLAG = Domain("True or False", lambda x: isinstance(x, bool))
+NONE = Domain("nothing from the walk", lambda x: False)
+NONNEG, POS = REAL(0), REAL(0, lo_open=True)
+UNIT, UNIT_OPEN0 = REAL(0, 1), REAL(0, 1, lo_open=True)
+
+
+def cases(table):
+    out = []
+    for owner, (base, params) in table.items():
+        for param, domain in params.items():
+            for label, value in WALK:
+                out.append(
+                    pytest.param(owner, base, param, domain, value, id=f"{owner}-{param}-{label}")
+                )
+    return out
+
+
+# -- lrcore specs -----------------------------------------------------------------
+
+TIMM_COMMON = {
+    "t_initial": INT(1),
+    "lr_min": NONNEG,
+    "cycle_mul": POS,
+    "cycle_decay": POS,
+    "cycle_limit": INT(1),
+    "warmup_t": INT(0),
+    "warmup_lr_init": NONNEG,
+    "warmup_prefix": FLAG,
+    "noise_range_t": OR_NONE(INT(0)),
+    "noise_pct": POS,
+    "noise_std": NONNEG,
+    "noise_seed": INT(0),
+}
+
+# family: (valid keyword arguments, {parameter: domain})
+LRCORE = {
+    "step": ({"step_size": 10}, {"step_size": INT(1), "gamma": POS}),
+    "multi_step": ({"milestones": [5, 9]}, {"gamma": POS}),
+    "constant": ({}, {"factor": UNIT_OPEN0, "total_iters": INT(0)}),
+    "linear": ({}, {"start_factor": UNIT_OPEN0, "end_factor": UNIT, "total_iters": INT(1)}),
+    "exponential": ({"gamma": 0.9}, {"gamma": POS}),
+    "polynomial": ({}, {"total_iters": INT(1), "power": NONNEG}),
+    "cosine_annealing": ({"T_max": 10}, {"T_max": INT(1), "eta_min": NONNEG}),
+    "cosine_annealing_warm_restarts": (
+        {"T_0": 10},
+        {"T_0": INT(1), "T_mult": REAL(1), "eta_min": NONNEG, "decay": POS},
+    ),
+    "cyclic": (
+        {"base_lr": 0.01, "max_lr": 0.1},
+        {
+            "base_lr": NONNEG,
+            "max_lr": NONNEG,
+            "step_size_up": INT(1),
+            "step_size_down": OR_NONE(INT(1)),
+            "mode": NONE,
+            "gamma": POS,
+            "base_momentum": NONNEG,
+            "max_momentum": NONNEG,
+        },
+    ),
+    "one_cycle": (
+        {"max_lr": 0.1, "total_steps": 100},
+        {
+            "max_lr": NONNEG,
+            "total_steps": INT(1),
+            "pct_start": REAL(0, 1, lo_open=True, hi_open=True),
+            "anneal_strategy": NONE,
+            "div_factor": POS,
+            "final_div_factor": POS,
+            "three_phase": FLAG,
+            "base_momentum": NONNEG,
+            "max_momentum": NONNEG,
+        },
+    ),
+    "warmup": (
+        {"schedule": lrcore.Step(5), "warmup_steps": 10},
+        {"warmup_steps": INT(0), "warmup_type": NONE, "min_lr_ratio": UNIT, "warmup_lr_rate": UNIT},
+    ),
+    "stable": ({}, {}),
+    "linear_decay": ({"decay_steps": 100}, {"decay_steps": INT(0)}),
+    "cosine_decay": (
+        {"decay_steps": 100},
+        {"decay_steps": INT(0), "num_cycles": POS, "min_lr_rate": UNIT, "progress_offset": UNIT},
+    ),
+    "cosine_hard_restarts": ({"decay_steps": 100}, {"decay_steps": INT(0), "num_cycles": POS}),
+    "polynomial_decay": (
+        {"decay_steps": 100, "lr_init": 1e7},
+        {
+            "decay_steps": INT(1),
+            "lr_init": WHERE("real > lr_end (1e-7)", lambda x: x > 1e-7),
+            "lr_end": WHERE("real >= 0, < lr_init (1e7)", lambda x: 0 <= x < 1e7),
+            "power": NONNEG,
+        },
+    ),
+    "inverse_sqrt": ({}, {"timescale": INT(1)}),
+    "wsd": (
+        {"warmup_steps": 10, "stable_steps": 10, "decay_steps": 10},
+        {
+            "warmup_steps": INT(0),
+            "stable_steps": INT(0),
+            "decay_steps": INT(0),
+            "warmup_type": NONE,
+            "decay_type": NONE,
+            "min_lr_ratio": UNIT,
+            "num_cycles": POS,
+        },
+    ),
+    "wsd_decay": (
+        {"decay_steps": 100},
+        {"decay_steps": INT(0), "decay_type": NONE, "min_lr_ratio": UNIT, "num_cycles": POS},
+    ),
+    "timm_cosine": ({"t_initial": 10}, {**TIMM_COMMON, "k_decay": POS}),
+    "timm_tanh": (
+        {"t_initial": 10},
+        {
+            **TIMM_COMMON,
+            "lb": WHERE("real < ub (3.0)", lambda x: x < 3.0),
+            "ub": WHERE("real > lb (-7.0)", lambda x: x > -7.0),
+        },
+    ),
+    "timm_poly": ({"t_initial": 10}, {**TIMM_COMMON, "power": NONNEG, "k_decay": POS}),
+}
+# valid parameters whose values overflow float64 within 64 steps: the table says so
+OVERFLOWS = {
+    ("exponential", "gamma", 10**6),  # 1e6 ** 52 > 1.8e308
+    ("timm_cosine", "k_decay", 10**6),  # t ** k_decay, as timm computes it
+    ("timm_poly", "k_decay", 10**6),
+}
+# families whose parameters are functions or other specs: tests/test_specs.py's BAD table
+STRUCTURAL = {"lambda", "multiplicative", "sequential", "chained"}
+
+
+def test_every_lrcore_family_is_walked():
+    assert set(LRCORE) | STRUCTURAL == set(lrcore.REGISTRY)
+
+
+@pytest.mark.parametrize("family,base,param,domain,value", cases(LRCORE))
+def test_lrcore_spec(family, base, param, domain, value):
+    cls = lrcore.REGISTRY[family]
+    kwargs = {**base, param: value}
+    if not domain.accepts(value):
+        with pytest.raises((TypeError, ValueError)) as info:
+            cls(**kwargs)
+        assert str(info.value).startswith(f"{family}: ") and param in str(info.value)
+        return
+    spec = cls(**kwargs)
+    kept = getattr(spec, param)
+    assert kept == value and type(kept) is not bool or isinstance(value, bool)  # not clamped
+    if (family, param, value) in OVERFLOWS:
+        with pytest.raises(ValueError, match=f"table: {family} is not finite from step"):
+            lrcore.table(spec, 64)
+        return
+    lr = lrcore.table(spec, 64)
+    closed = lrcore.table(spec, 64, numerics="closed")
+    assert np.all(np.isfinite(lr)) and np.all(np.isfinite(closed))
+    # torch's own rounding can end a decay a hair below 0 (next test); never more
+    assert np.all(closed >= 0) and np.all(lr >= -1e-15)
+
+
+def test_torchs_linear_decay_to_zero_ends_below_zero():
+    # torch's LinearLR recurrence ends at -1.48e-17, not 0: lrcore's torch numerics
+    # (and so the drop-in) reproduce it bit for bit; the closed numerics give 0
+    spec = lrcore.Linear(start_factor=1 / 3, end_factor=0.0, total_iters=5)
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = T.LinearLR(opt, start_factor=1 / 3, end_factor=0.0, total_iters=5)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] < 0
+    assert lrcore.table(spec, 6)[5] == opt.param_groups[0]["lr"]
+    assert lrcore.table(spec, 6, numerics="closed")[5] == 0.0
+
+
+# -- lrsched drop-ins --------------------------------------------------------------
+
+LRSCHED = {
+    "StepLR": ({"step_size": 10}, {"step_size": INT(1, True), "gamma": NONNEG}),
+    "MultiStepLR": ({"milestones": [5, 9]}, {"gamma": NONNEG}),
+    "ConstantLR": ({}, {"factor": UNIT_OPEN0, "total_iters": INT(0, True)}),
+    "LinearLR": (
+        {},
+        {"start_factor": UNIT_OPEN0, "end_factor": UNIT, "total_iters": INT(0, True)},
+    ),
+    "ExponentialLR": ({"gamma": 0.9}, {"gamma": NONNEG}),
+    "PolynomialLR": ({}, {"total_iters": INT(0, True), "power": NONNEG}),
+    "CosineAnnealingLR": ({"T_max": 10}, {"T_max": INT(1, True), "eta_min": NONNEG}),
+    "CosineAnnealingWarmRestarts": (
+        {"T_0": 10},
+        {"T_0": INT(1), "T_mult": INT(1), "eta_min": NONNEG},
+    ),
+    "CyclicLR": (
+        {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 5},
+        {
+            "base_lr": NONNEG,
+            "max_lr": NONNEG,
+            "step_size_up": POS,
+            "step_size_down": OR_NONE(POS),
+            "gamma": NONNEG,
+            "base_momentum": NONNEG,
+            "max_momentum": NONNEG,
+        },
+    ),
+    "OneCycleLR": (
+        {"max_lr": 0.1, "total_steps": 100},
+        {
+            "max_lr": NONNEG,
+            "total_steps": INT(1),
+            "pct_start": Domain("float in [0, 1]", lambda x: isinstance(x, float) and 0 <= x <= 1),
+            "div_factor": POS,
+            "final_div_factor": POS,
+            "three_phase": FLAG,
+            "base_momentum": NONNEG,
+            "max_momentum": NONNEG,
+        },
+    ),
+}
+
+
+def _optimizer():
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+
+
+def _run(cls, kwargs, steps=40):
+    """(LRs, the constructor's error, an error from step())."""
+    opt = _optimizer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            sched = cls(opt, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - whatever torch does, we compare
+            return None, exc, None
+        out = []
+        try:
+            for _ in range(steps):
+                out.append(opt.param_groups[0]["lr"])
+                opt.step()
+                sched.step()
+        except Exception as exc:  # noqa: BLE001
+            return out, None, exc
+    return out, None, None
+
+
+@pytest.mark.parametrize("name,base,param,domain,value", cases(LRSCHED))
+def test_lrsched_class(name, base, param, domain, value):
+    kwargs = {**base, param: value}
+    want, torch_error, torch_step_error = _run(getattr(T, name), kwargs)
+    if domain.accepts(value):
+        assert torch_error is None and torch_step_error is None
+        got = _run(getattr(lrsched, name), kwargs)[0]
+        assert got == want
+        assert all(math.isfinite(x) and x >= -1e-15 for x in got)
+        return
+    opt = _optimizer()
+    with pytest.raises((TypeError, ValueError)) as info:
+        getattr(lrsched, name)(opt, **kwargs)
+    message = str(info.value)
+    if isinstance(torch_error, ValueError):  # torch's own check: torch's error
+        assert (type(info.value), message) == (type(torch_error), str(torch_error))
+    else:  # torch would crash, run on with nonsense, or take it: ours names the parameter
+        assert message.startswith(f"{name}: ") and param in message
+    # a refused scheduler leaves the optimizer as it was
+    assert opt.param_groups[0]["lr"] == 0.1 and "initial_lr" not in opt.param_groups[0]
+
+
+def test_drop_in_runs_into_overflow_as_torch_does():
+    # the window looks ahead past the overflow; the run only meets it at step 52
+    want, _, _ = _run(T.ExponentialLR, {"gamma": 1e6}, steps=60)
+    got, _, _ = _run(lrsched.ExponentialLR, {"gamma": 1e6}, steps=60)
+    assert got == want and math.isinf(want[-1]) and math.isfinite(want[50])
+    spec = lrcore.Exponential(gamma=1e6)
+    with pytest.raises(ValueError, match="exponential is not finite from step 52"):
+        lrcore.table(spec, 60, 0.1)
+    assert lrcore.table(spec, 60, 0.1, check_finite=False).tolist() == want
+
+
+PLATEAU = {
+    "factor": REAL(0, 1, hi_open=True),
+    "patience": INT(0, True),
+    "threshold": NONNEG,
+    "cooldown": INT(0, True),
+    "min_lr": NONNEG,
+    "eps": NONNEG,
+}
+
+
+@pytest.mark.parametrize("param", PLATEAU)
+@pytest.mark.parametrize("label,value", WALK, ids=[w[0] for w in WALK])
+def test_reduce_on_plateau(param, label, value):
+    metrics = [1.0, 0.9, 0.9, 0.9, 0.9, 0.95, 0.9, 0.9, 0.9, 0.9, 0.8] * 4
+
+    def run(cls):
+        opt = _optimizer()
+        sched = cls(opt, **{param: value})
+        out = []
+        for m in metrics:
+            sched.step(m)
+            out.append(opt.param_groups[0]["lr"])
+        return out
+
+    if PLATEAU[param].accepts(value):
+        assert run(lrsched.ReduceLROnPlateau) == run(T.ReduceLROnPlateau)
+        return
+    with pytest.raises((TypeError, ValueError)) as info:
+        run(lrsched.ReduceLROnPlateau)
+    assert param in str(info.value) or "Factor" in str(info.value)
+
+
+# -- transformers-style functions ---------------------------------------------------
+
+W, N = {"num_warmup_steps": 10}, {"num_training_steps": 100}
+STEPS = Domain("int >= 0, <= num_training_steps (100)", lambda x: _int(x) and 0 <= x <= 100)
+TRAINING = Domain("int >= num_warmup_steps (10)", lambda x: _int(x) and x >= 10)
+TRANSFORMERS = {
+    "get_constant_schedule_with_warmup": (W, {"num_warmup_steps": INT(0)}),
+    "get_linear_schedule_with_warmup": (
+        {**W, **N},
+        {"num_warmup_steps": STEPS, "num_training_steps": TRAINING},
+    ),
+    "get_cosine_schedule_with_warmup": (
+        {**W, **N},
+        {"num_warmup_steps": STEPS, "num_training_steps": TRAINING, "num_cycles": POS},
+    ),
+    "get_cosine_with_hard_restarts_schedule_with_warmup": (
+        {**W, **N},
+        {"num_warmup_steps": STEPS, "num_training_steps": TRAINING, "num_cycles": POS},
+    ),
+    "get_polynomial_decay_schedule_with_warmup": (
+        {**W, **N},
+        {
+            "num_warmup_steps": STEPS,
+            "num_training_steps": Domain(
+                "int > num_warmup_steps (10)", lambda x: _int(x) and x > 10
+            ),
+            "lr_end": WHERE("real >= 0, < the LR (0.1)", lambda x: 0 <= x < 0.1),
+            "power": NONNEG,
+        },
+    ),
+    "get_inverse_sqrt_schedule": (W, {"num_warmup_steps": INT(0), "timescale": OR_NONE(INT(1))}),
+    "get_cosine_with_min_lr_schedule_with_warmup": (
+        {**W, **N, "min_lr_rate": 0.1},
+        {"num_warmup_steps": STEPS, "num_cycles": POS, "min_lr_rate": UNIT},
+    ),
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate": (
+        {**W, **N, "min_lr": 1e-5},
+        {
+            "num_warmup_steps": STEPS,
+            "min_lr": WHERE("real >= 0, <= the LR (0.1)", lambda x: 0 <= x <= 0.1),
+            "warmup_lr_rate": OR_NONE(UNIT),
+        },
+    ),
+    "get_wsd_schedule": (
+        {**W, "num_decay_steps": 20, "num_stable_steps": 50},
+        {
+            "num_warmup_steps": INT(0),
+            "num_decay_steps": INT(0),
+            "num_stable_steps": INT(0),
+            "min_lr_ratio": UNIT,
+            "num_cycles": POS,
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("fn,base,param,domain,value", cases(TRANSFORMERS))
+def test_transformers_function(fn, base, param, domain, value):
+    kwargs = {**base, param: value}
+    opt = _optimizer()
+    if not domain.accepts(value):
+        with pytest.raises((TypeError, ValueError)) as info:
+            getattr(lrsched, fn)(opt, **kwargs)
+        assert param in str(info.value)
+        return
+    sched = getattr(lrsched, fn)(opt, **kwargs)
+    got = []
+    for _ in range(150):
+        got.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert all(math.isfinite(x) and x >= 0 for x in got)
+    optimization = pytest.importorskip("transformers.optimization")
+    opt = _optimizer()
+    ref = getattr(optimization, fn)(opt, **kwargs)
+    want = []
+    for _ in range(150):
+        want.append(opt.param_groups[0]["lr"])
+        opt.step()
+        ref.step()
+    assert got == want
+
+
+# -- the command line ---------------------------------------------------------------
+
+SPEC = "cosine_annealing(T_max=10)"
+# (command line with {} where the bad value goes, the option the error must name, bad values)
+CLI = [
+    (["table", SPEC, "--steps", "{}", "-o", "x.npy"], "--steps", ["0", "-3", "2.5", "a", "nan"]),
+    (["table", SPEC, "--steps", "5", "--start", "{}", "-o", "x.npy"], "--start", ["-1", "a"]),
+    (
+        ["table", SPEC, "--steps", "5", "--base-lr", "{}", "-o", "x.npy"],
+        "--base-lr",
+        ["nan", "inf", "-inf", "-0.1", "a"],
+    ),
+    (["table", SPEC, "--steps", "5", "--numerics", "{}", "-o", "x.npy"], "--numerics", ["fast"]),
+    (["table", SPEC, "--steps", "5", "-o", "{}"], "-o", ["x.txt", "missing/x.npy"]),
+    (["table", "{}", "--steps", "5", "-o", "x.npy"], "T_max", ["cosine_annealing(T_max=0)"]),
+    (["plot", SPEC, "--steps", "{}", "-o", "x.png"], "--steps", ["0", "-5", "a"]),
+    (["plot", SPEC, "--steps", "5", "--base-lr", "{}", "-o", "x.png"], "--base-lr", ["nan", "-1"]),
+    (["plot", SPEC, "--steps", "5", "-o", "{}"], "-o", ["x.jpg", "missing/x.png"]),
+    (["bench", "--steps", "{}"], "--steps", ["0", "-1", "a"]),
+    (["bench", "--torch-steps", "{}"], "--torch-steps", ["0", "a"]),
+    (["bench", "--steps", "10", "--json", "{}"], "--json", ["missing/x.json"]),
+    (["demo", "--steps", "{}"], "--steps", ["-2"]),
+]
+
+
+@pytest.mark.parametrize(
+    "argv,option,value",
+    [(a, o, v) for a, o, values in CLI for v in values],
+    ids=[f"{a[0]}-{o}-{v}" for a, o, values in CLI for v in values],
+)
+def test_cli_option(tmp_path, argv, option, value):
+    args = [value if a == "{}" else a for a in argv]
+    out = subprocess.run(
+        [sys.executable, "-m", "lrcore", *args], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert out.returncode == 2
+    assert option in out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written
