@@ -11,6 +11,7 @@ import warnings
 from fractions import Fraction
 
 import lrsched
+import lrsched.timm as lrsched_timm
 import naive
 import numpy as np
 import pytest
@@ -258,3 +259,81 @@ def test_table_lr_serves_a_timm_schedule():
         sched.step()
         seen.append(opt.param_groups[0]["lr"])
     assert seen == ref.tolist()
+
+
+# -- lrsched.timm: timm's classes, table-backed ------------------------------------
+
+DROPINS = {
+    "timm_cosine": lrsched_timm.CosineLRScheduler,
+    "timm_tanh": lrsched_timm.TanhLRScheduler,
+    "timm_poly": lrsched_timm.PolyLRScheduler,
+}
+
+
+def _pair(name, kwargs, t_in_epochs=False):
+    """timm's scheduler and ours, each on its own optimizer (one group with lr_scale)."""
+    out = []
+    for cls in (CLASSES[name][1], DROPINS[name]):
+        params = [torch.nn.Parameter(torch.zeros(1)) for _ in BASES]
+        groups = [{"params": [p], "lr": b} for p, b in zip(params, BASES)]
+        groups[1]["lr_scale"] = 0.5
+        opt = torch.optim.SGD(groups)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out.append((opt, cls(opt, t_in_epochs=t_in_epochs, **kwargs)))
+    return out
+
+
+def _lrs(opt):
+    return [g["lr"] for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("name, kwargs", CASES[:-1], ids=_ids()[:-1])
+def test_dropin_steps_as_timm(name, kwargs):
+    (o_ref, ref), (o, ours) = _pair(name, kwargs)
+    assert _lrs(o) == _lrs(o_ref)  # the constructor's values
+    assert ours.state_dict() == ref.state_dict()
+    slips = slip_steps(kwargs, 1200)
+    for t in range(1, 1200):
+        ours.step_update(t)
+        ours.step(t)  # t_in_epochs=False: step() leaves the LR alone, as timm's
+        try:
+            ref.step_update(t)
+        except (ValueError, TypeError):  # timm's own failures (see above)
+            assert t in slips or _lrs(o)[0] == kwargs.get("lr_min", 0.0), t
+            continue
+        assert _lrs(o) == _lrs(o_ref) or t in slips, t
+    assert ours.get_cycle_length() == ref.get_cycle_length()
+    assert ours.get_cycle_length(3) == ref.get_cycle_length(3)
+
+
+def test_dropin_epochs_resume_and_checkpoints():
+    kwargs = dict(t_initial=30, cycle_mul=2.0, cycle_limit=5, warmup_t=4, noise_range_t=[10, 60])
+    (o_ref, ref), (o, ours) = _pair("timm_cosine", kwargs, t_in_epochs=True)
+    for epoch in range(1, 40):
+        ref.step(epoch, metric=0.5)
+        ours.step(epoch, metric=0.5)
+        ref.step_update(epoch * 100, metric=0.25)
+        ours.step_update(epoch * 100, metric=0.25)  # t_in_epochs=True: only the metric
+        assert _lrs(o) == _lrs(o_ref)
+    assert ours.state_dict() == ref.state_dict()
+    # timm's checkpoint into ours and ours into timm's, then a jump in t
+    (o2_ref, ref2), (o2, ours2) = _pair("timm_cosine", dict(t_initial=5), t_in_epochs=True)
+    ours2.load_state_dict(ref.state_dict())
+    ref2.load_state_dict(ours.state_dict())
+    for epoch in (40, 41, 90, 7, 150):
+        ref2.step(epoch)
+        ours2.step(epoch)
+        assert _lrs(o2) == _lrs(o2_ref)
+
+
+def test_dropin_refuses_what_timm_cannot_run_on():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match="timm_cosine: noise_pct must be"):
+        lrsched_timm.CosineLRScheduler(opt, t_initial=10, noise_range_t=0, noise_pct=0.0)
+    assert "initial_lr" not in opt.param_groups[0]  # refused before touching the optimizer
+    sched = lrsched_timm.PolyLRScheduler(opt, t_initial=10, t_in_epochs=False)
+    with pytest.raises(ValueError, match="num_updates must be a whole number >= 0"):
+        sched.step_update(2.5)
+    sched.step_update(3.0)  # an integral float is the step it names
+    assert opt.param_groups[0]["lr"] == lrcore.table(lrcore.TimmPoly(t_initial=10), 4, 0.1)[3]
