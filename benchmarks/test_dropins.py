@@ -82,3 +82,35 @@ def test_million_step_loop(benchmark, lib):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         benchmark.pedantic(loop, args=(T if lib == "torch" else L, n), rounds=1, iterations=1)
+
+
+TIMM = {
+    "CosineLRScheduler": dict(t_initial=1000, cycle_mul=2.0, cycle_limit=20, warmup_t=100),
+    "CosineLRScheduler-noise": dict(t_initial=10**5, noise_range_t=0),
+    "TanhLRScheduler": dict(t_initial=10**5, warmup_t=100),
+    "PolyLRScheduler": dict(t_initial=10**5, power=2.0, warmup_t=100),
+}
+
+
+def timm_updates(sched, n):
+    for t in range(n):
+        sched.step_update(t)
+
+
+@pytest.mark.parametrize("case", list(TIMM))
+@pytest.mark.parametrize("lib", ["timm", "lrsched.timm"])
+def test_timm_step_update_cost(benchmark, case, lib):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import lrsched.timm
+    from timm_ref import scheduler_module
+
+    module = scheduler_module() if lib == "timm" else lrsched.timm
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = getattr(module, case.split("-")[0])(opt, t_in_epochs=False, **TIMM[case])
+    timm_updates(sched, 2000)  # warm-up: first tables (numba's cache) and windows
+    benchmark.group = f"timm {case}"
+    benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "lrsched.timm")
+    benchmark.pedantic(timm_updates, args=(sched, STEPS), rounds=5, iterations=1)
