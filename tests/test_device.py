@@ -315,3 +315,35 @@ def test_torch_drops_writes_to_0d_float64_cpu_tensors_under_compile():
         results[dtype] = float(box["lr"])
     assert results[torch.float32] == 5.0
     assert results[torch.float64] == 0.1
+
+
+@pytest.mark.parametrize(
+    "name,kwargs,changes",
+    [
+        ("StepLR", dict(step_size=3, gamma=0.9), {10: ("gamma", 0.5), 20: ("step_size", 2)}),
+        ("CosineAnnealingLR", dict(T_max=50, eta_min=0.001), {17: ("T_max", 80)}),
+        (
+            "CosineAnnealingWarmRestarts",
+            dict(T_0=7, T_mult=2),
+            {12: ("eta_min", 0.01), 30: ("T_mult", 1)},
+        ),
+    ],
+    ids=["StepLR", "CosineAnnealingLR", "CAWR"],
+)
+def test_a_changed_hyperparameter_rebuilds_the_device_table(name, kwargs, changes):
+    def run(cls, **device):
+        opt = optimizer()
+        sched = cls(opt, **kwargs, **device)
+        seen = []
+        for t in range(60):
+            if t in changes:
+                setattr(sched, *changes[t])
+            seen.append([host_value(g["lr"]) for g in opt.param_groups])
+            opt.step()
+            sched.step()
+        return seen, sched
+
+    want, ref = run(getattr(T, name))
+    got, dev = run(getattr(L, name), device="cpu", dtype=torch.float64)
+    assert got == want
+    assert dev.state_dict() == ref.state_dict()

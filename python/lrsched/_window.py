@@ -392,7 +392,23 @@ class TableStepMixin:
         if name in self._spec_attrs or name in ("base_lrs", "optimizer"):
             self._drop_window()
             self.__dict__["_lrsched_disabled"] = False
+            if self.__dict__.get("_lrsched_device") is not None and name != "optimizer":
+                # device mode: the host state at this step, then a table from there
+                self.__dict__.update(self._device_host_state())
+                super().__setattr__(name, value)
+                self._rebuild_device(self._last_lr)
+                return
         super().__setattr__(name, value)
+
+    def _rebuild_device(self, lrs):
+        """Device mode again, from ``lrs`` and the host state (a load, a changed
+        hyperparameter). Reads the LRs once (one sync)."""
+        d = self.__dict__
+        device, dtype, horizon = d["_lrsched_device_args"]
+        d["_lrsched_device"] = None
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = float(lr)
+        self.to_device(device, dtype=dtype, horizon=horizon)
 
     def state_dict(self):
         state = {
@@ -410,11 +426,7 @@ class TableStepMixin:
         self.__dict__["_lrsched_disabled"] = False
         if self.__dict__.get("_lrsched_device") is not None:
             # the loaded LRs on the host for a moment, then the table from there
-            device, dtype, horizon = self.__dict__["_lrsched_device_args"]
-            self.__dict__["_lrsched_device"] = None
-            for group, lr in zip(self.optimizer.param_groups, self._last_lr):
-                group["lr"] = float(lr)
-            self.to_device(device, dtype=dtype, horizon=horizon)
+            self._rebuild_device(self._last_lr)
 
     def get_last_lr(self):
         dev = self.__dict__.get("_lrsched_device")
