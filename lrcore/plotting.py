@@ -37,6 +37,16 @@ def events(spec: Spec, steps: int) -> list[int]:
         out += list(spec.milestones)
     elif n == "step":
         out += list(range(spec.step_size, steps, spec.step_size))
+    elif n.startswith("timm_"):
+        start, length, i = float(spec.warmup_t if spec.warmup_prefix else 0), spec.t_initial, 0
+        while i < spec.cycle_limit and start < steps:
+            if start > 0:
+                out.append(math.ceil(start))
+            i += 1
+            start += length
+            length = spec.t_initial * spec.cycle_mul**i
+        if i == spec.cycle_limit and 0 < start < steps:
+            out.append(math.ceil(start))  # the end of the last cycle
     elif n == "cosine_annealing_warm_restarts":
         start, length, i = 0.0, float(spec.T_0), 0
         while start < steps:
@@ -207,6 +217,25 @@ def gallery_figures():
                 ("cosine warm-up", Lambda(_cosine_warmup), 0.1),
             ],
             200,
+            False,
+        ),
+        (
+            "timm.png",
+            "timm: cosine (cycle_mul=2, cycle_decay=0.7, noise), tanh, poly",
+            [
+                (
+                    "cosine",
+                    parse(
+                        "timm_cosine(t_initial=60, lr_min=0.002, cycle_mul=2.0, cycle_decay=0.7,"
+                        " cycle_limit=4, warmup_t=15, warmup_lr_init=0.01,"
+                        " noise_range_t=[200, 450], noise_pct=0.1)"
+                    ),
+                    0.1,
+                ),
+                ("tanh", parse("timm_tanh(t_initial=300, warmup_t=15, warmup_lr_init=0.01)"), 0.1),
+                ("poly (power=2)", parse("timm_poly(t_initial=450, power=2.0)"), 0.1),
+            ],
+            450,
             False,
         ),
         (

@@ -9,6 +9,7 @@ import pytest
 
 import lrcore
 import lrcore.bench
+import lrcore.plotting
 
 SPEC = (
     "sequential([linear(start_factor=0.1, total_iters=50), cosine_annealing(T_max=450)], "
@@ -85,7 +86,8 @@ def test_gallery(tmp_path):
     out = cli("gallery", "-o", str(tmp_path / "g"))
     assert out.returncode == 0, out.stderr
     names = sorted(p.name for p in (tmp_path / "g").iterdir())
-    assert "overview.png" in names and len(names) == 11
+    declared = [figure[0] for figure in lrcore.plotting.gallery_figures()]
+    assert names == sorted(declared + ["overview.png"]) and "timm.png" in names
     for name in names:
         _decoded(tmp_path / "g" / name)
 
