@@ -27,9 +27,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-# the hypothesis suites against torch.optim with 25x the examples of `make test`
+# the hypothesis suites against torch.optim and timm with 25x the examples of `make test`
 fuzz: $(STAMP)
-	LRCORE_EXAMPLES=5000 $(PY) -m pytest -q tests/test_hypothesis.py tests/test_lrsched_hypothesis.py
+	LRCORE_EXAMPLES=5000 $(PY) -m pytest -q tests/test_hypothesis.py tests/test_lrsched_hypothesis.py \
+		tests/test_timm.py
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -q --benchmark-enable --benchmark-columns=min,median,mean

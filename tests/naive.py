@@ -229,12 +229,14 @@ def _warmup_factor(spec, t):
 
 def timm_cycle(e: int, T: int, m: float, limit: int) -> int:
     """The cycle holding step ``e``: the largest i with T (m^i - 1)/(m - 1) <= e, in
-    fractions of the decimal ``m`` (0.8 is 4/5); an index past ``limit`` is ``limit``."""
+    fractions of the decimal ``m`` (0.8 is 4/5), a start within a relative 1e-12 of
+    ``e`` counting as ``e`` (lrcore's documented rule); past ``limit``: ``limit``."""
     q = Fraction(str(m))
     if q == 1:
         return min(e // T, limit)
+    near = e + Fraction(1, 10**12) * max(e, 1)
     i = 0
-    while i < limit and T * (q ** (i + 1) - 1) / (q - 1) <= e:
+    while i < limit and T * (q ** (i + 1) - 1) / (q - 1) <= near:
         i += 1
     return i
 
@@ -244,7 +246,7 @@ def timm_noise(seed: int, std: float, pct: float) -> float:
     import torch
 
     g = torch.Generator()
-    g.manual_seed(seed)
+    g.manual_seed(int(seed))
     while True:
         n = torch.randn(1, generator=g).item() * std
         if abs(n) < pct:
@@ -261,7 +263,7 @@ def timm(spec, t: int, base: float) -> float:
         if i >= limit:
             return lr_min
         q = Fraction(str(m))
-        start = Fraction(e - i * T) if q == 1 else e - T * (q**i - 1) / (q - 1)
+        start = Fraction(e - i * T) if q == 1 else max(e - T * (q**i - 1) / (q - 1), 0)
         r = mpmath.mpf(start.numerator) / start.denominator / (T * mpmath.mpf(m) ** i)
         peak = mpmath.mpf(base) * mpmath.mpf(spec.cycle_decay) ** i
         if spec.name == "timm_cosine":
