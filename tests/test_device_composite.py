@@ -88,8 +88,8 @@ def test_lrs_and_state_dicts_are_torchs(name, build):
 
 @pytest.mark.parametrize("name,build", COMPOSITES, ids=IDS)
 @pytest.mark.parametrize("direction", ["device->torch", "torch->device", "device->device"])
-def test_checkpoints_cross_modes(name, build, direction):
-    at = 777
+@pytest.mark.parametrize("at", [40, 777])  # 40: inside the restarts' third cycle
+def test_checkpoints_cross_modes(name, build, direction, at):
     src_dev, dst_dev = {
         "device->torch": (True, False),
         "torch->device": (False, True),

@@ -380,6 +380,11 @@ class TableStepMixin:
                 raise ValueError(f"{type(self).__name__}: {exc}") from None
             raise
 
+    def _composed_specs(self):
+        """``_checked_specs()`` as a child of SequentialLR / ChainedScheduler, whose
+        table is indexed by the composition's own step (not this child's state)."""
+        return self._checked_specs()
+
     def _momentum_specs(self):
         raise NotImplementedError
 

@@ -41,7 +41,7 @@ class _Composite(TableStepMixin):
                 raise NotImplementedError(
                     f"schedulers[{i}] is a {type(child).__name__}, not an lrsched drop-in"
                 )
-            kids.append(child._checked_specs())
+            kids.append(child._composed_specs())
         bases = kids[0][1]
         if any(list(k[1]) != list(bases) for k in kids):
             raise NotImplementedError("its schedulers have different base LRs")

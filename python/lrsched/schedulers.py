@@ -278,15 +278,19 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
     def _table_start(self):
         return self.T_cur + 1
 
-    def _specs(self):
+    def _specs(self, T_0=None):
+        # from the current cycle (T_i, indexed by T_cur): exact after step(epoch) too
         spec = _spec(
             lrcore.CosineAnnealingWarmRestarts,
-            T_0=self.T_i,
+            T_0=self.T_i if T_0 is None else T_0,
             T_mult=self.T_mult,
             eta_min=self.eta_min,
         )
         bases = _floats(self.base_lrs)
         return [spec] * len(bases), bases, True
+
+    def _composed_specs(self):
+        return self._specs(T_0=self.T_0)  # from the first cycle: the composition's index
 
 
 class TableLR(TableStepMixin, _torch.LRScheduler):
