@@ -255,6 +255,7 @@ def timm_noise(seed: int, std: float, pct: float) -> float:
 
 def timm(spec, t: int, base: float) -> float:
     """timm's cosine / tanh / poly (lrcore.schedules.timm's docstring), 40 digits."""
+    t = int(t)
     T, m, limit, W = spec.t_initial, spec.cycle_mul, spec.cycle_limit, spec.warmup_t
     lr_min = mpmath.mpf(spec.lr_min)
 

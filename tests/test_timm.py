@@ -122,7 +122,7 @@ CASES = [
             cycle_decay=0.8,
             noise_range_t=10,
             noise_pct=0.05,
-            noise_seed=12345,
+            noise_seed=2**63 + 5,  # past int64 and float64 precision
         ),
     ),
     # shrinking cycles: timm itself fails past t_initial / (1 - cycle_mul) = 300

@@ -91,7 +91,9 @@ class _Timm(Leaf):
             hi,
             self.noise_pct,
             self.noise_std,
-            self.noise_seed,
+            # torch seeds its twister with the low 32 bits of noise_seed + t: exact in
+            # float64 for any seed this way
+            self.noise_seed % 2**32,
         ]
 
 

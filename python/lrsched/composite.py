@@ -69,11 +69,10 @@ class _Composite(TableStepMixin):
             "table": (specs, bases, stateless),
         }
 
-    def _lrs_at(self, origin, t, specs=None):
+    def _lrs_at(self, origin, t):
         """The groups' LRs at step ``t`` (after the move), as lrcore computes them."""
         epoch = origin["epoch"]
-        own, bases, stateless = origin["table"]
-        specs = specs or own
+        specs, bases, stateless = origin["table"]
         horizon = self.__dict__["_lrsched_device"].horizon
         t = min(t, epoch + horizon - 1)  # past the table the LR holds
         if t == epoch:
