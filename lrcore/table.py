@@ -127,9 +127,14 @@ def table(
 
 def _finite(spec: Spec, start: int, row: np.ndarray) -> None:
     """Refuse a table that overflowed (e.g. exponential(gamma=1e6) after 52 steps)."""
-    if np.isfinite(row.sum()):  # one fast pass; locate only when something is off
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = row.sum()
+    if np.isfinite(total):  # one fast pass (0.16 ms for 10**6); locate only if off
         return
-    bad = int(np.flatnonzero(~np.isfinite(row))[0])
+    where = np.flatnonzero(~np.isfinite(row))
+    if where.size == 0:  # only the sum overflowed (values near 1e308): all finite
+        return
+    bad = int(where[0])
     raise ValueError(
         f"table: {spec.name} is not finite from step {start + bad} on "
         f"(value {float(row[bad])!r}): its parameters overflow float64 there"

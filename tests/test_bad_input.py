@@ -362,6 +362,11 @@ def test_drop_in_runs_into_overflow_as_torch_does():
     with pytest.raises(ValueError, match="exponential is not finite from step 52"):
         lrcore.table(spec, 60, 0.1)
     assert lrcore.table(spec, 60, 0.1, check_finite=False).tolist() == want
+    # huge but finite values are not an overflow, even where their sum is
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        huge = lrcore.table(lrcore.Constant(factor=1.0, total_iters=0), 4, 1e308)
+    assert huge.tolist() == [1e308] * 4
 
 
 PLATEAU = {
