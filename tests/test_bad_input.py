@@ -353,6 +353,28 @@ def test_lrsched_class(name, base, param, domain, value):
     assert opt.param_groups[0]["lr"] == 0.1 and "initial_lr" not in opt.param_groups[0]
 
 
+@pytest.mark.parametrize(
+    "milestones,ok",
+    [
+        ([5, 9], True),
+        ([5.0, 9.0], True),
+        ((3,), True),
+        ([-1, 5], False),
+        ([2.5], False),
+        ([True], False),
+        (["5"], False),
+        (5, False),
+    ],
+)
+def test_multistep_milestones(milestones, ok):
+    if ok:
+        want = _run(T.MultiStepLR, {"milestones": milestones})[0]
+        assert _run(lrsched.MultiStepLR, {"milestones": milestones})[0] == want
+        return
+    with pytest.raises((TypeError, ValueError), match="MultiStepLR: milestones"):
+        lrsched.MultiStepLR(_optimizer(), milestones=milestones)
+
+
 def test_drop_in_runs_into_overflow_as_torch_does():
     # the window looks ahead past the overflow; the run only meets it at step 52
     want, _, _ = _run(T.ExponentialLR, {"gamma": 1e6}, steps=60)

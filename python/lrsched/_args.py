@@ -61,6 +61,9 @@ def flag(where, name, value):
 
 
 def milestones(where, name, value):
+    """Steps >= 0; integral floats too (torch finds step 30 among milestones [30.0])."""
+    if isinstance(value, (list, tuple)):
+        value = [int(x) if isinstance(x, float) and x.is_integer() else x for x in value]
     v.integers(where, name, value, minimum=0)
 
 

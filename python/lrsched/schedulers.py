@@ -104,9 +104,9 @@ class MultiStepLR(_Relative, _torch.MultiStepLR):
     _spec_attrs = ("milestones", "gamma")
 
     def _spec(self):
-        return _spec(
-            lrcore.MultiStep, milestones=list(self.milestones.elements()), gamma=self.gamma
-        )
+        # torch's Counter finds step 30 among milestones [30.0]: the same steps as ints
+        steps = [int(m) if isinstance(m, float) else m for m in self.milestones.elements()]
+        return _spec(lrcore.MultiStep, milestones=steps, gamma=self.gamma)
 
 
 class ConstantLR(_Relative, _torch.ConstantLR):
