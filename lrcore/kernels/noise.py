@@ -19,11 +19,15 @@ _MASK32 = 0xFFFFFFFF
 
 
 @njit(cache=True)
-def _seed(mt, seed):
-    mt[0] = seed & _MASK32
-    for j in range(1, _N):
+def _seed(mt, filled, upto):
+    """Initialise words ``filled .. upto - 1`` of the state (word 0 holds the seed).
+
+    Done lazily: the first draws read words up to ~400, so most of the 624 are
+    never needed."""
+    for j in range(filled, upto):
         prev = mt[j - 1]
         mt[j] = (1812433253 * (prev ^ (prev >> 30)) + j) & _MASK32
+    return max(filled, upto)
 
 
 @njit(cache=True)
@@ -56,7 +60,8 @@ def _uniform(mt, k):
 def timm_noise(seed, std, pct):
     """timm's ``_calculate_noise`` for the 'normal' type: a draw with ``|n| < pct``."""
     mt = np.empty(_N, np.int64)
-    _seed(mt, seed)
+    mt[0] = seed & _MASK32
+    filled = 1
     k = 0
     have_spare = False
     spare = 0.0
@@ -65,6 +70,8 @@ def timm_noise(seed, std, pct):
             z = spare
             have_spare = False
         else:
+            # words k .. k+3 twist with words up to k + 3 + 397 of the first round
+            filled = _seed(mt, filled, min(_N, k + 4 + _M))
             u1 = _uniform(mt, k)
             u2 = _uniform(mt, k + 2)
             k = (k + 4) % _N
