@@ -71,6 +71,8 @@ SETTINGS = settings(
     max_examples=int(os.environ.get("LRCORE_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+    # `make test`: a fixed set of examples; `make fuzz` (LRCORE_EXAMPLES) explores
+    derandomize="LRCORE_EXAMPLES" not in os.environ,
 )
 
 

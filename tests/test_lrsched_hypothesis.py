@@ -112,6 +112,8 @@ def run(lib, name, kwargs, bases, steps, edits, resume_at, kind):
     max_examples=int(os.environ.get("LRCORE_EXAMPLES", "100")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+    # `make test`: a fixed set of examples; `make fuzz` (LRCORE_EXAMPLES) explores
+    derandomize="LRCORE_EXAMPLES" not in os.environ,
 )
 @given(
     case=CLASSES,
