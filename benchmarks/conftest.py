@@ -1,5 +1,12 @@
 """Print, per benchmark group, each variant's time per step as a ratio to the group's
-baseline (the benchmark whose extra_info has ``baseline=True``)."""
+baseline (the benchmark whose extra_info has ``baseline=True``).
+
+tests/ is on the path for its reference helpers (timm_ref)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -100,10 +100,6 @@ def timm_updates(sched, n):
 @pytest.mark.parametrize("case", list(TIMM))
 @pytest.mark.parametrize("lib", ["timm", "lrsched.timm"])
 def test_timm_step_update_cost(benchmark, case, lib):
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     import lrsched.timm
     from timm_ref import scheduler_module
 

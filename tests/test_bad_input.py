@@ -482,28 +482,16 @@ TRANSFORMERS = {
 @pytest.mark.parametrize("fn,base,param,domain,value", cases(TRANSFORMERS))
 def test_transformers_function(fn, base, param, domain, value):
     kwargs = {**base, param: value}
-    opt = _optimizer()
     if not domain.accepts(value):
         with pytest.raises((TypeError, ValueError)) as info:
-            getattr(lrsched, fn)(opt, **kwargs)
+            getattr(lrsched, fn)(_optimizer(), **kwargs)
         assert param in str(info.value)
         return
-    sched = getattr(lrsched, fn)(opt, **kwargs)
-    got = []
-    for _ in range(150):
-        got.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
+    got, error, step_error = _run(getattr(lrsched, fn), kwargs, steps=150)
+    assert error is None and step_error is None
     assert all(math.isfinite(x) and x >= 0 for x in got)
     optimization = pytest.importorskip("transformers.optimization")
-    opt = _optimizer()
-    ref = getattr(optimization, fn)(opt, **kwargs)
-    want = []
-    for _ in range(150):
-        want.append(opt.param_groups[0]["lr"])
-        opt.step()
-        ref.step()
-    assert got == want
+    assert got == _run(getattr(optimization, fn), kwargs, steps=150)[0]
 
 
 # -- the command line ---------------------------------------------------------------

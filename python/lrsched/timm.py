@@ -23,9 +23,8 @@ import numbers
 
 import lrcore
 
-FIRST_WINDOW = 64
-MAX_WINDOW = 65_536
-_PRIVATE = "_lrsched_"
+from ._window import _PRIVATE, FIRST_WINDOW, MAX_WINDOW
+
 _logger = logging.getLogger(__name__)
 
 
@@ -34,23 +33,33 @@ class _TimmScheduler:
     #: the attributes the spec is built from (a change rebuilds the window)
     _spec_fields: tuple[str, ...]
 
-    def _setup(self, optimizer, noise_seed, initialize, t_in_epochs, noise):
-        self.optimizer = optimizer
+    #: timm's "no effect" warning (cosine and poly; not tanh)
+    _warns_no_effect = True
+
+    def _init(self, arguments):
+        """timm's constructor, from the subclass's arguments (``locals()``): the
+        hyperparameters as attributes, checked before the optimizer is touched,
+        then timm's set-up of the param groups."""
+        arguments = {k: v for k, v in arguments.items() if k not in ("self", "__class__")}
+        self.optimizer = arguments.pop("optimizer")
+        initialize = arguments.pop("initialize")
         self.param_group_field = "lr"
         self._initial_param_group_field = "initial_lr"
         self.metric = None
-        self.t_in_epochs = t_in_epochs
-        self.noise_range_t, self.noise_pct, self.noise_std = noise
         self.noise_type = "normal"
-        self.noise_seed = noise_seed if noise_seed is not None else 42
-        self.__dict__["_lrsched_initialize"] = initialize
-
-    def _finish(self):
-        """After the hyperparameters are set: check them (before touching the
-        optimizer), then timm's set-up of the param groups."""
+        seed = arguments.pop("noise_seed")
+        self.noise_seed = seed if seed is not None else 42
+        for name, value in arguments.items():  # t_in_epochs and the spec's fields
+            setattr(self, name, value)
+        no_effect = (self.t_initial, self.cycle_mul, self.cycle_decay) == (1, 1, 1)
+        if self._warns_no_effect and no_effect:
+            _logger.warning(
+                "Cosine annealing scheduler will have no effect on the learning "
+                "rate since t_initial = t_mul = eta_mul = 1."
+            )
         self._spec()
         groups = self.optimizer.param_groups
-        if self.__dict__.pop("_lrsched_initialize"):
+        if initialize:
             for i, group in enumerate(groups):
                 if "lr" not in group:
                     raise KeyError(f"lr missing from param_groups[{i}]")
@@ -94,14 +103,9 @@ class _TimmScheduler:
             group["lr"] = value if scale is None else value * scale
 
     def update_groups(self, values):
-        groups = self.optimizer.param_groups
         if not isinstance(values, (list, tuple)):
-            values = [values] * len(groups)
-        for group, value in zip(groups, values):
-            if "lr_scale" in group:
-                group["lr"] = value * group["lr_scale"]
-            else:
-                group["lr"] = value
+            values = [values] * len(self.optimizer.param_groups)
+        self._write(values)
 
     def get_cycle_length(self, cycles=0):
         cycles = max(1, cycles or self.cycle_limit)
@@ -178,14 +182,6 @@ class _TimmScheduler:
         super().__setattr__(name, value)
 
 
-def _warn_no_effect(t_initial, cycle_mul, cycle_decay):
-    if t_initial == 1 and cycle_mul == 1 and cycle_decay == 1:
-        _logger.warning(
-            "Cosine annealing scheduler will have no effect on the learning "
-            "rate since t_initial = t_mul = eta_mul = 1."
-        )
-
-
 _COMMON = (
     "t_initial",
     "lr_min",
@@ -226,15 +222,7 @@ class CosineLRScheduler(_TimmScheduler):
         k_decay: float = 1.0,
         initialize: bool = True,
     ) -> None:
-        self._setup(
-            optimizer, noise_seed, initialize, t_in_epochs, (noise_range_t, noise_pct, noise_std)
-        )
-        _warn_no_effect(t_initial, cycle_mul, cycle_decay)
-        self.t_initial, self.lr_min = t_initial, lr_min
-        self.cycle_mul, self.cycle_decay, self.cycle_limit = cycle_mul, cycle_decay, cycle_limit
-        self.warmup_t, self.warmup_lr_init = warmup_t, warmup_lr_init
-        self.warmup_prefix, self.k_decay = warmup_prefix, k_decay
-        self._finish()
+        self._init(locals())
 
 
 class TanhLRScheduler(_TimmScheduler):
@@ -242,6 +230,7 @@ class TanhLRScheduler(_TimmScheduler):
 
     _spec_class = lrcore.TimmTanh
     _spec_fields = (*_COMMON, "lb", "ub")
+    _warns_no_effect = False
 
     def __init__(
         self,
@@ -263,17 +252,7 @@ class TanhLRScheduler(_TimmScheduler):
         noise_seed: int = 42,
         initialize: bool = True,
     ) -> None:
-        self._setup(
-            optimizer, noise_seed, initialize, t_in_epochs, (noise_range_t, noise_pct, noise_std)
-        )
-        self.lb, self.ub, self.t_initial, self.lr_min = lb, ub, t_initial, lr_min
-        self.cycle_mul, self.cycle_decay, self.cycle_limit = cycle_mul, cycle_decay, cycle_limit
-        self.warmup_t, self.warmup_lr_init, self.warmup_prefix = (
-            warmup_t,
-            warmup_lr_init,
-            warmup_prefix,
-        )
-        self._finish()
+        self._init(locals())
 
     def _warmup_targets(self):
         # timm's tanh warm-up aims at its own value at warmup_t unless prefixed
@@ -311,12 +290,4 @@ class PolyLRScheduler(_TimmScheduler):
         k_decay: float = 1.0,
         initialize: bool = True,
     ) -> None:
-        self._setup(
-            optimizer, noise_seed, initialize, t_in_epochs, (noise_range_t, noise_pct, noise_std)
-        )
-        _warn_no_effect(t_initial, cycle_mul, cycle_decay)
-        self.t_initial, self.power, self.lr_min = t_initial, power, lr_min
-        self.cycle_mul, self.cycle_decay, self.cycle_limit = cycle_mul, cycle_decay, cycle_limit
-        self.warmup_t, self.warmup_lr_init = warmup_t, warmup_lr_init
-        self.warmup_prefix, self.k_decay = warmup_prefix, k_decay
-        self._finish()
+        self._init(locals())
