@@ -351,7 +351,7 @@ def test_torch_accepted_values_lrcore_refuses_fall_back_to_torch():
     want, _ = drive(T, build, 50)
     got, sched = drive(L, build, 50)
     assert got == want
-    assert sched.__dict__.get("_lrsched_disabled") is True
+    assert sched._lrsched.disabled is True
 
 
 def test_hyperparameter_change_mid_run():
@@ -393,9 +393,9 @@ def test_steps_are_table_lookups(name, build, monkeypatch):
     slow = []
     real = _window.TableStepMixin._slow_step
 
-    def counting(self, epoch, grow):
+    def counting(self, window, epoch):
         slow.append(self.last_epoch)
-        return real(self, epoch, grow)
+        return real(self, window, epoch)
 
     monkeypatch.setattr(_window.TableStepMixin, "_slow_step", counting)
     got, _ = drive(L, build, STEPS)

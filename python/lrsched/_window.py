@@ -5,13 +5,27 @@ A scheduler keeps, per param group, a window of upcoming LRs computed by lrcore
 a lookup while nothing has disturbed the run: the group's LR is still the float
 object the scheduler wrote (an edit, another scheduler, an optimizer state load
 all replace it), ``last_epoch`` is where the scheduler left it, no ``epoch`` is
-passed. Otherwise torch's own ``step()`` runs for that step, and the next window
+passed. Otherwise torch's own step runs for that step, and the next window
 continues torch's recurrence from the LR it left (lrcore's ``previous_lr``),
 which is exact. Windows grow from 64 to 65,536 steps, so memory is O(window)
 however long the run.
+
+How a program holds the scheduler changes nothing: ``step`` is the class's own
+method (``st = sched.step`` taken before the first step serves every later step
+from the table), and the window lives in one slot, ``_lrsched`` (a
+:class:`_Window`), not in the instance ``__dict__``. So ``__dict__`` and
+``state_dict()`` hold exactly torch's keys (a scheduler that stepped and a fresh
+one that loaded its ``state_dict()`` compare equal by ``__dict__``, as torch's
+own tests compare them), and nothing refers back to the scheduler: it is freed
+by reference counting, with its optimizer and parameters, as torch's are.
 """
 
 from __future__ import annotations
+
+import warnings
+import weakref
+
+from torch.optim import lr_scheduler as _torch
 
 import lrcore
 
@@ -19,7 +33,132 @@ from . import _args
 
 FIRST_WINDOW = 64
 MAX_WINDOW = 65_536
-_PRIVATE = "_lrsched_"
+#: ``_Window.t`` and ``stop`` while no window is served: ``t + 1 < stop`` fails
+_IDLE = -(2**62)
+
+# torch's messages for the warnings of LRScheduler.step (torch 1.1 to 2.13)
+_OVERRIDDEN = (
+    "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+    "initialization. Please, make sure to call `optimizer.step()` before "
+    "`lr_scheduler.step()`. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+_BEFORE_OPTIMIZER = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+    "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+    "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+    "will result in PyTorch skipping the first value of the learning rate schedule. "
+    "See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+
+
+try:  # torch's own helpers for writing and reading LRs (tensor LRs filled in place)
+    from torch.optim.lr_scheduler import _param_groups_val_list, _update_param_group_val
+except ImportError:  # torch before 2.6: floats only
+
+    def _update_param_group_val(group, key, value):
+        group[key] = value
+
+    def _param_groups_val_list(optimizer, key):
+        return [group[key] for group in optimizer.param_groups]
+
+
+def torch_step_warnings(sched, epoch, stacklevel):
+    """The warnings of torch's ``LRScheduler.step``, at ``stacklevel`` from the caller
+    of this function (so at the user's line, as torch gives them)."""
+    if sched.__dict__.get("_step_count") == 1:
+        if not hasattr(sched.optimizer.step, "_wrapped_by_lr_sched"):
+            warnings.warn(_OVERRIDDEN, UserWarning, stacklevel=stacklevel + 1)
+        elif not getattr(sched.optimizer, "_opt_called", False):
+            warnings.warn(_BEFORE_OPTIMIZER, UserWarning, stacklevel=stacklevel + 1)
+    if epoch is not None:
+        warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=stacklevel + 1)
+
+
+def _tracked_step(opt_ref, func):
+    """``optimizer.step`` that records the call, as torch's scheduler wraps it.
+
+    torch's wrapper is defined in ``torch/optim/lr_scheduler.py``, a file
+    ``torch.compile`` never traces, so a compiled ``optimizer.step()`` with any
+    torch scheduler attached runs eagerly. This one is lrsched's own function:
+    dynamo traces through it into the optimizer's step. It holds the optimizer
+    weakly (no reference cycle through ``optimizer.step``)."""
+
+    def step(*args, **kwargs):
+        opt = opt_ref()
+        opt._opt_called = True
+        return func(opt, *args, **kwargs)
+
+    step.__wrapped__ = func
+    step.__name__ = getattr(func, "__name__", "step")
+    step.__qualname__ = getattr(func, "__qualname__", "step")
+    step.__doc__ = getattr(func, "__doc__", None)
+    step._wrapped_by_lr_sched = True
+    return step
+
+
+def track_optimizer_step(optimizer):
+    """Replace torch's ``optimizer.step`` wrapper by :func:`_tracked_step` (once)."""
+    current = optimizer.__dict__.get("step")
+    if current is None or not getattr(current, "_wrapped_by_lr_sched", False):
+        return
+    if getattr(current, "__code__", None) is _tracked_step(None, None).__code__:
+        return  # already ours
+    func = getattr(current, "__wrapped__", None)
+    if func is None or not callable(func):
+        return
+    optimizer.step = _tracked_step(weakref.ref(optimizer), func)
+
+
+class _Window:
+    """A drop-in's private state: the window served by the fast path, the slow
+    path's bookkeeping and device mode. Held in the ``_lrsched`` slot."""
+
+    __slots__ = (
+        "d",  # the scheduler's __dict__ (no reference to the scheduler itself)
+        "t",  # the last step served (== last_epoch while the run is undisturbed)
+        "stop",  # one past the window's last step
+        "start",  # the window's first step
+        "single",  # one group, no momentum: the short path
+        "plain",  # counts _step_count, no extra bookkeeping
+        "values",  # single: the column; else one list per group
+        "written",  # single: the float written; else one per group
+        "group",  # single: the param group dict
+        "dicts",  # else: the param group dicts
+        "groups",  # optimizer.param_groups when the window was built
+        "opt",
+        "momentum",  # None, or one list per group
+        "beta",  # momentum written as betas[0]
+        "size",  # the last window's size
+        "streak",  # consecutive slow steps
+        "slow_at",  # last_epoch after the last slow step
+        "disabled",  # lrcore cannot express the scheduler: torch's path
+        "device",  # device mode: a lrsched.device.DeviceTable
+        "device_origin",
+        "device_args",
+        "device_check",  # device mode: torch's first-step warning still to check
+    )
+
+    def __init__(self, d):
+        self.d = d
+        self.size = FIRST_WINDOW // 2
+        self.streak = 0
+        self.slow_at = None
+        self.disabled = False
+        self.device = None
+        self.device_origin = None
+        self.device_args = None
+        self.device_check = False
+        self.drop()
+
+    def drop(self):
+        self.t = self.stop = _IDLE
+        self.start = 0
+        self.single = self.plain = False
+        self.values = self.written = self.group = self.dicts = None
+        self.groups = self.opt = self.momentum = None
+        self.beta = False
 
 
 class TableStepMixin:
@@ -28,14 +167,11 @@ class TableStepMixin:
     ``_specs()`` returns ``(specs, bases, stateless)``: one lrcore spec per group,
     the base LR of each, and whether the schedule ignores the group's current LR
     (then no continuation value is needed). It raises ``NotImplementedError``
-    where lrcore cannot express the scheduler's parameters; torch's own
-    ``step()`` is used then.
-
-    The fast path is a closure installed as the instance's ``step`` when a window
-    is built: cell variables are several times cheaper than attribute and dict
-    look-ups, which dominate a Python step. The class's ``step`` is the way back
-    in whenever the closure sees anything unusual.
+    where lrcore cannot express the scheduler's parameters; torch's own step is
+    used then.
     """
+
+    __slots__ = ("_lrsched",)
 
     #: attributes whose change invalidates the window
     _spec_attrs: tuple[str, ...] = ()
@@ -43,8 +179,11 @@ class TableStepMixin:
     _momentum_key: str | None = None
     #: whether torch's step() counts ``_step_count`` for this class
     _counts_steps = True
+    #: whether each served step also runs :meth:`_advance_fast`
+    _extra = False
 
     def __init__(self, *args, device=None, dtype=None, horizon=None, **kwargs):
+        object.__setattr__(self, "_lrsched", _Window(self.__dict__))
         # torch's constructor first (its own checks and messages), then what torch
         # lets through but cannot run on (lrsched._args); a refused scheduler leaves
         # the optimizer's param groups as they were
@@ -66,6 +205,7 @@ class TableStepMixin:
         except (TypeError, ValueError):
             _args.restore(self.optimizer, saved)
             raise
+        track_optimizer_step(self.optimizer)
         if device is not None:
             self.to_device(device, dtype=dtype, horizon=horizon)
 
@@ -76,6 +216,8 @@ class TableStepMixin:
 
         torch_base = next((b for b in cls.__mro__[1:] if b.__module__.startswith("torch.")), None)
         cls._torch_base = torch_base
+        # torch's step is LRScheduler.step unless the class has its own (CAWR)
+        cls._base_step = torch_base is None or torch_base.step is _torch.LRScheduler.step
         if torch_base is not None and "__init__" in vars(torch_base):
             sig = inspect.signature(torch_base.__init__)
             extra = [
@@ -85,115 +227,80 @@ class TableStepMixin:
             params = [p for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD]
             cls.__signature__ = sig.replace(parameters=params[1:] + extra)
 
-    # -- device mode (see lrsched.device) ---------------------------------------
-    def to_device(self, device, *, dtype=None, horizon=None):
-        """Move to device mode: the table on ``device``, ``step()`` as device ops only."""
-        import torch
-
-        from .device import DeviceTable, horizon_for
-
-        d = self.__dict__
-        try:
-            specs, bases, stateless = self._checked_specs()
-        except NotImplementedError as exc:
-            raise ValueError(
-                f"{type(self).__name__}: device mode cannot express this scheduler ({exc})"
-            ) from None
-        groups = self.optimizer.param_groups
-        current = [float(g["lr"]) for g in groups]
-        epoch = self._device_epoch()
-        origin = self._origin_state()
-        first = self._table_start()
-        last = self._last_index()
-        size = horizon_for(None if last is None else last - epoch, horizon)
-        dtype = dtype or (
-            groups[0]["lr"].dtype if isinstance(groups[0]["lr"], torch.Tensor) else torch.float32
-        )
-        rows = []
-        for g, (spec, base) in enumerate(zip(specs, bases)):
-            prev = None if stateless else current[g]
-            rest = lrcore.table(
-                spec, size - 1, base, start=first, previous_lr=prev, check_finite=False
-            )
-            rows.append([current[g], *rest.tolist()])
-        momentum = None
-        if self._momentum_key is not None and self.cycle_momentum:
-            key = "betas" if self.use_beta1 else "momentum"
-            now = [float(g[key][0] if key == "betas" else g[key]) for g in groups]
-            momentum = [
-                [now[g], *lrcore.table(m, size - 1, start=first, check_finite=False).tolist()]
-                for g, m in enumerate(self._momentum_specs())
-            ]
-        self._drop_window()
-        d["_lrsched_device"] = DeviceTable(
-            self.optimizer,
-            rows,
-            momentum,
-            0,
-            device,
-            dtype,
-            self.use_beta1 if momentum is not None else False,
-        )
-        d["_lrsched_device_origin"] = (epoch, d.get("_step_count"), origin)
-        d["_lrsched_device_args"] = (device, dtype, horizon)
-        return self
-
-    def _device_epoch(self):
-        """The ``last_epoch`` the move to device mode starts from."""
-        return self.__dict__["last_epoch"]
-
-    def _origin_state(self):
-        """What :meth:`_advance_state` needs, taken at the move (host LRs still)."""
-        return None
-
-    def _advance_state(self, state, origin, steps):
-        """Host attributes after ``steps`` device steps (CosineAnnealingWarmRestarts)."""
-
-    def _restart_origin(self):
-        """The ``origin`` a restart at 0 leaves (SequentialLR's ``_update_lr(0)``)."""
-        return None
-
-    @property
-    def step_tensor(self):
-        """Device mode: the 0-d int64 tensor counting step() calls since the move."""
-        return self.__dict__["_lrsched_device"].step_tensor
-
-    @property
-    def lr_table(self):
-        """Device mode: the (groups, horizon) table on the device."""
-        return self.__dict__["_lrsched_device"].lr_table
-
-    def _device_host_state(self):
-        """torch's host keys, read back from the device counter (one sync)."""
-        d = self.__dict__
-        dev = d["_lrsched_device"]
-        epoch0, count0, origin = d["_lrsched_device_origin"]
-        n = int(dev.step_tensor.item())
-        state = {
-            "last_epoch": epoch0 + n,
-            "_last_lr": [float(g["lr"]) for g in self.optimizer.param_groups],
-        }
-        if count0 is not None and self._counts_steps:
-            state["_step_count"] = count0 + n
-        self._advance_state(state, origin, n)
-        return state
-
+    # -- the step ----------------------------------------------------------------
     def step(self, epoch=None):  # noqa: D102 - torch's docstring applies
-        d = self.__dict__
-        dev = d.get("_lrsched_device")
-        if dev is not None:
-            if epoch is not None:
-                raise ValueError(
-                    f"{type(self).__name__}: step(epoch) is not supported in "
-                    "device mode (it needs the host); call step()"
-                )
-            dev.step()
-            return
-        grow = d.get("_lrsched_stop") is not None and d["last_epoch"] + 1 >= d["_lrsched_stop"]
-        self._slow_step(epoch, grow=grow and epoch is None)
+        w = self._lrsched
+        t = w.t + 1
+        if t < w.stop and epoch is None:
+            d = w.d
+            if w.single:
+                group = w.group
+                if (
+                    group["lr"] is w.written
+                    and d["last_epoch"] == w.t
+                    and w.opt.param_groups is w.groups
+                    and len(w.groups) == 1
+                ):
+                    v = w.values[t - w.start]
+                    group["lr"] = v
+                    w.written = v
+                    w.t = t
+                    d["last_epoch"] = t
+                    if w.plain:
+                        d["_step_count"] += 1
+                    else:
+                        self._advance_fast(d)
+                    d["_last_lr"] = [v]
+                    return None
+            elif self._serve_many(w, t, d):
+                return None
+        if w.device is not None:
+            self._device_step(w, epoch)
+            return None
+        if self._base_step and (epoch is not None or self.__dict__.get("_step_count") == 1):
+            torch_step_warnings(self, epoch, stacklevel=2)
+        self._slow_step(w, epoch)
+        return None
 
-    # -- everything else -------------------------------------------------------
-    def _slow_step(self, epoch, grow):
+    def _serve_many(self, w, t, d):
+        """The fast path for several groups, momentum, or extra bookkeeping."""
+        groups = w.groups
+        if d["last_epoch"] != w.t or w.opt.param_groups is not groups:
+            return False
+        dicts = w.dicts
+        written = w.written
+        if len(groups) != len(dicts):
+            return False
+        for group, value in zip(dicts, written):
+            if group["lr"] is not value:
+                return False
+        i = t - w.start
+        last = []
+        for g, column in enumerate(w.values):
+            v = column[i]
+            dicts[g]["lr"] = written[g] = v
+            last.append(v)
+        momentum = w.momentum
+        if momentum is not None:
+            if w.beta:
+                for group, column in zip(dicts, momentum):
+                    group["betas"] = (column[i], *group["betas"][1:])
+            else:
+                for group, column in zip(dicts, momentum):
+                    group["momentum"] = column[i]
+        if self._extra:
+            self._advance_fast(d)
+        w.t = t
+        d["last_epoch"] = t
+        d["_last_lr"] = last
+        if self._counts_steps:
+            d["_step_count"] += 1
+        return True
+
+    def _advance_fast(self, d):
+        """Bookkeeping beyond ``last_epoch`` on a served step (CosineAnnealingWarmRestarts)."""
+
+    def _slow_step(self, w, epoch):
         """torch's own step, then (usually) a new window.
 
         After a disturbance the window restarts small; while the run is disturbed
@@ -202,40 +309,61 @@ class TableStepMixin:
         """
         d = self.__dict__
         before = d.get("last_epoch")
-        if epoch is not None:
-            super().step(epoch)
+        grow = epoch is None and w.stop != _IDLE and before is not None and before + 1 >= w.stop
+        if self._base_step:
+            self._torch_update(epoch)
         else:
-            super().step()
-        consecutive = before is not None and before == d.get("_lrsched_slow_at")
-        d["_lrsched_slow_at"] = d.get("last_epoch")
-        streak = d.get("_lrsched_streak", 0) + 1 if consecutive else 1
-        d["_lrsched_streak"] = streak
+            self._torch_base.step(self, epoch)
+        consecutive = before is not None and before == w.slow_at
+        w.slow_at = d.get("last_epoch")
+        w.streak = w.streak + 1 if consecutive else 1
         if not grow:
-            d["_lrsched_size"] = FIRST_WINDOW // 2
-        if grow or streak & (streak - 1) == 0:
-            self._refill()
+            w.size = FIRST_WINDOW // 2
+        if grow or w.streak & (w.streak - 1) == 0:
+            self._refill(w)
         else:
-            self._drop_window()
+            w.drop()
 
-    def _refill(self):
-        """Build the window that continues from the LRs torch just left."""
+    def _torch_update(self, epoch):
+        """torch's ``LRScheduler.step`` after its warnings: count, then the LRs from
+        ``get_lr()`` (``_get_closed_form_lr()`` for ``step(epoch)`` where the class
+        has one), written as torch writes them."""
         d = self.__dict__
-        self._drop_window()
-        if d.get("_lrsched_disabled") or not self._ready():
+        d["_step_count"] = d.get("_step_count", 0) + 1
+        d["_get_lr_called_within_step"] = True
+        try:
+            if epoch is None:
+                d["last_epoch"] = d["last_epoch"] + 1
+                values = self.get_lr()
+            else:
+                d["last_epoch"] = epoch
+                closed = getattr(self, "_get_closed_form_lr", None)
+                values = closed() if closed is not None else self.get_lr()
+        finally:
+            d["_get_lr_called_within_step"] = False
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
+            _update_param_group_val(group, "lr", lr)
+        d["_last_lr"] = _param_groups_val_list(self.optimizer, "lr")
+
+    def _refill(self, w):
+        """Build the window that continues from the LRs torch just left."""
+        w.drop()
+        d = self.__dict__
+        if w.disabled or not self._ready():
             return
-        groups = self.optimizer.param_groups
+        opt = self.optimizer
+        groups = opt.param_groups
         current = [group["lr"] for group in groups]
-        if any(not isinstance(v, float) for v in current):
+        if any(type(v) is not float for v in current):
             return  # tensor LRs: torch's path (device mode is lrsched.device)
         try:
             specs, bases, stateless = self._checked_specs()
         except NotImplementedError:
-            d["_lrsched_disabled"] = True
+            w.disabled = True
             return
         start = d["last_epoch"] + 1
         offset = self._table_start() - start
-        old = d.get("_lrsched_size", FIRST_WINDOW // 2)
-        size = min(max(old * 2, FIRST_WINDOW), MAX_WINDOW)
+        size = min(max(w.size * 2, FIRST_WINDOW), MAX_WINDOW)
         limit = self._last_index()
         if limit is not None:
             size = min(size, limit + 1 - start)
@@ -262,99 +390,20 @@ class TableStepMixin:
                 lrcore.table(m, size, start=start + offset, check_finite=False).tolist()
                 for m in self._momentum_specs()
             ]
-        d["_lrsched_size"] = size
-        d["_lrsched_stop"] = start + size
-        d["step"] = self._fast_step(start, values, current, momentum)
-
-    def _fast_step(self, start, values, written, momentum):
-        """The closure that serves steps ``start .. start + len(values[0]) - 1``.
-
-        It checks, every step: no ``epoch``; the window is not exhausted;
-        ``last_epoch`` is where it left it; the optimizer still has the same
-        ``param_groups`` list, of the same length; each group's LR is the float
-        object it wrote. Anything else goes back to the class's ``step``.
-        """
-        d = self.__dict__
-        opt = self.optimizer
-        groups = opt.param_groups
-        n = len(groups)
-        stop = start + len(values[0])
-        slow = type(self).step
-        me = self
-        extra = self._extra_bookkeeping()
-        if n == 1 and momentum is None and extra is None and self._counts_steps:
-            group, column = groups[0], values[0]
-            state = [written[0], start - 1]
-
-            def step(epoch=None):
-                t = state[1] + 1
-                if (
-                    epoch is None
-                    and t < stop
-                    and group["lr"] is state[0]
-                    and d["last_epoch"] == t - 1
-                    and opt.param_groups is groups
-                    and len(groups) == 1
-                ):
-                    v = column[t - start]
-                    group["lr"] = v
-                    state[0] = v
-                    state[1] = t
-                    d["last_epoch"] = t
-                    d["_step_count"] += 1
-                    d["_last_lr"] = [v]
-                    return None
-                return slow(me, epoch)
-
-            return step
-
-        dicts = tuple(groups)
-        written = list(written)
-        rows = range(n)
-        state = [start - 1]
-        key = self._momentum_key if momentum is not None else None
-        beta = key is not None and self.use_beta1
-        counts = self._counts_steps
-
-        def step(epoch=None):
-            t = state[0] + 1
-            if (
-                epoch is None
-                and t < stop
-                and d["last_epoch"] == t - 1
-                and opt.param_groups is groups
-                and len(groups) == n
-            ):
-                for g in rows:
-                    if dicts[g]["lr"] is not written[g]:
-                        return slow(me, epoch)
-                i = t - start
-                last = []
-                for g in rows:
-                    v = values[g][i]
-                    dicts[g]["lr"] = written[g] = v
-                    last.append(v)
-                if key is not None:
-                    for g in rows:
-                        if beta:
-                            dicts[g]["betas"] = (momentum[g][i], *dicts[g]["betas"][1:])
-                        else:
-                            dicts[g][key] = momentum[g][i]
-                if extra is not None:
-                    extra(d)
-                state[0] = t
-                d["last_epoch"] = t
-                d["_last_lr"] = last
-                if counts:
-                    d["_step_count"] += 1
-                return None
-            return slow(me, epoch)
-
-        return step
-
-    def _extra_bookkeeping(self):
-        """A function of the instance dict run on each fast step (None: nothing)."""
-        return None
+        w.size = size
+        w.start = start
+        w.t = start - 1
+        w.stop = start + size
+        w.groups = groups
+        w.opt = opt
+        w.single = len(groups) == 1 and momentum is None
+        w.plain = self._counts_steps and not self._extra
+        if w.single:
+            w.group, w.values, w.written = groups[0], values[0], current[0]
+        else:
+            w.dicts, w.values, w.written = tuple(groups), values, list(current)
+            w.momentum = momentum
+            w.beta = momentum is not None and self.use_beta1
 
     def _ready(self):
         """Whether the scheduler is past construction and its first step()."""
@@ -388,56 +437,173 @@ class TableStepMixin:
     def _momentum_specs(self):
         raise NotImplementedError
 
-    def _drop_window(self):
-        d = self.__dict__
-        d.pop("step", None)
-        d["_lrsched_stop"] = None
+    # -- device mode (see lrsched.device) ---------------------------------------
+    def to_device(self, device, *, dtype=None, horizon=None):
+        """Move to device mode: the table on ``device``, ``step()`` as device ops only."""
+        import torch
 
-    def __setattr__(self, name, value):
-        if name in self._spec_attrs or name in ("base_lrs", "optimizer"):
-            self._drop_window()
-            self.__dict__["_lrsched_disabled"] = False
-            if self.__dict__.get("_lrsched_device") is not None and name != "optimizer":
-                # device mode: the host state at this step, then a table from there
-                self.__dict__.update(self._device_host_state())
-                super().__setattr__(name, value)
-                self._rebuild_device(self._last_lr)
-                return
-        super().__setattr__(name, value)
+        from .device import DeviceTable, horizon_for
+
+        w = self._lrsched
+        d = self.__dict__
+        try:
+            specs, bases, stateless = self._checked_specs()
+        except NotImplementedError as exc:
+            raise ValueError(
+                f"{type(self).__name__}: device mode cannot express this scheduler ({exc})"
+            ) from None
+        groups = self.optimizer.param_groups
+        current = [float(g["lr"]) for g in groups]
+        epoch = self._device_epoch()
+        origin = self._origin_state()
+        first = self._table_start()
+        last = self._last_index()
+        size = horizon_for(None if last is None else last - epoch, horizon)
+        dtype = dtype or (
+            groups[0]["lr"].dtype if isinstance(groups[0]["lr"], torch.Tensor) else torch.float32
+        )
+        rows = []
+        for g, (spec, base) in enumerate(zip(specs, bases)):
+            prev = None if stateless else current[g]
+            rest = lrcore.table(
+                spec, size - 1, base, start=first, previous_lr=prev, check_finite=False
+            )
+            rows.append([current[g], *rest.tolist()])
+        momentum = None
+        if self._momentum_key is not None and self.cycle_momentum:
+            key = "betas" if self.use_beta1 else "momentum"
+            now = [float(g[key][0] if key == "betas" else g[key]) for g in groups]
+            momentum = [
+                [now[g], *lrcore.table(m, size - 1, start=first, check_finite=False).tolist()]
+                for g, m in enumerate(self._momentum_specs())
+            ]
+        w.drop()
+        w.device = DeviceTable(
+            self.optimizer,
+            rows,
+            momentum,
+            0,
+            device,
+            dtype,
+            self.use_beta1 if momentum is not None else False,
+        )
+        w.device_origin = (epoch, d.get("_step_count"), origin)
+        w.device_args = (device, dtype, horizon)
+        w.device_check = self._base_step and d.get("_step_count") == 1
+        return self
+
+    def _device_step(self, w, epoch):
+        if epoch is not None:
+            raise ValueError(
+                f"{type(self).__name__}: step(epoch) is not supported in "
+                "device mode (it needs the host); call step()"
+            )
+        import torch
+
+        # torch's first-step warning, in eager device mode (a compiled or captured
+        # step runs no host code per step)
+        if not torch.compiler.is_compiling() and w.device_check:
+            w.device_check = False
+            torch_step_warnings(self, None, stacklevel=3)
+        w.device.step()
+
+    def _device_epoch(self):
+        """The ``last_epoch`` the move to device mode starts from."""
+        return self.__dict__["last_epoch"]
+
+    def _origin_state(self):
+        """What :meth:`_advance_state` needs, taken at the move (host LRs still)."""
+        return None
+
+    def _advance_state(self, state, origin, steps):
+        """Host attributes after ``steps`` device steps (CosineAnnealingWarmRestarts)."""
+
+    def _restart_origin(self):
+        """The ``origin`` a restart at 0 leaves (SequentialLR's ``_update_lr(0)``)."""
+        return None
+
+    @property
+    def step_tensor(self):
+        """Device mode: the 0-d int64 tensor counting step() calls since the move."""
+        return self._lrsched.device.step_tensor
+
+    @property
+    def lr_table(self):
+        """Device mode: the (groups, horizon) table on the device."""
+        return self._lrsched.device.lr_table
+
+    def _device_host_state(self):
+        """torch's host keys, read back from the device counter (one sync)."""
+        w = self._lrsched
+        epoch0, count0, origin = w.device_origin
+        n = int(w.device.step_tensor.item())
+        state = {
+            "last_epoch": epoch0 + n,
+            "_last_lr": [float(g["lr"]) for g in self.optimizer.param_groups],
+        }
+        if count0 is not None and self._counts_steps:
+            state["_step_count"] = count0 + n
+        self._advance_state(state, origin, n)
+        return state
 
     def _rebuild_device(self, lrs):
         """Device mode again, from ``lrs`` and the host state (a load, a changed
         hyperparameter). Reads the LRs once (one sync)."""
-        d = self.__dict__
-        device, dtype, horizon = d["_lrsched_device_args"]
-        d["_lrsched_device"] = None
+        w = self._lrsched
+        device, dtype, horizon = w.device_args
+        w.device = None
         for group, lr in zip(self.optimizer.param_groups, lrs):
             group["lr"] = float(lr)
         self.to_device(device, dtype=dtype, horizon=horizon)
 
+    # -- attributes, checkpoints, copies -------------------------------------------
+    def __setattr__(self, name, value):
+        if name in self._spec_attrs or name in ("base_lrs", "optimizer"):
+            w = getattr(self, "_lrsched", None)
+            if w is not None:
+                w.drop()
+                w.disabled = False
+                if w.device is not None and name != "optimizer":
+                    # device mode: the host state at this step, then a table from there
+                    self.__dict__.update(self._device_host_state())
+                    super().__setattr__(name, value)
+                    self._rebuild_device(self._last_lr)
+                    return
+        super().__setattr__(name, value)
+
     def state_dict(self):
-        state = {
-            k: v
-            for k, v in super().state_dict().items()
-            if not k.startswith(_PRIVATE) and k != "step"
-        }
-        if self.__dict__.get("_lrsched_device") is not None:
+        state = super().state_dict()
+        if self._lrsched.device is not None:
             state.update(self._device_host_state())
         return state
 
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
-        self._drop_window()
-        self.__dict__["_lrsched_disabled"] = False
-        if self.__dict__.get("_lrsched_device") is not None:
+        w = self._lrsched
+        w.drop()
+        w.disabled = False
+        if w.device is not None:
             # the loaded LRs on the host for a moment, then the table from there
             self._rebuild_device(self._last_lr)
 
     def get_last_lr(self):
-        dev = self.__dict__.get("_lrsched_device")
+        dev = self._lrsched.device
         if dev is not None:
             return dev.last_lrs()
         return super().get_last_lr()
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "step"}
+        state = dict(self.__dict__)
+        w = self._lrsched
+        if w.device is not None:
+            state["_lrsched_device_mode"] = (w.device, w.device_origin, w.device_args)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        device_mode = state.pop("_lrsched_device_mode", None)
+        w = _Window(self.__dict__)
+        object.__setattr__(self, "_lrsched", w)
+        self.__dict__.update(state)
+        if device_mode is not None:
+            w.device, w.device_origin, w.device_args = device_mode

@@ -27,7 +27,7 @@ class _Composite(TableStepMixin):
         return False  # host mode is torch's step: the children keep their own tables
 
     def step(self):  # noqa: D102 - torch's docstring applies
-        dev = self.__dict__.get("_lrsched_device")
+        dev = self._lrsched.device
         if dev is not None:
             dev.step()
             return
@@ -73,7 +73,7 @@ class _Composite(TableStepMixin):
         """The groups' LRs at step ``t`` (after the move), as lrcore computes them."""
         epoch = origin["epoch"]
         specs, bases, stateless = origin["table"]
-        horizon = self.__dict__["_lrsched_device"].horizon
+        horizon = self._lrsched.device.horizon
         t = min(t, epoch + horizon - 1)  # past the table the LR holds
         if t == epoch:
             return list(origin["lrs"])
@@ -145,7 +145,7 @@ class ChainedScheduler(_Composite, _torch.ChainedScheduler):
     def _advance_state(self, state, origin, steps):
         # every child steps each time, in order, each from the LR the one before left
         state.pop("last_epoch", None)
-        horizon = self.__dict__["_lrsched_device"].horizon
+        horizon = self._lrsched.device.horizon
         t = origin["epoch"] + min(steps, horizon - 1)  # past the table the LR holds
         before = self._lrs_at(origin, t - 1) if steps else None
         kid_specs, bases = self._kid_specs()

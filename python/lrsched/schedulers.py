@@ -244,16 +244,15 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
     # torch's CosineAnnealingWarmRestarts.step never counts _step_count
     _counts_steps = False
 
-    def _extra_bookkeeping(self):
-        def advance(d):
-            # torch's own bookkeeping of the cycle
-            t_cur = d["T_cur"] + 1
-            if t_cur >= d["T_i"]:
-                t_cur = t_cur % d["T_i"]
-                d["T_i"] = d["T_i"] * d["T_mult"]
-            d["T_cur"] = t_cur
+    _extra = True
 
-        return advance
+    def _advance_fast(self, d):
+        # torch's own bookkeeping of the cycle
+        t_cur = d["T_cur"] + 1
+        if t_cur >= d["T_i"]:
+            t_cur = t_cur % d["T_i"]
+            d["T_i"] = d["T_i"] * d["T_mult"]
+        d["T_cur"] = t_cur
 
     def _origin_state(self):
         return (self.T_cur, self.T_i)
