@@ -238,8 +238,11 @@ def test_inductor_compiles_the_step():
     assert counters["stats"]["unique_graphs"] == 1
 
 
-def _train_step_breaks(make_sched):
-    """Graph breaks and recompiles of a compiled optimizer.step(); scheduler.step()."""
+def _train_step_breaks(make_sched, steps=30):
+    """Graph-break reasons, recompiles, the optimizer and the LR after each step of a
+    compiled ``optimizer.step(); scheduler.step()``."""
+    import collections
+
     import torch._dynamo as dynamo
     from torch._dynamo.utils import counters
 
@@ -256,20 +259,45 @@ def _train_step_breaks(make_sched):
             sched.step()
 
     x = torch.randn(8, 4)
-    for _ in range(30):
-        model(x).sum().backward()
-        train_step(x)
-    return sum(counters["graph_break"].values()), len(counters["recompiles"]), opt
+    lrs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's scheduler warns about the wrapped step
+        for _ in range(steps):
+            model(x).sum().backward()
+            train_step(x)
+            lrs.append(float(opt.param_groups[0]["lr"]))
+    breaks = collections.Counter({k: v for k, v in counters["graph_break"].items()})
+    return breaks, len(counters["recompiles"]), opt, lrs
 
 
 def test_compiled_train_step_breaks_no_more_than_with_a_constant_lr():
-    base_breaks, base_recompiles, _ = _train_step_breaks(lambda opt: None)
-    breaks, recompiles, opt = _train_step_breaks(
+    """The optimizer's step is traced as with a constant tensor LR: the same graph
+    breaks, reason for reason (none of them "marked as skipped"), no recompiles, and
+    the LRs of host mode (rounded to the LR tensor's float32)."""
+    base_breaks, base_recompiles, _, _ = _train_step_breaks(lambda opt: None)
+    breaks, recompiles, opt, lrs = _train_step_breaks(
         lambda opt: L.CosineAnnealingLR(opt, T_max=20, device="cpu", dtype=torch.float32)
     )
-    assert breaks <= base_breaks
+    assert breaks == base_breaks
+    assert not any("skipped" in reason for reason in breaks)
     assert recompiles <= base_recompiles
-    assert float(opt.param_groups[0]["lr"]) != 0.1  # the schedule moved the LR
+    base = float(torch.tensor(0.1))  # the float32 LR tensor's value, as device mode reads it
+    host_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base)
+    host = L.CosineAnnealingLR(host_opt, T_max=20)
+    want = []
+    for _ in range(30):
+        host_opt.step()
+        host.step()
+        want.append(float(torch.tensor(host.get_last_lr()[0], dtype=torch.float32)))
+    assert lrs == want
+
+
+def test_torchs_scheduler_wrapper_makes_dynamo_skip_the_optimizer():
+    """Why lrsched tracks optimizer.step with its own wrapper: torch's is defined in
+    lr_scheduler.py, which dynamo skips, so the compiled optimizer step runs eagerly.
+    If this fails, torch traces its own wrapper now and lrsched's is no longer needed."""
+    breaks, _, _, _ = _train_step_breaks(lambda opt: T.CosineAnnealingLR(opt, T_max=20), 3)
+    assert any("skipped" in reason and "lr_scheduler.py" in reason for reason in breaks)
 
 
 def test_torchs_scheduler_recompiles_where_ours_does_not():
