@@ -20,6 +20,7 @@ from .schedulers import (
     MultiStepLR,
     OneCycleLR,
     PolynomialLR,
+    ScheduleLambda,
     StepLR,
     TableLR,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "SequentialLR",
     "StepLR",
     "TableLR",
+    "ScheduleLambda",
     "SchedulerType",
     "get_constant_schedule",
     "get_constant_schedule_with_warmup",
@@ -72,4 +74,4 @@ __all__ = [
 ]
 
 #: the drop-ins for torch's 15 classes (everything but TableLR and the functions)
-TORCH_CLASSES = [n for n in __all__[:16] if n != "TableLR"]
+TORCH_CLASSES = [n for n in __all__[:15]]

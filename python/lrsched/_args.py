@@ -28,9 +28,20 @@ def integer(minimum):
     return rule
 
 
+def scalar(value):
+    """A one-element real tensor as its Python number (torch runs on 0-d tensor
+    hyperparameters, and on one-element ones); anything else unchanged."""
+    numel = getattr(value, "numel", None)
+    if numel is None or getattr(value, "is_complex", lambda: True)():
+        return value
+    if numel() == 1 and getattr(value, "dtype", None) is not None and str(value.dtype) != "torch.bool":
+        return value.item()
+    return value
+
+
 def real(low=0.0, low_open=False, high=None):
     def rule(where, name, value):
-        v.real(where, name, value, low=low, low_open=low_open, high=high)
+        v.real(where, name, scalar(value), low=low, low_open=low_open, high=high)
 
     return rule
 
@@ -150,21 +161,40 @@ _SAVED = (
 )
 
 
+def _values(entry):
+    """The tensors inside a param-group entry (a tensor LR, tensor betas), with
+    copies of their values: a constructor may write into them in place."""
+    items = entry if isinstance(entry, tuple) else (entry,)
+    return [(x, x.detach().clone()) for x in items if hasattr(x, "detach")]
+
+
 def snapshot(optimizer):
-    """The param-group entries a scheduler's constructor may write."""
+    """The param-group entries a scheduler's constructor may write (tensors'
+    values included)."""
     groups = getattr(optimizer, "param_groups", None)
     if not isinstance(groups, list):
         return None
-    return [{k: g[k] for k in _SAVED if k in g} for g in groups]
+    return [{k: (g[k], _values(g[k])) for k in _SAVED if k in g} for g in groups]
 
 
 def restore(optimizer, saved):
-    """Undo a failed constructor's writes to the param groups."""
+    """Undo a failed constructor's writes to the param groups: the same objects,
+    tensors holding their old values."""
     if saved is None:
         return
     for group, before in zip(optimizer.param_groups, saved):
         for key in _SAVED:
             if key in before:
-                group[key] = before[key]
+                value, tensors = before[key]
+                group[key] = value
+                with _no_grad():
+                    for tensor, old in tensors:
+                        tensor.copy_(old)
             else:
                 group.pop(key, None)
+
+
+def _no_grad():
+    import torch
+
+    return torch.no_grad()

@@ -140,7 +140,10 @@ def horizon_for(remaining, horizon):
 
 
 class PlateauState:
-    """ReduceLROnPlateau's state as device tensors; the decision as tensor ops."""
+    """ReduceLROnPlateau's state as device tensors; the decision as tensor ops.
+
+    It holds no reference to the scheduler (which holds it): each call is passed
+    the scheduler, so nothing keeps the scheduler alive but its users."""
 
     def __init__(self, sched, device, dtype):
         reason = tensor_lr_error(sched.optimizer, device)
@@ -151,7 +154,6 @@ class PlateauState:
         self.dtype = dtype or (
             groups[0]["lr"].dtype if isinstance(groups[0]["lr"], torch.Tensor) else torch.float32
         )
-        self.sched = sched
         f64 = dict(dtype=torch.float64, device=self.device)
         i64 = dict(dtype=torch.int64, device=self.device)
         self.best = torch.tensor(float(sched.best), **f64)
@@ -162,8 +164,7 @@ class PlateauState:
         for group in groups:
             group["lr"] = torch.tensor(float(group["lr"]), dtype=self.dtype, device=self.device)
 
-    def _is_better(self, a):
-        s = self.sched
+    def _is_better(self, s, a):
         if s.mode == "min" and s.threshold_mode == "rel":
             return a < self.best * (1.0 - s.threshold)
         if s.mode == "min":
@@ -172,11 +173,10 @@ class PlateauState:
             return a > self.best * (s.threshold + 1.0)
         return a > self.best + s.threshold
 
-    def step(self, metrics):
-        s = self.sched
+    def step(self, s, metrics):
         current = torch.as_tensor(metrics, device=self.device).to(torch.float64)
         self.last_epoch.add_(1)
-        better = self._is_better(current)
+        better = self._is_better(s, current)
         self.best.copy_(torch.where(better, current, self.best))
         bad = torch.where(better, torch.zeros_like(self.num_bad_epochs), self.num_bad_epochs + 1)
         cooling = self.cooldown_counter > 0
@@ -194,13 +194,13 @@ class PlateauState:
         )
         self.num_bad_epochs.copy_(torch.where(reduce, torch.zeros_like(bad), bad))
 
-    def host_state(self):
+    def host_state(self, s):
         return {
             "best": float(self.best),
             "num_bad_epochs": int(self.num_bad_epochs),
             "cooldown_counter": int(self.cooldown_counter),
             "last_epoch": int(self.last_epoch),
-            "_last_lr": [float(g["lr"]) for g in self.sched.optimizer.param_groups],
+            "_last_lr": [float(g["lr"]) for g in s.optimizer.param_groups],
         }
 
     def load(self, sched):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from torch.optim import lr_scheduler as _torch
 
 import lrcore
@@ -32,7 +34,12 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     decisions are torch's on the same metric sequence.
     """
 
+    # the schedule's window of factors and the device state: slots, so that
+    # ``__dict__`` and ``state_dict()`` hold torch's keys (and ``schedule``) only
+    __slots__ = ("_lrsched_factors", "_lrsched_device")
+
     def __init__(self, optimizer, *args, schedule=None, device=None, dtype=None, **kwargs):
+        self._lrsched_factors = self._lrsched_device = None
         # torch's checks first, then what torch lets through (lrsched._args)
         arguments = _args.bind(_torch.ReduceLROnPlateau.__init__, (optimizer, *args), kwargs)
         try:
@@ -42,7 +49,6 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             raise
         _args.check("ReduceLROnPlateau", arguments)
         self.schedule = None
-        self._device_state = None
         if schedule is not None:
             if device is not None:
                 raise ValueError("ReduceLROnPlateau: schedule= and device= cannot be combined")
@@ -60,14 +66,14 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         if device is not None:
             from .device import PlateauState
 
-            self._device_state = PlateauState(self, device, dtype)
+            self._lrsched_device = PlateauState(self, device, dtype)
 
     # -- schedule= --------------------------------------------------------------
     def _factor_at(self, t):
-        window = self.__dict__.get("_lrsched_factors")
+        window = self._lrsched_factors
         if window is None or not window[0] <= t < window[0] + len(window[1]):
             values = lrcore.table(self.schedule, 4096, 1.0, start=t, check_finite=False).tolist()
-            window = self.__dict__["_lrsched_factors"] = (t, values)
+            window = self._lrsched_factors = (t, values)
         return window[1][t - window[0]]
 
     def _apply(self, t):
@@ -77,14 +83,20 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def step(self, metrics, epoch=None):  # noqa: D102 - torch's docstring applies
-        if self._device_state is not None:
+        if self._lrsched_device is not None:
             if epoch is not None:
                 raise ValueError(
                     "ReduceLROnPlateau: step(epoch=...) is not supported in device mode"
                 )
-            self._device_state.step(metrics)
+            self._lrsched_device.step(self, metrics)
             return
-        super().step(metrics, epoch)
+        if epoch is not None:  # torch's deprecation warning, at the caller's line
+            warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=r"The epoch parameter")
+                super().step(metrics, epoch)
+        else:
+            super().step(metrics)
         if self.schedule is not None:
             self._apply(self.last_epoch)
 
@@ -100,24 +112,29 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         return None
 
     def state_dict(self):
-        state = {
-            k: v
-            for k, v in super().state_dict().items()
-            if not k.startswith("_lrsched") and k != "_device_state"
-        }
+        state = super().state_dict()
         if self.schedule is not None:
             state["schedule"] = str(self.schedule)
-        if self._device_state is not None:
-            state.update(self._device_state.host_state())
+        if self._lrsched_device is not None:
+            state.update(self._lrsched_device.host_state(self))
         return state
 
     def load_state_dict(self, state_dict):
         state = dict(state_dict)
         if isinstance(state.get("schedule"), str):
             state["schedule"] = lrcore.parse(state["schedule"])
-        device_state = self._device_state
         super().load_state_dict(state)
-        self._device_state = device_state
-        self.__dict__.pop("_lrsched_factors", None)
-        if device_state is not None:
-            device_state.load(self)
+        self._lrsched_factors = None
+        if self._lrsched_device is not None:
+            self._lrsched_device.load(self)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_lrsched_device"] = self._lrsched_device
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        self._lrsched_device = state.pop("_lrsched_device", None)
+        self._lrsched_factors = None
+        self.__dict__.update(state)

@@ -70,12 +70,54 @@ class _Relative(TableStepMixin):
         return [self._spec()] * len(bases), bases, False
 
 
+class ScheduleLambda:
+    """An lrcore schedule as an ``lr_lambda``: ``ScheduleLambda(spec)(t)`` is the
+    schedule's factor at step ``t``.
+
+    transformers' schedule functions return ``LambdaLR(optimizer, lr_lambda)``; lrsched's
+    return lrsched's :class:`LambdaLR` with a ``ScheduleLambda``, which the scheduler
+    serves from the schedule's table (the lambda itself is called only on torch's
+    path). It pickles as its spec; like transformers' ``functools.partial`` lambdas it
+    has an empty ``__dict__``, so ``state_dict()["lr_lambdas"]`` is ``[{}]`` and
+    checkpoints move between lrsched's and transformers' schedulers."""
+
+    __slots__ = ("schedule", "__dict__")
+
+    def __init__(self, schedule):
+        if not isinstance(schedule, lrcore.Spec) or schedule.absolute:
+            raise TypeError(
+                "ScheduleLambda: schedule must be an lrcore spec relative to the base LR, "
+                f"got schedule={schedule!r}"
+            )
+        self.schedule = schedule
+
+    def __call__(self, step):
+        return float(lrcore.table(self.schedule, 1, 1.0, start=step, check_finite=False)[0])
+
+    def __reduce__(self):
+        return (type(self), (self.schedule,))
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.schedule == self.schedule
+
+    def __hash__(self):
+        return hash((type(self), self.schedule))
+
+    def __repr__(self):
+        return f"ScheduleLambda({self.schedule})"
+
+
 class LambdaLR(TableStepMixin, _torch.LambdaLR):
     __doc__ = _torch.LambdaLR.__doc__
     _spec_attrs = ("lr_lambdas",)
 
     def _specs(self):
-        specs = [_spec(lrcore.Lambda, lr_lambda=fn, evaluation="python") for fn in self.lr_lambdas]
+        specs = [
+            fn.schedule
+            if isinstance(fn, ScheduleLambda)
+            else _spec(lrcore.Lambda, lr_lambda=fn, evaluation="python")
+            for fn in self.lr_lambdas
+        ]
         return specs, _floats(self.base_lrs), True
 
 
@@ -347,3 +389,20 @@ class TableLR(TableStepMixin, _torch.LRScheduler):
 
     def _last_index(self):
         return self.schedule.last_step()
+
+    def state_dict(self):
+        """torch's keys; the schedule as its dict form (``Spec.to_dict()``), so
+        ``torch.load(weights_only=True)`` reads the checkpoint. A schedule holding a
+        Python function stays a spec object (it has no plain form)."""
+        state = super().state_dict()
+        try:
+            state["schedule"] = self.schedule.to_dict()
+        except TypeError:
+            pass
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        if isinstance(state.get("schedule"), dict):
+            state["schedule"] = lrcore.from_dict(state["schedule"])
+        super().load_state_dict(state)

@@ -23,12 +23,25 @@ import numbers
 
 import lrcore
 
-from ._window import _PRIVATE, FIRST_WINDOW, MAX_WINDOW
+from ._window import FIRST_WINDOW, MAX_WINDOW
 
 _logger = logging.getLogger(__name__)
 
 
+class _TimmWindow:
+    """The spec and the window of LRs around ``t``; held in the ``_lrsched`` slot,
+    so ``__dict__`` and ``state_dict()`` hold timm's keys only."""
+
+    __slots__ = ("spec", "rows", "start", "size")
+
+    def __init__(self):
+        self.spec = self.rows = self.start = None
+        self.size = FIRST_WINDOW // 2
+
+
 class _TimmScheduler:
+    __slots__ = ("_lrsched",)
+
     _spec_class: type
     #: the attributes the spec is built from (a change rebuilds the window)
     _spec_fields: tuple[str, ...]
@@ -41,6 +54,7 @@ class _TimmScheduler:
         hyperparameters as attributes, checked before the optimizer is touched,
         then timm's set-up of the param groups."""
         arguments = {k: v for k, v in arguments.items() if k not in ("self", "__class__")}
+        object.__setattr__(self, "_lrsched", _TimmWindow())
         self.optimizer = arguments.pop("optimizer")
         initialize = arguments.pop("initialize")
         self.param_group_field = "lr"
@@ -118,22 +132,25 @@ class _TimmScheduler:
         return t + self.warmup_t if self.warmup_prefix else t
 
     def state_dict(self):
-        return {
-            k: v
-            for k, v in self.__dict__.items()
-            if k != "optimizer" and not k.startswith(_PRIVATE)
-        }
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
         self._drop_window()
 
+    def __getstate__(self):
+        return dict(self.__dict__)
+
+    def __setstate__(self, state):
+        object.__setattr__(self, "_lrsched", _TimmWindow())
+        self.__dict__.update(state)
+
     # -- the table ---------------------------------------------------------------
     def _values(self, t, name):
-        d = self.__dict__
-        rows = d.get("_lrsched_rows")
+        w = self._lrsched
+        rows = w.rows
         if type(t) is int and rows is not None:  # the common case: inside the window
-            i = t - d["_lrsched_start"]
+            i = t - w.start
             if 0 <= i < len(rows[0]):
                 return [row[i] for row in rows]
         if isinstance(t, float) and t.is_integer():
@@ -144,37 +161,28 @@ class _TimmScheduler:
                 f"(a table index), got {name}={t!r}"
             )
         t = int(t)
-        start = d.get("_lrsched_start")
-        if rows is None or not (start <= t < start + len(rows[0])):
-            rows = self._refill(t)
-            start = t
-        return [row[t - start] for row in rows]
+        if rows is None or not (w.start <= t < w.start + len(rows[0])):
+            self._refill(w, t)
+        return [row[t - w.start] for row in w.rows]
 
-    def _refill(self, t):
-        d = self.__dict__
-        spec = d.get("_lrsched_spec")
-        if spec is None:
-            spec = d["_lrsched_spec"] = self._spec()
+    def _refill(self, w, t):
+        if w.spec is None:
+            w.spec = self._spec()
         # a window that starts where the last one ended doubles; a jump starts small
-        ahead = d.get("_lrsched_start") is not None and t == d["_lrsched_start"] + len(
-            d["_lrsched_rows"][0]
-        )
-        size = (
-            min(2 * d.get("_lrsched_size", FIRST_WINDOW // 2), MAX_WINDOW)
-            if ahead
-            else FIRST_WINDOW
-        )
+        ahead = w.rows is not None and t == w.start + len(w.rows[0])
+        size = min(2 * w.size, MAX_WINDOW) if ahead else FIRST_WINDOW
         table = lrcore.table(
-            spec, size, [float(v) for v in self.base_values], start=t, check_finite=False
+            w.spec, size, [float(v) for v in self.base_values], start=t, check_finite=False
         )
-        d["_lrsched_size"] = size
-        d["_lrsched_start"] = t
-        d["_lrsched_rows"] = table.tolist()
-        return d["_lrsched_rows"]
+        w.size = size
+        w.start = t
+        w.rows = table.tolist()
 
     def _drop_window(self):
-        for key in ("_lrsched_spec", "_lrsched_rows", "_lrsched_start", "_lrsched_size"):
-            self.__dict__.pop(key, None)
+        w = getattr(self, "_lrsched", None)
+        if w is not None:
+            w.spec = w.rows = w.start = None
+            w.size = FIRST_WINDOW // 2
 
     def __setattr__(self, name, value):
         if name in self._spec_fields or name in ("noise_seed", "base_values"):

@@ -1,5 +1,7 @@
 """transformers' schedule functions, with its names, signatures and errors,
-returning table-backed schedulers (lrsched.TableLR) with transformers' numbers.
+returning what transformers returns: a ``LambdaLR`` (lrsched's, table-backed,
+whose ``lr_lambdas`` is one picklable :class:`~lrsched.schedulers.ScheduleLambda`),
+or a ``ReduceLROnPlateau``; with transformers' numbers.
 
 Each also takes ``device=``, ``dtype=`` and ``horizon=`` (see lrsched.device).
 """
@@ -21,7 +23,7 @@ from lrcore import (
 )
 
 from .plateau import ReduceLROnPlateau
-from .schedulers import TableLR
+from .schedulers import LambdaLR, ScheduleLambda
 
 
 class SchedulerType(str, enum.Enum):
@@ -70,7 +72,9 @@ def _check(where, **named):
 
 
 def _table(optimizer, spec, last_epoch, device, dtype, horizon):
-    return TableLR(optimizer, spec, last_epoch, device=device, dtype=dtype, horizon=horizon)
+    return LambdaLR(
+        optimizer, ScheduleLambda(spec), last_epoch, device=device, dtype=dtype, horizon=horizon
+    )
 
 
 def _warm(schedule, num_warmup_steps, **kw):
