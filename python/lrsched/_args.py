@@ -34,7 +34,7 @@ def scalar(value):
     numel = getattr(value, "numel", None)
     if numel is None or getattr(value, "is_complex", lambda: True)():
         return value
-    if numel() == 1 and getattr(value, "dtype", None) is not None and str(value.dtype) != "torch.bool":
+    if numel() == 1 and str(getattr(value, "dtype", "torch.bool")) != "torch.bool":
         return value.item()
     return value
 

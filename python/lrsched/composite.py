@@ -100,7 +100,7 @@ class SequentialLR(_Composite, _torch.SequentialLR):
     __doc__ = _torch.SequentialLR.__doc__
 
     def _torch_step(self):
-        _torch.SequentialLR.step(self)
+        self._torch_base.step(self)  # bound at class creation: torch's, even if patched
 
     def _compose(self, specs):
         return lrcore.Sequential(specs, list(self._milestones))
@@ -131,7 +131,7 @@ class ChainedScheduler(_Composite, _torch.ChainedScheduler):
     __doc__ = _torch.ChainedScheduler.__doc__
 
     def _torch_step(self):
-        _torch.ChainedScheduler.step(self)
+        self._torch_base.step(self)
 
     def _compose(self, specs):
         return lrcore.Chained(specs)

@@ -10,6 +10,9 @@ import lrcore
 
 from . import _args
 
+#: torch's constructor, bound now: a program may point torch's module at lrsched's class
+_TORCH_INIT = _torch.ReduceLROnPlateau.__init__
+
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     """torch's ReduceLROnPlateau, plus ``schedule=`` and ``device=``.
@@ -41,7 +44,7 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     def __init__(self, optimizer, *args, schedule=None, device=None, dtype=None, **kwargs):
         self._lrsched_factors = self._lrsched_device = None
         # torch's checks first, then what torch lets through (lrsched._args)
-        arguments = _args.bind(_torch.ReduceLROnPlateau.__init__, (optimizer, *args), kwargs)
+        arguments = _args.bind(_TORCH_INIT, (optimizer, *args), kwargs)
         try:
             super().__init__(optimizer, *args, **kwargs)
         except (ArithmeticError, TypeError):  # torch failed on a value it did not check
@@ -115,6 +118,8 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         state = super().state_dict()
         if self.schedule is not None:
             state["schedule"] = str(self.schedule)
+        else:
+            del state["schedule"]  # torch's keys exactly
         if self._lrsched_device is not None:
             state.update(self._lrsched_device.host_state(self))
         return state
