@@ -536,3 +536,46 @@ def test_get_scheduler_returns_transformers_types(name):
     torch_type = next(c for c in type(theirs).__mro__ if c.__module__ == T.__name__)
     assert isinstance(ours, torch_type)
     assert ours.state_dict().keys() == theirs.state_dict().keys()
+
+
+# -- hyperparameters changed mid-run ----------------------------------------------------
+CHANGES = [
+    ("StepLR", "gamma", 0.5),
+    ("StepLR", "step_size", 7),
+    ("MultiStepLR", "gamma", 0.9),
+    ("ConstantLR", "factor", 0.75),
+    ("LinearLR", "end_factor", 0.5),
+    ("ExponentialLR", "gamma", 0.99),
+    ("PolynomialLR", "power", 0.5),
+    ("CosineAnnealingLR", "eta_min", 0.01),
+    ("CosineAnnealingLR", "T_max", 300),
+    ("CosineAnnealingWarmRestarts", "eta_min", 1e-3),
+    ("CyclicLR", "max_lrs", [0.3]),
+    ("LambdaLR", "lr_lambdas", [lambda e: 0.5]),
+    ("MultiplicativeLR", "lr_lambdas", [lambda e: 0.99]),
+    ("LambdaLR", "base_lrs", [0.2]),
+]
+
+
+@pytest.mark.parametrize("name,attr,value", CHANGES, ids=[f"{n}.{a}" for n, a, _ in CHANGES])
+def test_a_changed_hyperparameter_takes_effect_at_the_next_step(name, attr, value):
+    """The generated step checks each of the class's hyperparameters inline: an
+    assignment mid-window changes the next LR exactly as in torch."""
+    build = dict(ONE_GROUP)[name]
+    runs = []
+    for lib, change in ((T, False), (T, True), (L, True)):
+        opt = sgd()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sched = build(lib, opt)
+            seen = []
+            for step in range(400):
+                if step == 150 and change:
+                    setattr(sched, attr, copy.copy(value))
+                opt.step()
+                sched.step()
+                seen.append(opt.param_groups[0]["lr"])
+        runs.append(seen)
+    unchanged, theirs, ours = runs
+    assert theirs != unchanged  # the change matters to torch
+    assert ours == theirs

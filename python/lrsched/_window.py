@@ -18,10 +18,20 @@ from the table), and the window lives in one slot, ``_lrsched`` (a
 one that loaded its ``state_dict()`` compare equal by ``__dict__``, as torch's
 own tests compare them), and nothing refers back to the scheduler: it is freed
 by reference counting, with its optimizer and parameters, as torch's are.
+
+Attributes are read and written as plain attributes, never through ``__dict__``
+and with no ``__setattr__`` override: CPython (3.11) keeps an instance's attributes
+inline, and specialises attribute access on them, only until ``__dict__`` is
+touched; after that torch's own ``get_lr`` runs ~20% slower on the instance. A
+changed hyperparameter (``sched.gamma = 0.5``) is therefore noticed by the step
+itself: the window remembers the values it was built from (one C-level
+``attrgetter`` call and a tuple comparison a step).
 """
 
 from __future__ import annotations
 
+import operator
+import types
 import warnings
 import weakref
 
@@ -67,7 +77,7 @@ except ImportError:  # torch before 2.6: floats only
 def torch_step_warnings(sched, epoch, stacklevel):
     """The warnings of torch's ``LRScheduler.step``, at ``stacklevel`` from the caller
     of this function (so at the user's line, as torch gives them)."""
-    if sched.__dict__.get("_step_count") == 1:
+    if getattr(sched, "_step_count", None) == 1:
         if not hasattr(sched.optimizer.step, "_wrapped_by_lr_sched"):
             warnings.warn(_OVERRIDDEN, UserWarning, stacklevel=stacklevel + 1)
         elif not getattr(sched.optimizer, "_opt_called", False):
@@ -98,12 +108,20 @@ def _tracked_step(opt_ref, func):
     return step
 
 
+_TRACKED_CODE = _tracked_step(None, None).__code__
+
+
 def track_optimizer_step(optimizer):
-    """Replace torch's ``optimizer.step`` wrapper by :func:`_tracked_step` (once)."""
-    current = optimizer.__dict__.get("step")
-    if current is None or not getattr(current, "_wrapped_by_lr_sched", False):
+    """Replace torch's ``optimizer.step`` wrapper by :func:`_tracked_step` (once).
+
+    The instance attribute is read as an attribute, not through ``__dict__``
+    (touching ``__dict__`` slows every later attribute access on the optimizer)."""
+    current = getattr(optimizer, "step", None)
+    if not isinstance(current, types.FunctionType):
+        return  # the class's method (bound), or something else: not torch's wrapper
+    if not getattr(current, "_wrapped_by_lr_sched", False):
         return
-    if getattr(current, "__code__", None) is _tracked_step(None, None).__code__:
+    if current.__code__ is _TRACKED_CODE:
         return  # already ours
     func = getattr(current, "__wrapped__", None)
     if func is None or not callable(func):
@@ -116,7 +134,8 @@ class _Window:
     path's bookkeeping and device mode. Held in the ``_lrsched`` slot."""
 
     __slots__ = (
-        "d",  # the scheduler's __dict__ (no reference to the scheduler itself)
+        "check",  # attrgetter of the attributes the window was built from
+        "built_from",  # their values then
         "t",  # the last step served (== last_epoch while the run is undisturbed)
         "stop",  # one past the window's last step
         "start",  # the window's first step
@@ -133,19 +152,20 @@ class _Window:
         "size",  # the last window's size
         "streak",  # consecutive slow steps
         "slow_at",  # last_epoch after the last slow step
-        "disabled",  # lrcore cannot express the scheduler: torch's path
+        "disabled",  # values lrcore cannot express (torch's path until they change)
         "device",  # device mode: a lrsched.device.DeviceTable
         "device_origin",
         "device_args",
         "device_check",  # device mode: torch's first-step warning still to check
     )
 
-    def __init__(self, d):
-        self.d = d
+    def __init__(self, check):
+        self.check = check
+        self.built_from = None
         self.size = FIRST_WINDOW // 2
         self.streak = 0
         self.slow_at = None
-        self.disabled = False
+        self.disabled = None
         self.device = None
         self.device_origin = None
         self.device_args = None
@@ -159,6 +179,70 @@ class _Window:
         self.values = self.written = self.group = self.dicts = None
         self.groups = self.opt = self.momentum = None
         self.beta = False
+
+
+#: ``step()`` of every table-backed class, generated per class (as dataclasses
+#: generate ``__init__``) so that the class's hyperparameters are checked inline:
+#: ``self.<name> is b[i]`` for each name in ``_spec_attrs``, against the values the
+#: window was built from. An inline check costs ~10 ns a name; a call to compare
+#: them ~70 ns, a quarter of the whole step. Everything else is shared code.
+_STEP = """
+def step(self, epoch=None):
+    w = self._lrsched
+    t = w.t + 1
+    if t < w.stop and epoch is None:
+        if w.single:
+            group = w.group
+            b = w.built_from
+            if (
+                group["lr"] is w.written
+                and self.last_epoch == w.t
+                and self.optimizer is b[0]
+                and w.opt.param_groups is w.groups
+                and len(w.groups) == 1
+                and self.base_lrs is b[1]{checks}
+            ):
+                v = w.values[t - w.start]
+                group["lr"] = v
+                w.written = v
+                w.t = t
+                self.last_epoch = t
+                if w.plain:
+                    self._step_count += 1
+                else:
+                    self._advance_fast()
+                self._last_lr = [v]
+                return None
+        elif self._serve_many(w, t):
+            return None
+    if w.device is not None:
+        self._device_step(w, epoch)
+        return None
+    if self._base_step and (epoch is not None or self._step_count == 1):
+        torch_step_warnings(self, epoch, stacklevel=2)
+    self._slow_step(w, epoch)
+    return None
+"""
+
+
+def _make_step(cls):
+    """``cls.step``: :data:`_STEP` with ``cls._spec_attrs`` checked inline."""
+    for name in cls._spec_attrs:
+        if not name.isidentifier():
+            raise TypeError(f"{cls.__name__}._spec_attrs: {name!r} is not an attribute name")
+    checks = "".join(
+        f"\n                and self.{name} is b[{i + 2}]" for i, name in enumerate(cls._spec_attrs)
+    )
+    namespace = {}
+    code = compile(_STEP.format(checks=checks), f"<lrsched: {cls.__qualname__}.step>", "exec")
+    exec(code, {"torch_step_warnings": torch_step_warnings}, namespace)
+    step = namespace["step"]
+    step.__qualname__ = f"{cls.__qualname__}.step"
+    step.__module__ = cls.__module__
+    torch_base = cls._torch_base
+    step.__doc__ = getattr(getattr(torch_base, "step", None), "__doc__", None)
+    step._lrsched_generated = True
+    return step
 
 
 class TableStepMixin:
@@ -183,7 +267,7 @@ class TableStepMixin:
     _extra = False
 
     def __init__(self, *args, device=None, dtype=None, horizon=None, **kwargs):
-        object.__setattr__(self, "_lrsched", _Window(self.__dict__))
+        self._lrsched = _Window(None)  # its check is made with the first window
         # torch's constructor first (its own checks and messages), then what torch
         # lets through but cannot run on (lrsched._args); a refused scheduler leaves
         # the optimizer's param groups as they were
@@ -218,6 +302,9 @@ class TableStepMixin:
         cls._torch_base = torch_base
         # torch's step is LRScheduler.step unless the class has its own (CAWR)
         cls._base_step = torch_base is None or torch_base.step is _torch.LRScheduler.step
+        inherited = cls.step
+        if inherited is TableStepMixin.step or getattr(inherited, "_lrsched_generated", False):
+            cls.step = _make_step(cls)  # a class with its own step() (composites) keeps it
         if torch_base is not None and "__init__" in vars(torch_base):
             sig = inspect.signature(torch_base.__init__)
             extra = [
@@ -228,44 +315,26 @@ class TableStepMixin:
             cls.__signature__ = sig.replace(parameters=params[1:] + extra)
 
     # -- the step ----------------------------------------------------------------
-    def step(self, epoch=None):  # noqa: D102 - torch's docstring applies
-        w = self._lrsched
-        t = w.t + 1
-        if t < w.stop and epoch is None:
-            d = w.d
-            if w.single:
-                group = w.group
-                if (
-                    group["lr"] is w.written
-                    and d["last_epoch"] == w.t
-                    and w.opt.param_groups is w.groups
-                    and len(w.groups) == 1
-                ):
-                    v = w.values[t - w.start]
-                    group["lr"] = v
-                    w.written = v
-                    w.t = t
-                    d["last_epoch"] = t
-                    if w.plain:
-                        d["_step_count"] += 1
-                    else:
-                        self._advance_fast(d)
-                    d["_last_lr"] = [v]
-                    return None
-            elif self._serve_many(w, t, d):
-                return None
-        if w.device is not None:
-            self._device_step(w, epoch)
-            return None
-        if self._base_step and (epoch is not None or self.__dict__.get("_step_count") == 1):
-            torch_step_warnings(self, epoch, stacklevel=2)
-        self._slow_step(w, epoch)
-        return None
+    def _watched(self):
+        """The attributes the window depends on besides the LRs: the optimizer,
+        ``base_lrs`` and the class's hyperparameters (``_spec_attrs``), in the order
+        the generated ``step`` reads them from ``built_from``."""
+        return ("optimizer", "base_lrs", *self._spec_attrs)
 
-    def _serve_many(self, w, t, d):
+    def _attribute_getter(self):
+        return operator.attrgetter(*self._watched())
+
+    def step(self, epoch=None):  # noqa: D102 - replaced per class by _make_step
+        raise NotImplementedError
+
+    def _serve_many(self, w, t):
         """The fast path for several groups, momentum, or extra bookkeeping."""
         groups = w.groups
-        if d["last_epoch"] != w.t or w.opt.param_groups is not groups:
+        if (
+            self.last_epoch != w.t
+            or w.opt.param_groups is not groups
+            or w.check(self) != w.built_from
+        ):
             return False
         dicts = w.dicts
         written = w.written
@@ -289,68 +358,70 @@ class TableStepMixin:
                 for group, column in zip(dicts, momentum):
                     group["momentum"] = column[i]
         if self._extra:
-            self._advance_fast(d)
+            self._advance_fast()
         w.t = t
-        d["last_epoch"] = t
-        d["_last_lr"] = last
+        self.last_epoch = t
+        self._last_lr = last
         if self._counts_steps:
-            d["_step_count"] += 1
+            self._step_count += 1
         return True
 
-    def _advance_fast(self, d):
+    def _advance_fast(self):
         """Bookkeeping beyond ``last_epoch`` on a served step (CosineAnnealingWarmRestarts)."""
 
     def _slow_step(self, w, epoch):
         """torch's own step, then (usually) a new window.
 
         After a disturbance the window restarts small; while the run is disturbed
-        step after step (a chained scheduler, repeated edits) windows are rebuilt
-        only on the 1st, 2nd, 4th, 8th... consecutive slow step.
+        step after step (a chained scheduler, an LR edited every step, tensor LRs)
+        windows are rebuilt only on the 1st, 2nd, 4th, 8th... consecutive slow step,
+        and the step costs what torch's own does.
         """
-        d = self.__dict__
-        before = d.get("last_epoch")
-        grow = epoch is None and w.stop != _IDLE and before is not None and before + 1 >= w.stop
+        before = self.last_epoch
+        serving = w.stop != _IDLE
+        grow = serving and epoch is None and before + 1 >= w.stop
         if self._base_step:
-            self._torch_update(epoch)
+            # torch's LRScheduler.step after its warnings (issued by step()): count,
+            # then the LRs from get_lr() (_get_closed_form_lr() for step(epoch) where
+            # the class has one), written as torch writes them
+            self._step_count += 1
+            self._get_lr_called_within_step = True
+            try:
+                if epoch is None:
+                    self.last_epoch = before + 1
+                    values = self.get_lr()
+                else:
+                    self.last_epoch = epoch
+                    closed = getattr(self, "_get_closed_form_lr", None)
+                    values = closed() if closed is not None else self.get_lr()
+            finally:
+                self._get_lr_called_within_step = False
+            opt = self.optimizer
+            for group, lr in zip(opt.param_groups, values, strict=True):
+                _update_param_group_val(group, "lr", lr)
+            self._last_lr = _param_groups_val_list(opt, "lr")
         else:
             self._torch_base.step(self, epoch)
-        consecutive = before is not None and before == w.slow_at
-        w.slow_at = d.get("last_epoch")
-        w.streak = w.streak + 1 if consecutive else 1
+        streak = w.streak + 1 if before == w.slow_at else 1
+        w.streak = streak
+        w.slow_at = self.last_epoch
         if not grow:
             w.size = FIRST_WINDOW // 2
-        if grow or w.streak & (w.streak - 1) == 0:
+        if grow or streak & (streak - 1) == 0:
             self._refill(w)
-        else:
+        elif serving:
             w.drop()
-
-    def _torch_update(self, epoch):
-        """torch's ``LRScheduler.step`` after its warnings: count, then the LRs from
-        ``get_lr()`` (``_get_closed_form_lr()`` for ``step(epoch)`` where the class
-        has one), written as torch writes them."""
-        d = self.__dict__
-        d["_step_count"] = d.get("_step_count", 0) + 1
-        d["_get_lr_called_within_step"] = True
-        try:
-            if epoch is None:
-                d["last_epoch"] = d["last_epoch"] + 1
-                values = self.get_lr()
-            else:
-                d["last_epoch"] = epoch
-                closed = getattr(self, "_get_closed_form_lr", None)
-                values = closed() if closed is not None else self.get_lr()
-        finally:
-            d["_get_lr_called_within_step"] = False
-        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
-            _update_param_group_val(group, "lr", lr)
-        d["_last_lr"] = _param_groups_val_list(self.optimizer, "lr")
 
     def _refill(self, w):
         """Build the window that continues from the LRs torch just left."""
         w.drop()
-        d = self.__dict__
-        if w.disabled or not self._ready():
+        if not self._ready():
             return
+        w.check = self._attribute_getter()
+        built_from = w.check(self)
+        if w.disabled is not None and w.disabled == built_from:
+            return  # lrcore cannot express these values: torch's path until they change
+        w.disabled = None
         opt = self.optimizer
         groups = opt.param_groups
         current = [group["lr"] for group in groups]
@@ -359,9 +430,9 @@ class TableStepMixin:
         try:
             specs, bases, stateless = self._checked_specs()
         except NotImplementedError:
-            w.disabled = True
+            w.disabled = built_from
             return
-        start = d["last_epoch"] + 1
+        start = self.last_epoch + 1
         offset = self._table_start() - start
         size = min(max(w.size * 2, FIRST_WINDOW), MAX_WINDOW)
         limit = self._last_index()
@@ -390,6 +461,7 @@ class TableStepMixin:
                 lrcore.table(m, size, start=start + offset, check_finite=False).tolist()
                 for m in self._momentum_specs()
             ]
+        w.built_from = built_from
         w.size = size
         w.start = start
         w.t = start - 1
@@ -407,11 +479,11 @@ class TableStepMixin:
 
     def _ready(self):
         """Whether the scheduler is past construction and its first step()."""
-        return self.__dict__.get("_step_count", 0) >= 2
+        return getattr(self, "_step_count", 0) >= 2
 
     def _table_start(self):
         """The index in the specs' tables of the next step."""
-        return self.__dict__["last_epoch"] + 1
+        return self.last_epoch + 1
 
     def _last_index(self):
         """The last ``last_epoch`` the schedule defines (None: unbounded)."""
@@ -445,7 +517,6 @@ class TableStepMixin:
         from .device import DeviceTable, horizon_for
 
         w = self._lrsched
-        d = self.__dict__
         try:
             specs, bases, stateless = self._checked_specs()
         except NotImplementedError as exc:
@@ -487,9 +558,12 @@ class TableStepMixin:
             dtype,
             self.use_beta1 if momentum is not None else False,
         )
-        w.device_origin = (epoch, d.get("_step_count"), origin)
+        count = getattr(self, "_step_count", None)
+        w.device_origin = (epoch, count, origin)
         w.device_args = (device, dtype, horizon)
-        w.device_check = self._base_step and d.get("_step_count") == 1
+        w.device_check = self._base_step and count == 1
+        w.check = self._attribute_getter()
+        w.built_from = w.check(self)
         return self
 
     def _device_step(self, w, epoch):
@@ -500,16 +574,34 @@ class TableStepMixin:
             )
         import torch
 
-        # torch's first-step warning, in eager device mode (a compiled or captured
-        # step runs no host code per step)
-        if not torch.compiler.is_compiling() and w.device_check:
-            w.device_check = False
-            torch_step_warnings(self, None, stacklevel=3)
+        # eager device mode only (a compiled or captured step runs no host code per
+        # step): torch's first-step warning, and a changed hyperparameter
+        if not torch.compiler.is_compiling():
+            if w.device_check:
+                w.device_check = False
+                torch_step_warnings(self, None, stacklevel=3)
+            if w.check(self) != w.built_from:
+                self._rebuild_after_change(w)
         w.device.step()
+
+    def _rebuild_after_change(self, w):
+        """Device mode, a hyperparameter changed: torch's host state at this step
+        (from the values the table was built from), then a table from there with
+        the new values (one sync)."""
+        new = w.check(self)
+        names = self._watched()
+        for name, value in zip(names, w.built_from):
+            setattr(self, name, value)
+        state = self._device_host_state()
+        for name, value in zip(names, new):
+            setattr(self, name, value)
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._rebuild_device(self._last_lr)
 
     def _device_epoch(self):
         """The ``last_epoch`` the move to device mode starts from."""
-        return self.__dict__["last_epoch"]
+        return self.last_epoch
 
     def _origin_state(self):
         """What :meth:`_advance_state` needs, taken at the move (host LRs still)."""
@@ -557,20 +649,6 @@ class TableStepMixin:
         self.to_device(device, dtype=dtype, horizon=horizon)
 
     # -- attributes, checkpoints, copies -------------------------------------------
-    def __setattr__(self, name, value):
-        if name in self._spec_attrs or name in ("base_lrs", "optimizer"):
-            w = getattr(self, "_lrsched", None)
-            if w is not None:
-                w.drop()
-                w.disabled = False
-                if w.device is not None and name != "optimizer":
-                    # device mode: the host state at this step, then a table from there
-                    self.__dict__.update(self._device_host_state())
-                    super().__setattr__(name, value)
-                    self._rebuild_device(self._last_lr)
-                    return
-        super().__setattr__(name, value)
-
     def state_dict(self):
         state = super().state_dict()
         if self._lrsched.device is not None:
@@ -581,7 +659,7 @@ class TableStepMixin:
         super().load_state_dict(state_dict)
         w = self._lrsched
         w.drop()
-        w.disabled = False
+        w.disabled = None
         if w.device is not None:
             # the loaded LRs on the host for a moment, then the table from there
             self._rebuild_device(self._last_lr)
@@ -602,8 +680,7 @@ class TableStepMixin:
     def __setstate__(self, state):
         state = dict(state)
         device_mode = state.pop("_lrsched_device_mode", None)
-        w = _Window(self.__dict__)
-        object.__setattr__(self, "_lrsched", w)
         self.__dict__.update(state)
+        w = self._lrsched = _Window(None)
         if device_mode is not None:
             w.device, w.device_origin, w.device_args = device_mode

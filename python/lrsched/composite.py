@@ -23,6 +23,9 @@ from ._window import TableStepMixin
 class _Composite(TableStepMixin):
     _counts_steps = False
 
+    def _watched(self):
+        return ("_schedulers",)  # torch's composites have no base_lrs of their own
+
     def _ready(self):
         return False  # host mode is torch's step: the children keep their own tables
 

@@ -205,11 +205,16 @@ class CyclicLR(TableStepMixin, _torch.CyclicLR):
         "mode",
         "gamma",
         "scale_mode",
-        "base_momentums",
-        "max_momentums",
         "_scale_fn_custom",
+        "cycle_momentum",
     )
     _momentum_key = "momentum"
+
+    def _watched(self):
+        # the momenta exist only with cycle_momentum (then the window has momentum,
+        # and every step checks them)
+        extra = ("base_momentums", "max_momentums") if self.cycle_momentum else ()
+        return (*super()._watched(), *extra)
     _MODES = {
         "triangular": kinds.TRIANGULAR,
         "triangular2": kinds.TRIANGULAR2,
@@ -243,8 +248,13 @@ class CyclicLR(TableStepMixin, _torch.CyclicLR):
 
 class OneCycleLR(TableStepMixin, _torch.OneCycleLR):
     __doc__ = _torch.OneCycleLR.__doc__
-    _spec_attrs = ("total_steps", "_schedule_phases", "_anneal_func_type")
+    _spec_attrs = ("total_steps", "_schedule_phases")
     _momentum_key = "momentum"
+
+    def _watched(self):
+        # a legacy state_dict (torch < 2.2) has no _anneal_func_type
+        extra = ("_anneal_func_type",) if hasattr(self, "_anneal_func_type") else ()
+        return (*super()._watched(), *extra)
 
     def _raw(self, group, start_key, end_key):
         anneal = {"cos": kinds.ANNEAL_COS, "linear": kinds.ANNEAL_LINEAR}.get(
@@ -288,13 +298,13 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
 
     _extra = True
 
-    def _advance_fast(self, d):
+    def _advance_fast(self):
         # torch's own bookkeeping of the cycle
-        t_cur = d["T_cur"] + 1
-        if t_cur >= d["T_i"]:
-            t_cur = t_cur % d["T_i"]
-            d["T_i"] = d["T_i"] * d["T_mult"]
-        d["T_cur"] = t_cur
+        t_cur = self.T_cur + 1
+        if t_cur >= self.T_i:
+            t_cur = t_cur % self.T_i
+            self.T_i = self.T_i * self.T_mult
+        self.T_cur = t_cur
 
     def _origin_state(self):
         return (self.T_cur, self.T_i)
@@ -309,11 +319,10 @@ class CosineAnnealingWarmRestarts(TableStepMixin, _torch.CosineAnnealingWarmRest
         _, state["T_cur"], state["T_i"] = restart_int(t_cur + steps, t_i, self.T_mult)
 
     def _ready(self):
-        d = self.__dict__
         return (
-            d.get("last_epoch", -1) >= 0
-            and type(d.get("T_cur")) is int
-            and type(d.get("T_i")) is int
+            getattr(self, "last_epoch", -1) >= 0
+            and type(getattr(self, "T_cur", None)) is int
+            and type(getattr(self, "T_i", None)) is int
         )
 
     def _table_start(self):
