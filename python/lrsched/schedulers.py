@@ -215,6 +215,7 @@ class CyclicLR(TableStepMixin, _torch.CyclicLR):
         # and every step checks them)
         extra = ("base_momentums", "max_momentums") if self.cycle_momentum else ()
         return (*super()._watched(), *extra)
+
     _MODES = {
         "triangular": kinds.TRIANGULAR,
         "triangular2": kinds.TRIANGULAR2,
