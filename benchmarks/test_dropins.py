@@ -5,6 +5,7 @@ plus a 10^6-step training-loop skeleton (no model: the scheduler steps and the
 loop reads the LR, as a logger would).
 """
 
+import functools
 import warnings
 
 import lrsched as L
@@ -110,3 +111,113 @@ def test_timm_step_update_cost(benchmark, case, lib):
     benchmark.group = f"timm {case}"
     benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "lrsched.timm")
     benchmark.pedantic(timm_updates, args=(sched, STEPS), rounds=5, iterations=1)
+
+
+# -- how the program holds step(): every style is served from the table ----------------
+CALL_STYLES = {
+    "sched.step()": lambda s: lambda: s.step(),
+    "st = sched.step (before the first step)": lambda s: s.step,
+    "getattr(sched, 'step')": lambda s, name="step": getattr(s, name),
+    "functools.partial(sched.step)": lambda s: functools.partial(s.step),
+}
+
+
+def call(fn, n):
+    for _ in range(n):
+        fn()
+
+
+@pytest.mark.parametrize("style", list(CALL_STYLES))
+@pytest.mark.parametrize("lib", ["torch", "lrsched"])
+def test_call_style_cost(benchmark, style, lib):
+    """CosineAnnealingLR, one group: the bound method is taken before the first step
+    (as a callback registry would) and held through every window refill."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = (T if lib == "torch" else L).CosineAnnealingLR(opt, T_max=10**7)
+        fn = CALL_STYLES[style](sched)
+        opt.step()
+        call(fn, 2000)
+    benchmark.group = f"call style: {style}"
+    benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "torch")
+    benchmark.pedantic(call, args=(fn, STEPS), rounds=5, iterations=1)
+
+
+@pytest.mark.parametrize("lib", ["torch", "lrsched"])
+def test_held_reference_over_many_windows(benchmark, lib):
+    """One bound method held for 300,000 steps: five 65,536-step window refills."""
+    n = 300_000
+
+    def run():
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        sched = (T if lib == "torch" else L).ExponentialLR(opt, gamma=0.999999)
+        opt.step()
+        call(sched.step, n)
+
+    benchmark.group = "a held step() over 3e5 steps (window refills included)"
+    benchmark.extra_info.update(steps=n, variant=lib, baseline=lib == "torch")
+    benchmark.pedantic(run, rounds=3, iterations=1)
+
+
+# -- the disturbed path: torch's own step, at no more than torch's cost --------------------
+def _opt(lr=0.1):
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr, momentum=0.9)
+
+
+def _chained(m):
+    o = _opt()
+    s = m.ChainedScheduler([m.ConstantLR(o, 0.5, 10**9), m.ExponentialLR(o, 0.99999)])
+    return s.step
+
+
+def _edited(m):
+    o = _opt()
+    s = m.CosineAnnealingLR(o, T_max=10**6)
+    g = o.param_groups[0]
+
+    def f():
+        g["lr"] = g["lr"] * 1.0000001  # another writer changes the LR every step
+        s.step()
+
+    return f
+
+
+def _tensor_lr(m):
+    o = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=torch.tensor(0.1))
+    return m.CosineAnnealingLR(o, T_max=10**6).step
+
+
+def _epoch(m):
+    s = m.CosineAnnealingLR(_opt(), T_max=10**6)
+    count = iter(range(1, 10**9))
+    return lambda: s.step(next(count))
+
+
+def _sequential(m):
+    o = _opt()
+    s = m.SequentialLR(
+        o, [m.LinearLR(o, 0.1, total_iters=10), m.CosineAnnealingLR(o, T_max=10**6)], [10]
+    )
+    return s.step
+
+
+DISTURBED = {
+    "ChainedScheduler (children disturb each other)": _chained,
+    "LR edited every step": _edited,
+    "tensor LR": _tensor_lr,
+    "step(epoch)": _epoch,
+    "SequentialLR": _sequential,
+}
+
+
+@pytest.mark.parametrize("case", list(DISTURBED))
+@pytest.mark.parametrize("lib", ["torch", "lrsched"])
+def test_disturbed_step_cost(benchmark, case, lib):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fn = DISTURBED[case](T if lib == "torch" else L)
+        call(fn, 2000)
+        benchmark.group = f"disturbed: {case}"
+        benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "torch")
+        benchmark.pedantic(call, args=(fn, STEPS), rounds=5, iterations=1)

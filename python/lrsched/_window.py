@@ -136,6 +136,8 @@ class _Window:
     __slots__ = (
         "check",  # attrgetter of the attributes the window was built from
         "built_from",  # their values then
+        "extra",  # None, or an attrgetter of attributes only some instances have
+        "extra_from",  # their values then
         "t",  # the last step served (== last_epoch while the run is undisturbed)
         "stop",  # one past the window's last step
         "start",  # the window's first step
@@ -162,6 +164,7 @@ class _Window:
     def __init__(self, check):
         self.check = check
         self.built_from = None
+        self.extra = self.extra_from = None
         self.size = FIRST_WINDOW // 2
         self.streak = 0
         self.slow_at = None
@@ -191,30 +194,37 @@ def step(self, epoch=None):
     w = self._lrsched
     t = w.t + 1
     if t < w.stop and epoch is None:
-        if w.single:
-            group = w.group
-            b = w.built_from
-            if (
-                group["lr"] is w.written
-                and self.last_epoch == w.t
-                and self.optimizer is b[0]
-                and w.opt.param_groups is w.groups
-                and len(w.groups) == 1
-                and self.base_lrs is b[1]{checks}
-            ):
-                v = w.values[t - w.start]
-                group["lr"] = v
-                w.written = v
-                w.t = t
-                self.last_epoch = t
-                if w.plain:
-                    self._step_count += 1
-                else:
-                    self._advance_fast()
-                self._last_lr = [v]
+        b = w.built_from
+        if (
+            self.last_epoch == w.t
+            and self.optimizer is b[0]
+            and w.opt.param_groups is w.groups
+            and self.base_lrs is b[1]{checks}
+            and (w.extra is None or w.extra(self) == w.extra_from)
+        ):
+            if w.single:
+                group = w.group
+                if group["lr"] is w.written and len(w.groups) == 1:
+                    i = t - w.start
+                    v = w.values[i]
+                    group["lr"] = v
+                    w.written = v
+                    m = w.momentum
+                    if m is not None:
+                        if w.beta:
+                            group["betas"] = (m[i], *group["betas"][1:])
+                        else:
+                            group["momentum"] = m[i]
+                    w.t = t
+                    self.last_epoch = t
+                    if w.plain:
+                        self._step_count += 1
+                    else:
+                        self._advance_fast()
+                    self._last_lr = [v]
+                    return None
+            elif self._serve_many(w, t):
                 return None
-        elif self._serve_many(w, t):
-            return None
     if w.device is not None:
         self._device_step(w, epoch)
         return None
@@ -231,7 +241,7 @@ def _make_step(cls):
         if not name.isidentifier():
             raise TypeError(f"{cls.__name__}._spec_attrs: {name!r} is not an attribute name")
     checks = "".join(
-        f"\n                and self.{name} is b[{i + 2}]" for i, name in enumerate(cls._spec_attrs)
+        f"\n            and self.{name} is b[{i + 2}]" for i, name in enumerate(cls._spec_attrs)
     )
     namespace = {}
     code = compile(_STEP.format(checks=checks), f"<lrsched: {cls.__qualname__}.step>", "exec")
@@ -324,21 +334,21 @@ class TableStepMixin:
     def _attribute_getter(self):
         return operator.attrgetter(*self._watched())
 
+    def _watch_extra(self, w):
+        """Attributes watched beyond ``_spec_attrs`` (only some instances have them,
+        so the generated step cannot read them unconditionally)."""
+        names = self._watched()[2 + len(self._spec_attrs) :]
+        w.extra = operator.attrgetter(*names) if names else None
+        w.extra_from = w.extra(self) if names else None
+
     def step(self, epoch=None):  # noqa: D102 - replaced per class by _make_step
         raise NotImplementedError
 
     def _serve_many(self, w, t):
-        """The fast path for several groups, momentum, or extra bookkeeping."""
-        groups = w.groups
-        if (
-            self.last_epoch != w.t
-            or w.opt.param_groups is not groups
-            or w.check(self) != w.built_from
-        ):
-            return False
+        """The served step for several groups (the attributes are already checked)."""
         dicts = w.dicts
         written = w.written
-        if len(groups) != len(dicts):
+        if len(w.groups) != len(dicts):
             return False
         for group, value in zip(dicts, written):
             if group["lr"] is not value:
@@ -357,13 +367,13 @@ class TableStepMixin:
             else:
                 for group, column in zip(dicts, momentum):
                     group["momentum"] = column[i]
-        if self._extra:
-            self._advance_fast()
         w.t = t
         self.last_epoch = t
-        self._last_lr = last
-        if self._counts_steps:
+        if w.plain:
             self._step_count += 1
+        else:
+            self._advance_fast()
+        self._last_lr = last
         return True
 
     def _advance_fast(self):
@@ -462,20 +472,22 @@ class TableStepMixin:
                 for m in self._momentum_specs()
             ]
         w.built_from = built_from
+        self._watch_extra(w)
         w.size = size
         w.start = start
         w.t = start - 1
         w.stop = start + size
         w.groups = groups
         w.opt = opt
-        w.single = len(groups) == 1 and momentum is None
+        w.single = len(groups) == 1
         w.plain = self._counts_steps and not self._extra
+        w.beta = momentum is not None and self.use_beta1
         if w.single:
             w.group, w.values, w.written = groups[0], values[0], current[0]
+            w.momentum = None if momentum is None else momentum[0]
         else:
             w.dicts, w.values, w.written = tuple(groups), values, list(current)
             w.momentum = momentum
-            w.beta = momentum is not None and self.use_beta1
 
     def _ready(self):
         """Whether the scheduler is past construction and its first step()."""
