@@ -375,3 +375,28 @@ def test_a_changed_hyperparameter_rebuilds_the_device_table(name, kwargs, change
     got, dev = run(getattr(L, name), device="cpu", dtype=torch.float64)
     assert got == want
     assert dev.state_dict() == ref.state_dict()
+
+
+def test_rebuild_takes_a_changed_hyperparameter_into_a_compiled_step():
+    """A compiled step runs no host code per step, so it cannot notice
+    ``sched.gamma = 0.1``; ``sched.rebuild()`` outside the graph does, from the
+    current step, and the LRs go on as torch's class (float32 LR tensor) would."""
+    torch._dynamo.reset()
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=torch.tensor(0.1))
+    sched = L.StepLR(opt, step_size=5, gamma=0.5, device="cpu")
+    step = torch.compile(sched.step, fullgraph=True, backend="aot_eager")
+    ref_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=float(torch.tensor(0.1)))
+    ref = T.StepLR(ref_opt, step_size=5, gamma=0.5)
+    got, want = [], []
+    for i in range(20):
+        if i == 10:
+            sched.gamma = ref.gamma = 0.1
+            sched.rebuild()
+        opt.step()
+        step()
+        ref_opt.step()
+        ref.step()
+        got.append(float(opt.param_groups[0]["lr"]))
+        want.append(float(torch.tensor(ref_opt.param_groups[0]["lr"], dtype=torch.float32)))
+    assert got == want
+    assert sched.state_dict()["last_epoch"] == 20 and sched.state_dict()["gamma"] == 0.1

@@ -596,6 +596,16 @@ class TableStepMixin:
                 self._rebuild_after_change(w)
         w.device.step()
 
+    def rebuild(self):
+        """Device mode: take a changed hyperparameter (``sched.gamma = 0.5``) into the
+        table now, from the current step (one sync). An eager ``step()`` does this by
+        itself; a compiled or captured step runs no host code per step and does not,
+        so call this outside the graph after changing one. Host mode: nothing to do
+        (the next step sees the change)."""
+        w = self._lrsched
+        if w.device is not None and w.check(self) != w.built_from:
+            self._rebuild_after_change(w)
+
     def _rebuild_after_change(self, w):
         """Device mode, a hyperparameter changed: torch's host state at this step
         (from the values the table was built from), then a table from there with
