@@ -311,6 +311,11 @@ TENSOR_CASES = [
     ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=2, gamma=t(0.9), mode="exp_range")),
     ("OneCycleLR", dict(max_lr=t(0.1), total_steps=10, base_momentum=t(0.8))),
     ("ReduceLROnPlateau", dict(factor=t(0.5), min_lr=t(0.001), patience=0)),
+    ("StepLR", dict(step_size=t(3))),
+    ("LinearLR", dict(start_factor=0.5, total_iters=t(4))),
+    ("CosineAnnealingLR", dict(T_max=t(5))),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=t(2))),
+    ("ReduceLROnPlateau", dict(patience=t(1), cooldown=t(1))),
 ]
 
 
@@ -336,12 +341,25 @@ def test_tensor_hyperparameters_run_as_in_torch(name, kwargs, tensor_lr):
     assert runs[0] == runs[1]
 
 
-def test_tensors_torch_refuses_are_refused_with_torchs_error():
+def test_tensor_milestones_are_refused():
+    """torch keeps tensor milestones as Counter keys no step equals: its LR silently
+    never decays. lrsched says so instead."""
     opt = sgd()
+    sched = T.MultiStepLR(opt, milestones=[t(2)], gamma=0.5)
+    for _ in range(5):
+        opt.step()
+        sched.step()
+    assert opt.param_groups[0]["lr"] == 0.1  # torch: never decayed
+    with pytest.raises(TypeError, match="MultiStepLR: milestones must be a list of integers"):
+        L.MultiStepLR(sgd(), milestones=[t(2)], gamma=0.5)
+
+
+@pytest.mark.parametrize("kwargs", [dict(T_0=3, eta_min=t(0.01)), dict(T_0=t(3))])
+def test_tensors_torch_refuses_are_refused_with_torchs_error(kwargs):
     with pytest.raises(ValueError) as theirs:
-        T.CosineAnnealingWarmRestarts(opt, T_0=3, eta_min=t(0.01))
+        T.CosineAnnealingWarmRestarts(sgd(), **kwargs)
     with pytest.raises(ValueError) as ours:
-        L.CosineAnnealingWarmRestarts(sgd(), T_0=3, eta_min=t(0.01))
+        L.CosineAnnealingWarmRestarts(sgd(), **kwargs)
     assert str(ours.value) == str(theirs.value)
 
 

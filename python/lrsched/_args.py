@@ -21,6 +21,7 @@ def integer(minimum):
     """An int >= minimum; an integral float too (torch runs on 30.0 as on 30)."""
 
     def rule(where, name, value):
+        value = scalar(value)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         v.integer(where, name, value, minimum=minimum)
@@ -72,7 +73,9 @@ def flag(where, name, value):
 
 
 def milestones(where, name, value):
-    """Steps >= 0; integral floats too (torch finds step 30 among milestones [30.0])."""
+    """Steps >= 0; integral floats too (torch finds step 30 among milestones [30.0]).
+    Tensors are refused: torch keeps them as Counter keys that no step ever equals
+    (hashed by identity), so its LR silently never decays."""
     if isinstance(value, (list, tuple)):
         value = [int(x) if isinstance(x, float) and x.is_integer() else x for x in value]
     v.integers(where, name, value, minimum=0)
