@@ -21,10 +21,9 @@ import os
 import numpy as np
 from numba import carray, cfunc, njit, types
 from numba.extending import intrinsic
-from numba.np.ufunc.parallel import _launch_threads
 
 from .kernels.closed import closed_table
-from .kernels.torch_numerics import segment_origin, torch_run
+from .kernels.torch_numerics import segment_start, torch_run
 from .program import lower
 from .spec import Spec
 
@@ -64,38 +63,52 @@ def _address(typingctx, ptr):
     return types.intp(ptr), codegen
 
 
-# The closed fill calls a parallel kernel: numba's threading layer must be up
-# before cached entry points that reference it are loaded.
-_launch_threads()
-
 
 @njit(cache=True)
-def _evaluate(handle, dest, start, n, closed):
-    """Checks the handle and the range, then fills ``dest[:n]``; an LRCORE_ code."""
+def _checked(handle, start, n):
+    """``(code, error)``: the handle's program, or an LRCORE_ code for a bad call."""
+    empty = np.empty(0)
     if _address(handle) == 0:
-        return ENULL
+        return empty, ENULL
     head = carray(handle, HEADER)
     if head[0] != MAGIC:
-        return EHANDLE
+        return empty, EHANDLE
     if n < 0 or start < 0:
-        return ERANGE
+        return empty, ERANGE
     if head[2] >= 0 and start + n - 1 > head[2]:
-        return ERANGE
-    if n == 0:
-        return OK
+        return empty, ERANGE
     length = int(head[3])
     full = carray(handle, HEADER + length)
     code = np.empty(length)
     for i in range(length):
         code[i] = full[HEADER + i]
-    base = head[1]
+    return code, OK
+
+
+@njit(cache=True)
+def _evaluate(handle, dest, start, n):
+    """torch numerics into ``dest[:n]``; an LRCORE_ code. (One function per numerics:
+    neither compiles the other's kernels.)"""
+    code, error = _checked(handle, start, n)
+    if error != OK or n == 0:
+        return error
     aux = np.empty(0)
     none = np.empty(0, dtype=np.int64)
-    if closed:
-        closed_table(code, base, start, n, dest, aux, none, none)
-        return OK
-    origin = segment_origin(code, start)  # no multiplicative leaf crosses the ABI
+    base = carray(handle, HEADER)[1]
+    origin = segment_start(code, start)  # no multiplicative leaf crosses the ABI
     torch_run(code, base, origin, start + n, base, dest, start, aux, none, none)
+    return OK
+
+
+@njit(cache=True)
+def _evaluate_closed(handle, dest, start, n):
+    """The closed form into ``dest[:n]``; an LRCORE_ code."""
+    code, error = _checked(handle, start, n)
+    if error != OK or n == 0:
+        return error
+    aux = np.empty(0)
+    none = np.empty(0, dtype=np.int64)
+    closed_table(code, carray(handle, HEADER)[1], start, n, dest, aux, none, none)
     return OK
 
 
@@ -106,20 +119,20 @@ _PTR = types.CPointer(types.float64)
 def _fill(handle, out, start, n):
     if _address(out) == 0:
         return ENULL
-    return _evaluate(handle, carray(out, max(n, 0)), start, n, False)
+    return _evaluate(handle, carray(out, max(n, 0)), start, n)
 
 
 @cfunc(types.int32(_PTR, _PTR, types.int64, types.int64), cache=True)
 def _fill_closed(handle, out, start, n):
     if _address(out) == 0:
         return ENULL
-    return _evaluate(handle, carray(out, max(n, 0)), start, n, True)
+    return _evaluate_closed(handle, carray(out, max(n, 0)), start, n)
 
 
 @cfunc(types.float64(_PTR, types.int64), cache=True)
 def _lr_at(handle, step):
     value = np.empty(1)
-    if _evaluate(handle, value, step, 1, False) != OK:
+    if _evaluate(handle, value, step, value.size) != OK:
         return math.nan
     return value[0]
 

@@ -10,8 +10,8 @@ import numpy as np
 from . import _validate as v
 from . import kinds
 from .functions import evaluate
-from .kernels.closed import closed_table
-from .kernels.torch_numerics import CHUNK, segment_origin, torch_parallel, torch_run
+from .kernels.closed import closed_run
+from .kernels.torch_numerics import run, segment_origin
 from .program import Program, lower
 from .spec import Spec
 
@@ -162,21 +162,18 @@ def _fill(
     end = start + steps
     if numerics == "closed":
         aux, lo, off = _aux(program, start, end, cumulative=True)
-        closed_table(code, base, start, steps, out, aux, lo, off)
+        closed_run(code, base, start, steps, out, aux, lo, off)
         return
     if program.stateless:
         aux, lo, off = _aux(program, start, end)
-        if steps >= 2 * CHUNK:
-            torch_parallel(code, base, start, steps, out, aux, lo, off)
-        else:
-            torch_run(code, base, start, end, np.nan, out, start, aux, lo, off)
+        run(code, base, start, end, np.nan, out, start, aux, lo, off, stateless=True)
         return
     if previous is not None:
         t0, value = start, previous
     else:
         t0, value = _stream_origin(program, start), base
     aux, lo, off = _aux(program, t0, end)
-    torch_run(code, base, t0, end, value, out, start, aux, lo, off)
+    run(code, base, t0, end, value, out, start, aux, lo, off)
 
 
 def _stream_origin(program: Program, start: int) -> int:

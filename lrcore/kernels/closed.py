@@ -17,6 +17,7 @@ from numba import njit, prange
 from .. import kinds as K
 from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
+from .torch_numerics import specialise
 
 CHUNK = 16384
 BLOCK = 128
@@ -68,87 +69,193 @@ def _scale(out, i0, n, buf, base, first):
             out[i0 + j] = out[i0 + j] * buf[j]
 
 
+# -- each family's closed form over a run: (code, off, base, e0, out, i0, n, first, buf,
+# cj, sj, aux, aux_lo, aux_off) applies the leaf at ``off`` to ``out[i0:i0+n]`` (local steps
+# ``e0 ..``); ``first``: the segment's first leaf (no incoming LR yet) --------------------
+
+
+@njit(cache=True)
+def step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    step_size, gamma = int(code[p]), code[p + 1]
+    q_prev, f = -1, 1.0
+    for j in range(n):
+        q = (e0 + j) // step_size
+        if q != q_prev:
+            f, q_prev = math.pow(gamma, float(q)), q
+        buf[j] = f
+    _scale(out, i0, n, buf, base, first)
+
+
+@njit(cache=True)
+def multi_step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    gamma, m = code[p], int(code[p + 1])
+    k, count, f = 0, 0, 1.0
+    for j in range(n):
+        if k < m and code[p + 2 + k] <= e0 + j:
+            while k < m and code[p + 2 + k] <= e0 + j:
+                count += int(code[p + 2 + m + k])
+                k += 1
+            f = math.pow(gamma, float(count))
+        buf[j] = f
+    _scale(out, i0, n, buf, base, first)
+
+
+@njit(cache=True)
+def constant_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    factor, total = code[p], int(code[p + 1])
+    for j in range(n):
+        buf[j] = factor + (1.0 if e0 + j >= total else 0.0) * (1 - factor)
+    _scale(out, i0, n, buf, base, first)
+
+
+@njit(cache=True)
+def linear_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    sf, ef, total = code[p], code[p + 1], int(code[p + 2])
+    for j in range(n):
+        buf[j] = sf + (ef - sf) * float(min(total, e0 + j)) / total
+    _scale(out, i0, n, buf, base, first)
+
+
+@njit(cache=True)
+def exponential_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    gamma = code[off + K.LEAF]
+    w = min(BLOCK, n)
+    for j in range(w):
+        cj[j] = math.pow(gamma, float(j))
+    for b0 in range(0, n, BLOCK):
+        g = math.pow(gamma, float(e0 + b0))
+        for j in range(min(BLOCK, n - b0)):
+            buf[b0 + j] = g * cj[j]
+    _scale(out, i0, n, buf, base, first)
+
+
+@njit(cache=True)
+def polynomial_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    total, power = int(code[p]), code[p + 1]
+    for j in range(n):
+        buf[j] = math.pow(1.0 - float(min(total, e0 + j)) / total, power)
+    _scale(out, i0, n, buf, base, first)
+
+
+@njit(cache=True)
+def cosine_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    t_max, eta = int(code[p]), code[p + 1]
+    cos_squared(0.5 * math.pi / t_max, float(e0), n, buf, cj, sj, 2.0 * t_max)
+    _anneal(out, i0, n, buf, eta, base, False, first)
+
+
+@njit(cache=True)
+def warm_restarts_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    _warm_restarts(code, off + K.LEAF, base, e0, out, i0, n, buf, cj, sj)
+
+
+@njit(cache=True)
+def cyclic_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    lo, hi, invert, total, ratio = code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+    mode, gamma = int(code[p + 5]), code[p + 6]
+    for j in range(n):
+        out[i0 + j] = cyclic_lr(e0 + j, lo, hi, invert, total, ratio, mode, gamma)
+
+
+@njit(cache=True)
+def one_cycle_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    _one_cycle(code, off + K.LEAF, e0, out, i0, n, buf, cj, sj)
+
+
+@njit(cache=True)
+def factor_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # already closed forms (transformers' own)
+    p = off + K.LEAF
+    shape, a, b, c, d = int(code[p]), code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+    for j in range(n):
+        out[i0 + j] = base * factor_value(shape, e0 + j, a, b, c, d)
+
+
+@njit(cache=True)
+def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # closed forms already (timm's own)
+    cyc = NO_CYCLE
+    for j in range(n):
+        out[i0 + j], cyc = timm_value(code, off + K.LEAF, base, e0 + j, cyc)
+
+
+@njit(cache=True)
+def lambda_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    slot = int(code[off + 3])
+    for j in range(n):
+        out[i0 + j] = base * aux[aux_off[slot] + e0 + j - aux_lo[slot]]
+
+
+@njit(cache=True)
+def multiplicative_closed(
+    code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off
+):
+    # the function slot holds running products
+    slot = int(code[off + 3])
+    for j in range(n):
+        buf[j] = aux[aux_off[slot] + e0 + j - aux_lo[slot]]
+    _scale(out, i0, n, buf, base, first)
+
+
+#: kind -> the family's closed form over a run
+CLOSED = {
+    K.STEP: step_closed,
+    K.MULTI_STEP: multi_step_closed,
+    K.CONSTANT: constant_closed,
+    K.LINEAR: linear_closed,
+    K.EXPONENTIAL: exponential_closed,
+    K.POLYNOMIAL: polynomial_closed,
+    K.COSINE: cosine_closed,
+    K.WARM_RESTARTS: warm_restarts_closed,
+    K.CYCLIC: cyclic_closed,
+    K.ONE_CYCLE: one_cycle_closed,
+    K.FACTOR: factor_closed,
+    K.TIMM: timm_closed,
+    K.LAMBDA: lambda_closed,
+    K.MULTIPLICATIVE: multiplicative_closed,
+}
+
+
 @njit(cache=True)
 def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    """Apply the leaf at ``off`` to ``out[i0:i0+n]``, local steps ``e0 ..``."""
+    """Any family's closed form (the generic table of the C ABI)."""
     kind = int(code[off])
-    p = off + K.LEAF
+    a = (code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off)
     if kind == K.STEP:
-        step_size, gamma = int(code[p]), code[p + 1]
-        q_prev, f = -1, 1.0
-        for j in range(n):
-            q = (e0 + j) // step_size
-            if q != q_prev:
-                f, q_prev = math.pow(gamma, float(q)), q
-            buf[j] = f
+        step_closed(*a)
     elif kind == K.MULTI_STEP:
-        gamma, m = code[p], int(code[p + 1])
-        k, count, f = 0, 0, 1.0
-        for j in range(n):
-            if k < m and code[p + 2 + k] <= e0 + j:
-                while k < m and code[p + 2 + k] <= e0 + j:
-                    count += int(code[p + 2 + m + k])
-                    k += 1
-                f = math.pow(gamma, float(count))
-            buf[j] = f
+        multi_step_closed(*a)
     elif kind == K.CONSTANT:
-        factor, total = code[p], int(code[p + 1])
-        for j in range(n):
-            buf[j] = factor + (1.0 if e0 + j >= total else 0.0) * (1 - factor)
+        constant_closed(*a)
     elif kind == K.LINEAR:
-        sf, ef, total = code[p], code[p + 1], int(code[p + 2])
-        for j in range(n):
-            buf[j] = sf + (ef - sf) * float(min(total, e0 + j)) / total
+        linear_closed(*a)
     elif kind == K.EXPONENTIAL:
-        gamma = code[p]
-        w = min(BLOCK, n)
-        for j in range(w):
-            cj[j] = math.pow(gamma, float(j))
-        for b0 in range(0, n, BLOCK):
-            g = math.pow(gamma, float(e0 + b0))
-            for j in range(min(BLOCK, n - b0)):
-                buf[b0 + j] = g * cj[j]
+        exponential_closed(*a)
     elif kind == K.POLYNOMIAL:
-        total, power = int(code[p]), code[p + 1]
-        for j in range(n):
-            buf[j] = math.pow(1.0 - float(min(total, e0 + j)) / total, power)
+        polynomial_closed(*a)
     elif kind == K.COSINE:
-        t_max, eta = int(code[p]), code[p + 1]
-        cos_squared(0.5 * math.pi / t_max, float(e0), n, buf, cj, sj, 2.0 * t_max)
-        _anneal(out, i0, n, buf, eta, base, False, first)
-        return
+        cosine_closed(*a)
     elif kind == K.WARM_RESTARTS:
-        _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj)
-        return
+        warm_restarts_closed(*a)
     elif kind == K.CYCLIC:
-        lo, hi, invert, total, ratio = code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4]
-        mode, gamma = int(code[p + 5]), code[p + 6]
-        for j in range(n):
-            out[i0 + j] = cyclic_lr(e0 + j, lo, hi, invert, total, ratio, mode, gamma)
-        return
+        cyclic_closed(*a)
     elif kind == K.ONE_CYCLE:
-        _one_cycle(code, p, e0, out, i0, n, buf, cj, sj)
-        return
-    elif kind == K.FACTOR:  # already closed forms (transformers' own)
-        shape, a, b, c, d = int(code[p]), code[p + 1], code[p + 2], code[p + 3], code[p + 4]
-        for j in range(n):
-            out[i0 + j] = base * factor_value(shape, e0 + j, a, b, c, d)
-        return
-    elif kind == K.TIMM:  # closed forms already (timm's own)
-        cyc = NO_CYCLE
-        for j in range(n):
-            out[i0 + j], cyc = timm_value(code, p, base, e0 + j, cyc)
-        return
+        one_cycle_closed(*a)
+    elif kind == K.FACTOR:
+        factor_closed(*a)
+    elif kind == K.TIMM:
+        timm_closed(*a)
     elif kind == K.LAMBDA:
-        slot = int(code[off + 3])
-        for j in range(n):
-            out[i0 + j] = base * aux[aux_off[slot] + e0 + j - aux_lo[slot]]
-        return
-    else:  # MULTIPLICATIVE: the function slot holds running products
-        slot = int(code[off + 3])
-        for j in range(n):
-            buf[j] = aux[aux_off[slot] + e0 + j - aux_lo[slot]]
-    _scale(out, i0, n, buf, base, first)
+        lambda_closed(*a)
+    else:
+        multiplicative_closed(*a)
 
 
 @njit(cache=True)
@@ -202,12 +309,14 @@ def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
         start_step = end_step
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
-    """``out[i]`` = closed form at step ``t0 + i``."""
+    """``out[i]`` = closed form at step ``t0 + i``, any program, chunk after chunk on the
+    calling thread (the C ABI's closed fill; Python's tables use :func:`closed_run`,
+    which runs the same chunks in parallel with each family's own kernel)."""
     nseg = int(code[0])
     chunks = (n + CHUNK - 1) // CHUNK
-    for k in prange(chunks):
+    for k in range(chunks):
         buf = np.empty(CHUNK)
         cj = np.empty(BLOCK)
         sj = np.empty(BLOCK)
@@ -242,3 +351,45 @@ def closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
                 )
                 off += K.LEAF + int(code[off + 1])
             i = run_end
+
+
+def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, aux, aux_lo, aux_off):
+    """One leaf (``CLOSED_LEAF``: its family's closed form) over ``out[i_s:i_e]``, steps
+    ``t0 + i``, in the chunks of :func:`closed_table` (``CHUNK`` entries from 0), so
+    the result has the same bits."""
+    k0 = i_s // CHUNK
+    chunks = (i_e + CHUNK - 1) // CHUNK - k0
+    for k in prange(chunks):
+        a = max(i_s, (k0 + k) * CHUNK)
+        b = min(i_e, (k0 + k + 1) * CHUNK)
+        buf = np.empty(CHUNK)
+        cj = np.empty(BLOCK)
+        sj = np.empty(BLOCK)
+        e0 = t0 + a - seg_start
+        CLOSED_LEAF(code, off, base, e0, out, a, b - a, first, buf, cj, sj, aux, aux_lo, aux_off)  # noqa: F821
+
+
+def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
+    """``out[i]`` = closed form at step ``t0 + i``, as :func:`closed_table`, with each
+    family's own compiled driver (a Python walk over segments and leaves)."""
+    nseg = int(code[0])
+    for s in range(nseg):
+        h = K.HEADER + K.SEGMENT * s
+        seg_start, n_leaves, off = int(code[h]), int(code[h + 1]), int(code[h + 2])
+        nxt = int(code[h + K.SEGMENT]) if s + 1 < nseg else t0 + n
+        i_s, i_e = max(seg_start, t0) - t0, min(nxt, t0 + n) - t0
+        if i_e <= i_s:
+            continue
+        for k in range(n_leaves):
+            apply = CLOSED_APPLY[int(code[off])]
+            apply(code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off)
+            off += K.LEAF + int(code[off + 1])
+
+
+#: kind -> the family's :func:`_closed_apply` (compiled per family, as the torch drivers)
+CLOSED_APPLY = {
+    kind: specialise(
+        _closed_apply, dict(globals()), fn.__name__, {"CLOSED_LEAF": fn}, parallel=True
+    )
+    for kind, fn in CLOSED.items()
+}
