@@ -19,9 +19,10 @@ import math
 import os
 
 import numpy as np
-from numba import carray, cfunc, njit, types
+from numba import carray, types
 from numba.extending import intrinsic
 
+from .kernels import cfunc, njit
 from .kernels.closed import closed_table
 from .kernels.torch_numerics import segment_start, torch_run
 from .program import lower
@@ -61,7 +62,6 @@ def _address(typingctx, ptr):
         return builder.ptrtoint(args[0], context.get_value_type(types.intp))
 
     return types.intp(ptr), codegen
-
 
 
 @njit(cache=True)

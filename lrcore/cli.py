@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from . import bench, table
+from .text import parse
 
 
 class CliError(Exception):
@@ -187,6 +188,42 @@ def cmd_gallery(args) -> None:
     print(f"wrote {len(paths)} figures to {args.output} (overview: {paths[-1]})")
 
 
+def warmup_specs() -> dict:
+    """One schedule per kernel family (the names ``lrcore warmup`` takes)."""
+    specs = bench.families(40_000)  # past two parallel chunks: the parallel kernels compile too
+    specs.pop("sequential", None)  # compositions run their members' kernels
+    specs["timm"] = parse("timm_cosine(t_initial=1000, warmup_t=10, noise_range_t=500)")
+    specs["warmup"] = parse("warmup(cosine_decay(decay_steps=1000), warmup_steps=100)")
+    return specs
+
+
+def cmd_warmup(args) -> None:
+    from . import kernels
+
+    specs = warmup_specs()
+    names = args.family or list(specs)
+    unknown = [n for n in names if n not in specs]
+    if unknown:
+        raise CliError(f"unknown family {', '.join(unknown)}; known: {', '.join(specs)}")
+    numerics = args.numerics.split(",")
+    bad = [n for n in numerics if n not in ("torch", "closed")]
+    if bad:
+        raise CliError(f"--numerics must be torch, closed or both, got {args.numerics!r}")
+    where = kernels.CACHE_DIR
+    print(f"lrcore warmup: kernels {'cached in ' + str(where) if where else 'not cached'}")
+    for name in names:
+        t0 = time.perf_counter()
+        for n in numerics:
+            table(specs[name], 40_000, numerics=n)
+        print(f"  {name:32s} {time.perf_counter() - t0:6.2f} s", flush=True)
+    if args.cabi:
+        t0 = time.perf_counter()
+        from . import cabi
+
+        cabi.Schedule("cosine_annealing(T_max=100)").fill(0, 10)
+        print(f"  {'C ABI (lrcore.cabi)':32s} {time.perf_counter() - t0:6.2f} s")
+
+
 def cmd_demo(args) -> None:
     cmd_bench(args)
     print()
@@ -217,6 +254,13 @@ def main(argv=None) -> int:
     g = sub.add_parser("gallery", help="one PNG per family, plus overview.png")
     g.add_argument("-o", "--output", required=True, help="folder")
     g.set_defaults(func=cmd_gallery)
+    w = sub.add_parser(
+        "warmup", help="compile (or load) the kernels ahead of time, and say where they are"
+    )
+    w.add_argument("family", nargs="*", help="kernel families (default: all)")
+    w.add_argument("--numerics", default="torch,closed", help="torch, closed or torch,closed")
+    w.add_argument("--cabi", action="store_true", help="the C ABI's entry points too")
+    w.set_defaults(func=cmd_warmup)
     t = sub.add_parser("table", help="write a schedule's table to .npy, .csv or .json")
     t.add_argument(
         "spec", help="text form, e.g. 'cosine_annealing(T_max=1000)', or a .json/.toml/.yaml file"

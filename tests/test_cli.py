@@ -133,3 +133,32 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert message in out.stderr
     assert "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_warmup_fills_the_cache_it_names(tmp_path):
+    import os
+
+    env = dict(os.environ, LRCORE_CACHE_DIR=str(tmp_path))
+    run = [sys.executable, "-m", "lrcore", "warmup", "exponential", "--numerics", "torch"]
+    out = subprocess.run(run, capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    assert first.startswith(f"lrcore warmup: kernels cached in {tmp_path}")
+    folder = first.split("cached in ", 1)[1]
+    names = sorted(p.name for p in __import__("pathlib").Path(folder).rglob("*.nbi"))
+    assert any(n.startswith("torch_numerics._leaf_steps_exponential") for n in names)
+    # one family compiled that family's kernels and no other's
+    assert not any("cosine" in n or "timm" in n for n in names), names
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["warmup", "nope"], "unknown family nope; known: step"),
+        (["warmup", "--numerics", "fast", "step"], "--numerics must be torch, closed or both"),
+    ],
+)
+def test_warmup_refuses_what_it_does_not_know(args, message):
+    out = cli(*args)
+    assert out.returncode == 2
+    assert message in out.stderr

@@ -1,52 +1,130 @@
 """Numba kernels. Kernels never validate: the wrappers in lrcore.table do.
 
-Every kernel is compiled on first use (``cache=True``) with one signature:
-float64 programs and tables, int64 steps. fastmath is never enabled for the
+Every kernel is compiled on first use, for one signature (float64 programs and
+tables, int64 steps), and cached on disk. fastmath is never enabled for the
 ``torch`` numerics, so operation order and libm calls match CPython's.
 
-numba checks a cached function against its own file only: a kernel that inlines
-a function from another module (or a constant of :mod:`lrcore.kinds`) keeps the
-old code when only that module changes. So the kernel sources are stamped
-together, and a changed stamp drops lrcore's cached kernels before any is
-loaded (in-tree caches: editable installs and writable site-packages; a fresh
-install rewrites every file, which numba notices by itself).
+Where the cache goes (:data:`CACHE_DIR`), first that works:
+
+1. ``$LRCORE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR/lrcore``;
+2. the user's cache folder: ``$XDG_CACHE_HOME/lrcore``, else ``~/.cache/lrcore``;
+3. ``<temp dir>/lrcore-cache-<uid>``;
+4. nowhere: the kernels compile in every process, with one warning.
+
+Never inside the installed package, so a read-only install works and
+``pip uninstall`` leaves nothing lrcore wrote. Inside that folder the kernels
+live in ``<package hash>-<source stamp>``: numba checks a cached kernel against
+its own file only, and a kernel inlines functions (and :mod:`lrcore.kinds`
+constants) from other files, so any change to a kernel source starts a new folder
+(and removes this package's old ones). ``lrcore warmup`` fills it ahead of time.
 """
 
+from __future__ import annotations
+
+import contextlib
 import hashlib
+import os
+import shutil
+import tempfile
+import warnings
 from pathlib import Path
+
+import numba
+from numba.core import config
 
 _HERE = Path(__file__).resolve().parent
 _SOURCES = (*sorted(_HERE.glob("*.py")), _HERE.parent / "kinds.py", _HERE.parent / "cabi.py")
-_STAMP_FILE = "lrcore-kernels.stamp"
 
 
 def _stamp() -> str:
     digest = hashlib.sha256()
     for path in _SOURCES:
-        st = path.stat()
-        digest.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return digest.hexdigest()
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
 
 
-def refresh_stale_caches() -> list[str]:
-    """Drop lrcore's cached kernels if any kernel source changed; the dropped files."""
-    stems = tuple(p.stem + "." for p in _SOURCES)
-    dropped = []
+def _candidates() -> list[Path]:
+    out = []
+    for variable, sub in (("LRCORE_CACHE_DIR", None), ("NUMBA_CACHE_DIR", "lrcore")):
+        if os.environ.get(variable):
+            folder = Path(os.environ[variable]).expanduser()
+            out.append(folder / sub if sub else folder)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        out.append(Path(xdg) / "lrcore")
+    with contextlib.suppress(RuntimeError, KeyError):
+        out.append(Path.home() / ".cache" / "lrcore")
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    out.append(Path(tempfile.gettempdir()) / f"lrcore-cache-{uid}")
+    return out
+
+
+def _writable(folder: Path) -> bool:
     try:
-        stamp = _stamp()
-        for folder in (_HERE / "__pycache__", _HERE.parent / "__pycache__"):
-            folder.mkdir(exist_ok=True)
-            mark = folder / _STAMP_FILE
-            if mark.exists() and mark.read_text() == stamp:
-                continue
-            for f in folder.iterdir():
-                if f.suffix in (".nbi", ".nbc") and f.name.startswith(stems):
-                    f.unlink(missing_ok=True)
-                    dropped.append(f.name)
-            mark.write_text(stamp)
-    except OSError:  # a read-only install: numba keeps its caches elsewhere
-        pass
-    return dropped
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+        return True
+    except OSError:
+        return False
 
 
-refresh_stale_caches()
+def _choose() -> Path | None:
+    package = hashlib.sha256(str(_HERE).encode()).hexdigest()[:8]
+    stamp = _stamp()
+    for base in _candidates():
+        folder = base / f"{package}-{stamp}"
+        if _writable(folder):
+            for old in base.glob(f"{package}-*"):  # this package's stale kernels
+                if old != folder:
+                    shutil.rmtree(old, ignore_errors=True)
+            return folder
+    warnings.warn(
+        "lrcore: no writable folder for its compiled kernels (tried "
+        + ", ".join(str(c) for c in _candidates())
+        + "); they compile in every process. Set LRCORE_CACHE_DIR to a writable folder.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return None
+
+
+#: where lrcore's kernels are cached (None: not cached)
+CACHE_DIR: Path | None = _choose()
+
+
+@contextlib.contextmanager
+def _cache_location():
+    """numba reads its cache folder when a kernel is decorated: point it at
+    :data:`CACHE_DIR` for lrcore's kernels only."""
+    before = config.CACHE_DIR
+    config.CACHE_DIR = str(CACHE_DIR)
+    try:
+        yield
+    finally:
+        config.CACHE_DIR = before
+
+
+def _cached(decorator, args, kwargs):
+    if not kwargs.get("cache"):
+        return decorator(*args, **kwargs)
+    if CACHE_DIR is None:
+        return decorator(*args, **{**kwargs, "cache": False})
+
+    def apply(fn):
+        with _cache_location():
+            return decorator(*args, **kwargs)(fn)
+
+    return apply
+
+
+def njit(*args, **kwargs):
+    """``numba.njit`` with ``cache=True`` meaning lrcore's :data:`CACHE_DIR`."""
+    if args and callable(args[0]):  # @njit without arguments: nothing cached
+        return numba.njit(*args, **kwargs)
+    return _cached(numba.njit, args, kwargs)
+
+
+def cfunc(*args, **kwargs):
+    """``numba.cfunc`` with ``cache=True`` meaning lrcore's :data:`CACHE_DIR`."""
+    return _cached(numba.cfunc, args, kwargs)

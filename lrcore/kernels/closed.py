@@ -12,9 +12,10 @@ accuracy near the end of a cycle where :math:`1 + \cos x` cancels.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .. import kinds as K
+from . import njit
 from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import specialise

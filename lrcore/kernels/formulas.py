@@ -12,9 +12,9 @@ random cases).
 import math
 
 import numpy as np
-from numba import njit
 
 from .. import kinds as K
+from . import njit
 from .noise import timm_noise
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int, timm_cycle
 

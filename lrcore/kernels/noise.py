@@ -12,7 +12,8 @@ normal pair comes from Box-Muller, :math:`r = \sqrt{-2\log(1 - u_2)}`,
 import math
 
 import numpy as np
-from numba import njit
+
+from . import njit
 
 _N, _M = 624, 397
 _MASK32 = 0xFFFFFFFF

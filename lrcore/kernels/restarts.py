@@ -8,7 +8,7 @@ themselves, in exact int64 arithmetic for integer :math:`m`.
 
 import math
 
-from numba import njit
+from . import njit
 
 
 @njit(cache=True)

@@ -20,9 +20,10 @@ members overwrite the LR (a per-step interleaving of families).
 import types
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .. import kinds as K
+from . import njit
 from .formulas import (
     constant_lr,
     cosine_lr,
