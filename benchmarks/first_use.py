@@ -92,7 +92,7 @@ sys.path[:0] = [{tree!r}, {python!r}]
 def run_case(code: str, tree: Path, cache: str) -> float:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache)
     prelude = PRELUDE.format(tree=str(tree), python=str(tree / "python"))
-    check = f"\nassert lrcore.__file__.startswith({str(tree)!r}), lrcore.__file__\n"
+    check = f"\nimport lrcore\nassert lrcore.__file__.startswith({str(tree)!r}), lrcore.__file__\n"
     out = subprocess.run(
         [sys.executable, "-c", prelude + code + check],
         env=env,
@@ -105,9 +105,11 @@ def run_case(code: str, tree: Path, cache: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def measure(trees: list[Path], numerics: tuple[str, ...]) -> dict:
+def measure(trees: list[Path], numerics: tuple[str, ...], only: str = "") -> dict:
     results: dict[str, dict[str, tuple[float, float]]] = {}
     for name, code in cases(numerics).items():
+        if only not in name:
+            continue
         for tree in trees:
             with tempfile.TemporaryDirectory() as cache:
                 cold = run_case(code, tree, cache)
@@ -122,9 +124,10 @@ def main(argv=None) -> int:
     parser.add_argument("--tree", action="append", default=[], help="another lrcore checkout")
     parser.add_argument("--numerics", default="torch,closed")
     parser.add_argument("--json", help="write the figures here")
+    parser.add_argument("--only", default="", help="only the cases whose name holds this")
     args = parser.parse_args(argv)
     trees = [Path(t).resolve() for t in args.tree] + [ROOT]
-    results = measure(trees, tuple(args.numerics.split(",")))
+    results = measure(trees, tuple(args.numerics.split(",")), args.only)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

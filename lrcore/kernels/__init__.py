@@ -26,6 +26,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -128,3 +129,33 @@ def njit(*args, **kwargs):
 def cfunc(*args, **kwargs):
     """``numba.cfunc`` with ``cache=True`` meaning lrcore's :data:`CACHE_DIR`."""
     return _cached(numba.cfunc, args, kwargs)
+
+
+# -- processes and threads ------------------------------------------------------------------
+# numba's OpenMP threading layer kills a forked child that runs a parallel kernel after the
+# parent did ("fork() called from a process already using GNU OpenMP"), and its workqueue
+# layer aborts when two threads run parallel kernels at once. So a forked child runs the
+# serial kernels (the same chunks one after another: the same bits), and parallel kernels
+# run one at a time (each already uses every core numba is given: NUMBA_NUM_THREADS).
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked, PARALLEL_LOCK
+    _forked = True
+    PARALLEL_LOCK = threading.Lock()  # a lock held by another thread at fork is never freed
+
+
+def parallel_allowed() -> bool:
+    """False in a process forked from one that may have started numba's threads."""
+    return not _forked
+
+
+PARALLEL_LOCK = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def kernels_parallel_lock():
+    """The lock parallel kernels run under (a new one in a forked child)."""
+    return PARALLEL_LOCK

@@ -15,7 +15,7 @@ import numpy as np
 from numba import prange
 
 from .. import kinds as K
-from . import njit
+from . import kernels_parallel_lock, njit, parallel_allowed
 from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import specialise
@@ -382,8 +382,16 @@ def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
         if i_e <= i_s:
             continue
         for k in range(n_leaves):
-            apply = CLOSED_APPLY[int(code[off])]
-            apply(code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off)
+            kind = int(code[off])
+            if parallel_allowed():
+                with kernels_parallel_lock():
+                    CLOSED_APPLY[kind](
+                        code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off
+                    )
+            else:  # a forked child: the same chunks, one after another
+                CLOSED_SERIAL[kind](
+                    code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off
+                )
             off += K.LEAF + int(code[off + 1])
 
 
@@ -392,5 +400,10 @@ CLOSED_APPLY = {
     kind: specialise(
         _closed_apply, dict(globals()), fn.__name__, {"CLOSED_LEAF": fn}, parallel=True
     )
+    for kind, fn in CLOSED.items()
+}
+#: the same, serial (``prange`` runs as ``range``): forked children
+CLOSED_SERIAL = {
+    kind: specialise(_closed_apply, dict(globals()), f"{fn.__name__}_serial", {"CLOSED_LEAF": fn})
     for kind, fn in CLOSED.items()
 }

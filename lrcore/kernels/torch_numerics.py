@@ -23,7 +23,7 @@ import numpy as np
 from numba import prange
 
 from .. import kinds as K
-from . import njit
+from . import kernels_parallel_lock, njit, parallel_allowed
 from .formulas import (
     constant_lr,
     cosine_lr,
@@ -294,10 +294,11 @@ def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
         if n_leaves == 1:
             kind, off = leaves[0]
             mode = K.STEP_MODE
-            if stateless and stop - t >= 2 * CHUNK and t >= out_t0:
-                LEAF_PARALLEL[kind](
-                    code, off, base, seg_start, t, stop, mode, out, out_t0, aux, lo, ao
-                )
+            if stateless and stop - t >= 2 * CHUNK and t >= out_t0 and parallel_allowed():
+                with kernels_parallel_lock():
+                    LEAF_PARALLEL[kind](
+                        code, off, base, seg_start, t, stop, mode, out, out_t0, aux, lo, ao
+                    )
                 v = out[stop - 1 - out_t0]
             else:
                 v = LEAF_STEPS[kind](
