@@ -20,9 +20,8 @@ import weakref
 import lrsched as L
 import pytest
 import torch
-from lrsched import _window
 from lrsched import timm as LT
-from test_lrsched import CASES, metric
+from test_lrsched import CASES, count_slow_steps, metric
 from torch.optim import lr_scheduler as T
 
 
@@ -56,22 +55,10 @@ CALL_STYLES = {
 }
 
 
-def _count_slow_steps(monkeypatch):
-    slow = []
-    real = _window.TableStepMixin._slow_step
-
-    def counting(self, window, epoch):
-        slow.append(self.last_epoch)
-        return real(self, window, epoch)
-
-    monkeypatch.setattr(_window.TableStepMixin, "_slow_step", counting)
-    return slow
-
-
 @pytest.mark.parametrize("style", sorted(CALL_STYLES))
 @pytest.mark.parametrize("name,build", ONE_GROUP, ids=IDS)
 def test_every_call_style_is_served_from_the_table(name, build, style, monkeypatch):
-    slow = _count_slow_steps(monkeypatch)
+    slow = count_slow_steps(monkeypatch)
     opt, ref_opt = sgd(), sgd()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -89,7 +76,7 @@ def test_every_call_style_is_served_from_the_table(name, build, style, monkeypat
 
 def test_a_reference_held_for_a_million_steps_stays_fast(monkeypatch):
     """Many window refills (up to 65,536 steps each) under one held bound method."""
-    slow = _count_slow_steps(monkeypatch)
+    slow = count_slow_steps(monkeypatch)
     opt = sgd()
     sched = L.ExponentialLR(opt, gamma=0.999999)
     step = sched.step

@@ -142,6 +142,21 @@ def drive(lib, build, steps, kind="sgd", events=None, last_epoch=None):
     return seen, sched
 
 
+def count_slow_steps(monkeypatch):
+    """The ``last_epoch`` of every step that runs torch's own step (not the table)."""
+    from lrsched import _window
+
+    slow = []
+    real = _window.TableStepMixin._slow_step
+
+    def counting(self, window, epoch):
+        slow.append(self.last_epoch)
+        return real(self, window, epoch)
+
+    monkeypatch.setattr(_window.TableStepMixin, "_slow_step", counting)
+    return slow
+
+
 def first_mismatch(a, b):
     for t, (x, y) in enumerate(zip(a, b)):
         if x != y:
@@ -388,16 +403,7 @@ def test_every_torch_class_has_a_drop_in():
 def test_steps_are_table_lookups(name, build, monkeypatch):
     """torch's own step() runs only at the start and once per window (windows double
     up to 65,536 steps): a handful of times in 10^4 steps."""
-    from lrsched import _window
-
-    slow = []
-    real = _window.TableStepMixin._slow_step
-
-    def counting(self, window, epoch):
-        slow.append(self.last_epoch)
-        return real(self, window, epoch)
-
-    monkeypatch.setattr(_window.TableStepMixin, "_slow_step", counting)
+    slow = count_slow_steps(monkeypatch)
     got, _ = drive(L, build, STEPS)
     assert len(slow) <= 12, slow
     want, _ = drive(T, build, STEPS)
