@@ -1,5 +1,6 @@
 # The two entry points of the README: `make demo` and `make test`.
-# Both create (or refresh) .venv and install the project with its dev extras.
+# Both create (or refresh) .venv and install the project with all its extras, plus the
+# test tools of requirements-dev.txt (not published with the package).
 # The CPU build of torch is pinned here, for the dev set-up only; the package
 # itself asks for a range (users bring their own torch).
 PYTHON ?= python3
@@ -14,10 +15,10 @@ TIMM_DEV := timm==1.0.31
 
 .PHONY: demo test bench fuzz lint clean
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml Makefile requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH_DEV)
-	$(PY) -m pip install -q -e '.[dev,torch,cffi]'
+	$(PY) -m pip install -q -e '.[all]' -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
 	touch $(STAMP)
 

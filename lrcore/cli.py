@@ -28,10 +28,32 @@ class _Parser(argparse.ArgumentParser):
 _TABLE_SUFFIXES = (".npy", ".csv", ".json", ".pt")
 
 
+#: (module, extra, what needs it) for each command
+_NEEDS = {
+    "plot": [("matplotlib", "plot", "plotting")],
+    "gallery": [("matplotlib", "plot", "the gallery")],
+    "demo": [("matplotlib", "plot", "the demo's gallery")],
+}
+
+
+def _require(module: str, extra: str, what: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise CliError(f"{what} needs {module}, not installed: pip install 'lrcore[{extra}]'")
+
+
 def _check_options(args) -> None:
     """The options as the user wrote them, before any work is done."""
     import math
     import os
+
+    for module, extra, what in _NEEDS.get(args.command, []):
+        _require(module, extra, what)
+    specs = getattr(args, "spec", None)
+    for text in specs if isinstance(specs, list) else [specs] if specs else []:
+        if text.lower().endswith((".yaml", ".yml")):
+            _require("yaml", "yaml", "reading YAML specs")
 
     for dest, flag, low in (
         ("steps", "--steps", 1),
@@ -153,10 +175,9 @@ def load_spec(text: str):
                 import tomli as tomllib
             data = tomllib.loads(raw.decode())
         else:
-            try:
-                import yaml
-            except ImportError:
-                raise CliError("reading YAML needs PyYAML: pip install pyyaml") from None
+            _require("yaml", "yaml", "reading YAML specs")
+            import yaml
+
             data = yaml.safe_load(raw)
     except CliError:
         raise

@@ -6,6 +6,14 @@ schedule functions (same names), ``TableLR`` for any lrcore spec, and device
 mode (``device=``) for in-graph schedules.
 """
 
+try:
+    import torch  # noqa: F401
+except ImportError:  # pragma: no cover - tested in a venv without torch
+    raise ImportError(
+        "lrsched is lrcore's torch layer and needs torch: pip install 'lrcore[torch]' "
+        "(or any torch >= 2.4). lrcore itself works without it."
+    ) from None
+
 from .composite import ChainedScheduler, SequentialLR
 from .plateau import ReduceLROnPlateau
 from .schedulers import (
