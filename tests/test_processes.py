@@ -121,3 +121,61 @@ def test_dataloader_workers_build_tables_while_the_main_process_steps():
         ref_opt.step()
         ref.step()
     assert opt.param_groups[0]["lr"] == ref_opt.param_groups[0]["lr"]
+
+
+LAYER_SCRIPT = """
+import multiprocessing, sys, threading
+import numpy as np
+import numba
+import lrcore
+cases = [("cosine_annealing(T_max=100000)", "closed"),
+         ("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000)", "torch")]
+def build(case):
+    return lrcore.table(case[0], 100000, numerics=case[1])
+want = [build(c) for c in cases]          # parallel kernels in this process first
+layer = numba.threading_layer()
+got = {}
+def work(i):
+    got[i] = [build(c) for c in cases]
+threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join(timeout=200)
+assert len(got) == 8 and all(np.array_equal(a, b) for v in got.values() for a, b in zip(v, want))
+pool = multiprocessing.get_context("fork").Pool(2)
+try:
+    forked = pool.map_async(build, cases * 2).get(timeout=200)
+finally:
+    pool.terminate(); pool.join()
+assert all(np.array_equal(a, b) for a, b in zip(forked, want * 2))
+print(layer)
+"""
+
+
+def _layers():
+    layers = ["omp", "workqueue"]
+    try:
+        import tbb  # noqa: F401
+
+        layers.append("tbb")
+    except ImportError:
+        pass
+    return layers
+
+
+@pytest.mark.parametrize("layer", _layers())
+def test_every_threading_layer_runs_threads_and_forked_workers(layer):
+    """Threads at once, then a forked pool, after parallel kernels, under each of
+    numba's threading layers installed here (NUMBA_THREADING_LAYER)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_THREADING_LAYER=layer)
+    out = subprocess.run(
+        [sys.executable, "-c", LAYER_SCRIPT], env=env, capture_output=True, text=True,
+        timeout=TIMEOUT,
+    )  # fmt: skip
+    if out.returncode != 0 and "No threading layer could be loaded" in out.stderr:
+        pytest.skip(f"numba's {layer} layer cannot load here")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == layer
