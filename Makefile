@@ -35,6 +35,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -q --benchmark-enable --benchmark-columns=min,median,mean
+	$(PY) benchmarks/first_use.py --numerics torch,closed
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check lrcore python tests benchmarks
