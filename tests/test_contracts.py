@@ -22,6 +22,7 @@ import pytest
 import torch
 from lrsched import timm as LT
 from test_lrsched import CASES, count_slow_steps, metric
+from test_transformers import CASES as TRANSFORMERS_CASES
 from torch.optim import lr_scheduler as T
 
 
@@ -211,6 +212,31 @@ def _plain_dict(sched):
     return {k: v for k, v in vars(sched).items() if k != "optimizer"}
 
 
+def _stepped(build, opt, steps, metric_needed):
+    sched = build(opt)
+    for t in range(steps):
+        opt.step()
+        _step(sched, t, metric_needed)
+    return sched
+
+
+def _go_on_together(a, b, t0, t1, metric_needed):
+    """Step two (optimizer, scheduler) pairs from ``t0`` to ``t1``: the same LRs."""
+    for t in range(t0, t1):
+        for opt, sched in (a, b):
+            opt.step()
+            _step(sched, t, metric_needed)
+        assert a[0].param_groups[0]["lr"] == b[0].param_groups[0]["lr"], t
+
+
+def _through_weights_only(state):
+    """``state`` saved with torch.save and read back with ``weights_only=True``."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)
+
+
 @pytest.mark.parametrize("name,build,metric_needed", EVERY, ids=EVERY_IDS)
 def test_state_dict_round_trip_equal_by_dict(name, build, metric_needed):
     """torch's idiom: a scheduler stepped 37 times and a fresh one (built, stepped
@@ -218,10 +244,7 @@ def test_state_dict_round_trip_equal_by_dict(name, build, metric_needed):
     opt, opt2 = sgd(), sgd()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = build(opt)
-        for t in range(37):
-            opt.step()
-            _step(sched, t, metric_needed)
+        sched = _stepped(build, opt, 37, metric_needed)
         fresh = build(opt2)
         _step(fresh, 0, metric_needed)
         fresh.load_state_dict(copy.deepcopy(sched.state_dict()))
@@ -232,11 +255,7 @@ def test_state_dict_round_trip_equal_by_dict(name, build, metric_needed):
             if key == "lr_lambdas" and name in ("LambdaLR", "MultiplicativeLR"):
                 continue  # two different Python lambdas (torch's tests skip them too)
             assert _equal(mine[key], theirs[key]), key
-        for t in range(37, 300):
-            for o, s in ((opt, sched), (opt2, fresh)):
-                o.step()
-                _step(s, t, metric_needed)
-            assert opt.param_groups[0]["lr"] == opt2.param_groups[0]["lr"], t
+        _go_on_together((opt, sched), (opt2, fresh), 37, 300, metric_needed)
 
 
 @pytest.mark.parametrize("name,build,metric_needed", EVERY, ids=EVERY_IDS)
@@ -246,22 +265,12 @@ def test_state_dict_loads_with_weights_only(name, build, metric_needed):
     opt, opt2 = sgd(), sgd()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = build(opt)
-        for t in range(25):
-            opt.step()
-            _step(sched, t, metric_needed)
-        buffer = io.BytesIO()
-        torch.save(sched.state_dict(), buffer)
-        buffer.seek(0)
-        state = torch.load(buffer, weights_only=True)
+        sched = _stepped(build, opt, 25, metric_needed)
+        state = _through_weights_only(sched.state_dict())
         fresh = build(opt2)
         opt2.load_state_dict(opt.state_dict())
         fresh.load_state_dict(state)
-        for t in range(25, 200):
-            for o, s in ((opt, sched), (opt2, fresh)):
-                o.step()
-                _step(s, t, metric_needed)
-            assert opt.param_groups[0]["lr"] == opt2.param_groups[0]["lr"], t
+        _go_on_together((opt, sched), (opt2, fresh), 25, 200, metric_needed)
 
 
 @pytest.mark.parametrize("device", [None, "cpu"])
@@ -271,10 +280,7 @@ def test_weights_only_in_device_mode(device):
     for _ in range(12):
         opt.step()
         sched.step()
-    buffer = io.BytesIO()
-    torch.save(sched.state_dict(), buffer)
-    buffer.seek(0)
-    state = torch.load(buffer, weights_only=True)
+    state = _through_weights_only(sched.state_dict())
     assert state["last_epoch"] == 12 and state["lr_lambdas"] == [{}]
 
 
@@ -459,29 +465,11 @@ def _this_line():
 # -- transformers' types ------------------------------------------------------------------
 transformers = pytest.importorskip("transformers")
 
-FUNCTIONS = [
-    ("get_constant_schedule", {}),
-    ("get_constant_schedule_with_warmup", dict(num_warmup_steps=10)),
-    ("get_linear_schedule_with_warmup", dict(num_warmup_steps=10, num_training_steps=100)),
-    ("get_cosine_schedule_with_warmup", dict(num_warmup_steps=10, num_training_steps=100)),
-    (
-        "get_cosine_with_hard_restarts_schedule_with_warmup",
-        dict(num_warmup_steps=10, num_training_steps=100, num_cycles=3),
-    ),
-    (
-        "get_polynomial_decay_schedule_with_warmup",
-        dict(num_warmup_steps=10, num_training_steps=100, power=2.0),
-    ),
-    ("get_inverse_sqrt_schedule", dict(num_warmup_steps=10)),
-    (
-        "get_cosine_with_min_lr_schedule_with_warmup",
-        dict(num_warmup_steps=10, num_training_steps=100, min_lr_rate=0.1),
-    ),
-    ("get_wsd_schedule", dict(num_warmup_steps=10, num_decay_steps=20, num_stable_steps=50)),
-]
+# test_transformers.py's configurations: every function, warm-ups of 0 to 4000 steps
+FUNCTIONS = [(name, kwargs) for name, kwargs in TRANSFORMERS_CASES if name != "get_scheduler"]
 
 
-@pytest.mark.parametrize("name,kwargs", FUNCTIONS, ids=[f[0] for f in FUNCTIONS])
+@pytest.mark.parametrize("name,kwargs", FUNCTIONS)
 @pytest.mark.parametrize("direction", ["transformers->lrsched", "lrsched->transformers"])
 def test_transformers_checkpoints_load_both_ways(name, kwargs, direction):
     libs = {"transformers": transformers, "lrsched": L}
@@ -490,21 +478,13 @@ def test_transformers_checkpoints_load_both_ways(name, kwargs, direction):
     sched = getattr(src, name)(opt, **kwargs)
     ref = getattr(transformers, name)(ref_opt, **kwargs)
     assert isinstance(sched, T.LambdaLR) and isinstance(ref, T.LambdaLR)
-    for _ in range(33):
-        for o, s in ((opt, sched), (ref_opt, ref)):
-            o.step()
-            s.step()
-    buffer = io.BytesIO()
-    torch.save(sched.state_dict(), buffer)
-    buffer.seek(0)
+    stop = kwargs.get("num_warmup_steps", 0) + 33  # past the warm-up: the decay resumes
+    _go_on_together((opt, sched), (ref_opt, ref), 0, stop, False)
+    state = _through_weights_only(sched.state_dict())
     resumed = getattr(dst, name)(opt2, **kwargs)
     opt2.load_state_dict(opt.state_dict())
-    resumed.load_state_dict(torch.load(buffer, weights_only=True))
-    for _ in range(33, 120):
-        for o, s in ((opt2, resumed), (ref_opt, ref)):
-            o.step()
-            s.step()
-        assert opt2.param_groups[0]["lr"] == ref_opt.param_groups[0]["lr"]
+    resumed.load_state_dict(state)
+    _go_on_together((opt2, resumed), (ref_opt, ref), stop, stop + 150, False)
 
 
 def test_transformers_lambdas_pickle_and_give_the_factor():

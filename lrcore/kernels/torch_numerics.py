@@ -360,12 +360,14 @@ def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
                     code, off, st, v, base, seg_start, t, stop, out, out_t0, aux, lo, ao
                 )
         elif all(kind in RATIO_KINDS for kind, _ in leaves):
-            ratios = np.empty((n_leaves, stop - t))
-            for k, (kind, off) in enumerate(leaves):
-                RATIO_STEPS[kind](
-                    code, off, seg_start, t, stop, K.STEP_MODE, ratios[k], aux, lo, ao
-                )
-            v = chain_products(ratios, v, t, out, out_t0)
+            # each member's factors for a block, then the products: O(CHUNK) memory
+            for a in range(t, stop, CHUNK):
+                b = min(stop, a + CHUNK)
+                ratios = np.empty((n_leaves, b - a))
+                for k, (kind, off) in enumerate(leaves):
+                    fill = RATIO_STEPS[kind]
+                    fill(code, off, seg_start, a, b, K.STEP_MODE, ratios[k], aux, lo, ao)
+                v = chain_products(ratios, v, a, out, out_t0)
         else:  # members that overwrite the LR, interleaved step by step
             v = torch_run(code, base, t, stop, v, out, out_t0, aux, lo, ao)
         t = stop

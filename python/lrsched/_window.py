@@ -129,6 +129,16 @@ def track_optimizer_step(optimizer):
     optimizer.step = _tracked_step(weakref.ref(optimizer), func)
 
 
+def write_momentum(groups, columns, i, beta):
+    """Each group's momentum, or Adam's beta1, from its column at ``i``."""
+    if beta:
+        for group, column in zip(groups, columns):
+            group["betas"] = (column[i], *group["betas"][1:])
+    else:
+        for group, column in zip(groups, columns):
+            group["momentum"] = column[i]
+
+
 class _Window:
     """A drop-in's private state: the window served by the fast path, the slow
     path's bookkeeping and device mode. Held in the ``_lrsched`` slot."""
@@ -146,10 +156,10 @@ class _Window:
         "values",  # single: the column; else one list per group
         "written",  # single: the float written; else one per group
         "group",  # single: the param group dict
-        "dicts",  # else: the param group dicts
+        "dicts",  # the param group dicts
         "groups",  # optimizer.param_groups when the window was built
         "opt",
-        "momentum",  # None, or one list per group
+        "momentum",  # None, or one column per group
         "beta",  # momentum written as betas[0]
         "size",  # the last window's size
         "streak",  # consecutive slow steps
@@ -202,6 +212,7 @@ def step(self, epoch=None):
             and self.base_lrs is b[1]{checks}
             and (w.extra is None or w.extra(self) == w.extra_from)
         ):
+            last = None
             if w.single:
                 group = w.group
                 if group["lr"] is w.written and len(w.groups) == 1:
@@ -209,21 +220,19 @@ def step(self, epoch=None):
                     v = w.values[i]
                     group["lr"] = v
                     w.written = v
-                    m = w.momentum
-                    if m is not None:
-                        if w.beta:
-                            group["betas"] = (m[i], *group["betas"][1:])
-                        else:
-                            group["momentum"] = m[i]
-                    w.t = t
-                    self.last_epoch = t
-                    if w.plain:
-                        self._step_count += 1
-                    else:
-                        self._advance_fast()
-                    self._last_lr = [v]
-                    return None
-            elif self._serve_many(w, t):
+                    if w.momentum is not None:
+                        write_momentum(w.dicts, w.momentum, i, w.beta)
+                    last = [v]
+            else:
+                last = self._serve_many(w, t)
+            if last is not None:
+                w.t = t
+                self.last_epoch = t
+                if w.plain:
+                    self._step_count += 1
+                else:
+                    self._advance_fast()
+                self._last_lr = last
                 return None
     if w.device is not None:
         self._device_step(w, epoch)
@@ -245,7 +254,8 @@ def _make_step(cls):
     )
     namespace = {}
     code = compile(_STEP.format(checks=checks), f"<lrsched: {cls.__qualname__}.step>", "exec")
-    exec(code, {"torch_step_warnings": torch_step_warnings}, namespace)
+    names = {"torch_step_warnings": torch_step_warnings, "write_momentum": write_momentum}
+    exec(code, names, namespace)
     step = namespace["step"]
     step.__qualname__ = f"{cls.__qualname__}.step"
     step.__module__ = cls.__module__
@@ -345,36 +355,24 @@ class TableStepMixin:
         raise NotImplementedError
 
     def _serve_many(self, w, t):
-        """The served step for several groups (the attributes are already checked)."""
+        """Several groups' LRs (and momenta) at step ``t``: their list, or None where a
+        group's LR is not the one written (the attributes are already checked)."""
         dicts = w.dicts
         written = w.written
         if len(w.groups) != len(dicts):
-            return False
+            return None
         for group, value in zip(dicts, written):
             if group["lr"] is not value:
-                return False
+                return None
         i = t - w.start
         last = []
         for g, column in enumerate(w.values):
             v = column[i]
             dicts[g]["lr"] = written[g] = v
             last.append(v)
-        momentum = w.momentum
-        if momentum is not None:
-            if w.beta:
-                for group, column in zip(dicts, momentum):
-                    group["betas"] = (column[i], *group["betas"][1:])
-            else:
-                for group, column in zip(dicts, momentum):
-                    group["momentum"] = column[i]
-        w.t = t
-        self.last_epoch = t
-        if w.plain:
-            self._step_count += 1
-        else:
-            self._advance_fast()
-        self._last_lr = last
-        return True
+        if w.momentum is not None:
+            write_momentum(dicts, w.momentum, i, w.beta)
+        return last
 
     def _advance_fast(self):
         """Bookkeeping beyond ``last_epoch`` on a served step (CosineAnnealingWarmRestarts)."""
@@ -482,12 +480,11 @@ class TableStepMixin:
         w.single = len(groups) == 1
         w.plain = self._counts_steps and not self._extra
         w.beta = momentum is not None and self.use_beta1
+        w.dicts, w.momentum = tuple(groups), momentum
         if w.single:
             w.group, w.values, w.written = groups[0], values[0], current[0]
-            w.momentum = None if momentum is None else momentum[0]
         else:
-            w.dicts, w.values, w.written = tuple(groups), values, list(current)
-            w.momentum = momentum
+            w.values, w.written = values, list(current)
 
     def _ready(self):
         """Whether the scheduler is past construction and its first step()."""

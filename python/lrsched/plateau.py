@@ -9,6 +9,7 @@ from torch.optim import lr_scheduler as _torch
 import lrcore
 
 from . import _args
+from .schedulers import plain_schedule, spec_of
 
 #: torch's constructor, bound now: a program may point torch's module at lrsched's class
 _TORCH_INIT = _torch.ReduceLROnPlateau.__init__
@@ -117,7 +118,7 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
     def state_dict(self):
         state = super().state_dict()
         if self.schedule is not None:
-            state["schedule"] = str(self.schedule)
+            state["schedule"] = plain_schedule(self.schedule)
         else:
             del state["schedule"]  # torch's keys exactly
         if self._lrsched_device is not None:
@@ -126,8 +127,8 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
 
     def load_state_dict(self, state_dict):
         state = dict(state_dict)
-        if isinstance(state.get("schedule"), str):
-            state["schedule"] = lrcore.parse(state["schedule"])
+        if "schedule" in state:
+            state["schedule"] = spec_of(state["schedule"])
         super().load_state_dict(state)
         self._lrsched_factors = None
         if self._lrsched_device is not None:

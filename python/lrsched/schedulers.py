@@ -70,6 +70,26 @@ class _Relative(TableStepMixin):
         return [self._spec()] * len(bases), bases, False
 
 
+def plain_schedule(spec):
+    """A spec in a checkpoint: its dict form (``Spec.to_dict()``), which
+    ``torch.load(weights_only=True)`` reads; a spec holding a Python function has no
+    plain form and stays a spec object."""
+    try:
+        return spec.to_dict()
+    except TypeError:
+        return spec
+
+
+def spec_of(saved):
+    """The spec :func:`plain_schedule` saved (its text form too, as older checkpoints
+    hold it)."""
+    if isinstance(saved, dict):
+        return lrcore.from_dict(saved)
+    if isinstance(saved, str):
+        return lrcore.parse(saved)
+    return saved
+
+
 class ScheduleLambda:
     """An lrcore schedule as an ``lr_lambda``: ``ScheduleLambda(spec)(t)`` is the
     schedule's factor at step ``t``.
@@ -401,18 +421,13 @@ class TableLR(TableStepMixin, _torch.LRScheduler):
         return self.schedule.last_step()
 
     def state_dict(self):
-        """torch's keys; the schedule as its dict form (``Spec.to_dict()``), so
-        ``torch.load(weights_only=True)`` reads the checkpoint. A schedule holding a
-        Python function stays a spec object (it has no plain form)."""
+        """torch's keys, the schedule in its plain form (:func:`plain_schedule`)."""
         state = super().state_dict()
-        try:
-            state["schedule"] = self.schedule.to_dict()
-        except TypeError:
-            pass
+        state["schedule"] = plain_schedule(self.schedule)
         return state
 
     def load_state_dict(self, state_dict):
         state = dict(state_dict)
-        if isinstance(state.get("schedule"), dict):
-            state["schedule"] = lrcore.from_dict(state["schedule"])
+        if "schedule" in state:
+            state["schedule"] = spec_of(state["schedule"])
         super().load_state_dict(state)
