@@ -220,8 +220,12 @@ def step(self, epoch=None):
                     v = w.values[i]
                     group["lr"] = v
                     w.written = v
-                    if w.momentum is not None:
-                        write_momentum(w.dicts, w.momentum, i, w.beta)
+                    m = w.momentum
+                    if m is not None:  # inline: a call here costs CyclicLR a third
+                        if w.beta:
+                            group["betas"] = (m[0][i], *group["betas"][1:])
+                        else:
+                            group["momentum"] = m[0][i]
                     last = [v]
             else:
                 last = self._serve_many(w, t)
@@ -254,8 +258,7 @@ def _make_step(cls):
     )
     namespace = {}
     code = compile(_STEP.format(checks=checks), f"<lrsched: {cls.__qualname__}.step>", "exec")
-    names = {"torch_step_warnings": torch_step_warnings, "write_momentum": write_momentum}
-    exec(code, names, namespace)
+    exec(code, {"torch_step_warnings": torch_step_warnings}, namespace)
     step = namespace["step"]
     step.__qualname__ = f"{cls.__qualname__}.step"
     step.__module__ = cls.__module__
