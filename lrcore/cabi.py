@@ -7,9 +7,13 @@
 
 A :class:`Schedule` owns a float64 buffer, ``[magic, base_lr, last step, program
 length, program...]``; its address is the ``lrcore_schedule *`` handle. The
-three entry points are numba ``cfunc``s compiled once for all schedules (and
-cached on disk). cffi (the ``cffi`` extra) is needed only for :func:`ffi` and
-the function-pointer helpers.
+three entry points are numba ``cfunc``s, compiled on first use for a set of
+families (and cached on disk): :meth:`Schedule.fill_address` and its siblings
+give the ones made for that schedule's families (the first costs that
+family's compile only); :func:`fill_address` and its siblings serve a handle of
+any schedule (they compile every family once). Importing this module compiles
+nothing. cffi (the ``cffi`` extra) is needed only for :func:`ffi` and the
+function-pointer helpers.
 """
 
 from __future__ import annotations
@@ -22,15 +26,16 @@ import numpy as np
 from numba import carray, types
 from numba.extending import intrinsic
 
-from .kernels import cfunc, njit
-from .kernels.closed import closed_table
-from .kernels.torch_numerics import segment_start, torch_run
+from . import kinds as K
+from .kernels import specialise
+from .kernels.closed import closed_table_of
+from .kernels.torch_numerics import GET_LR, kind_mask, program_kinds, run_of, segment_start
 from .program import lower
 from .spec import Spec
 
 MAGIC = 1.0e301 + 12345.0 * 1e285  # an unlikely float, to recognise a handle
 HEADER = 4
-OK, ENULL, ERANGE, EHANDLE = 0, -1, -2, -3
+OK, ENULL, ERANGE, EHANDLE, EKIND = 0, -1, -2, -3, -4
 
 
 def include_dir() -> str:
@@ -64,9 +69,9 @@ def _address(typingctx, ptr):
     return types.intp(ptr), codegen
 
 
-@njit(cache=True)
 def _checked(handle, start, n):
-    """``(code, error)``: the handle's program, or an LRCORE_ code for a bad call."""
+    """``(code, error)``: the handle's program, or an LRCORE_ code for a bad call
+    (``EKIND``: a family outside ``MASK``, the families these entry points serve)."""
     empty = np.empty(0)
     if _address(handle) == 0:
         return empty, ENULL
@@ -82,74 +87,101 @@ def _checked(handle, start, n):
     code = np.empty(length)
     for i in range(length):
         code[i] = full[HEADER + i]
+    for s in range(int(code[0])):
+        h = K.HEADER + K.SEGMENT * s
+        off = int(code[h + 2])
+        for _ in range(int(code[h + 1])):
+            kind = int(code[off])
+            if kind < 0 or kind > 62 or (MASK >> kind) & 1 == 0:  # noqa: F821
+                return empty, EKIND
+            off += K.LEAF + int(code[off + 1])
     return code, OK
 
 
-@njit(cache=True)
 def _evaluate(handle, dest, start, n):
     """torch numerics into ``dest[:n]``; an LRCORE_ code. (One function per numerics:
     neither compiles the other's kernels.)"""
-    code, error = _checked(handle, start, n)
+    code, error = CHECKED(handle, start, n)  # noqa: F821
     if error != OK or n == 0:
         return error
     aux = np.empty(0)
     none = np.empty(0, dtype=np.int64)
     base = carray(handle, HEADER)[1]
     origin = segment_start(code, start)  # no multiplicative leaf crosses the ABI
-    torch_run(code, base, origin, start + n, base, dest, start, aux, none, none)
+    RUN(code, base, origin, start + n, base, dest, start, aux, none, none)  # noqa: F821
     return OK
 
 
-@njit(cache=True)
 def _evaluate_closed(handle, dest, start, n):
     """The closed form into ``dest[:n]``; an LRCORE_ code."""
-    code, error = _checked(handle, start, n)
+    code, error = CHECKED(handle, start, n)  # noqa: F821
     if error != OK or n == 0:
         return error
     aux = np.empty(0)
     none = np.empty(0, dtype=np.int64)
-    closed_table(code, carray(handle, HEADER)[1], start, n, dest, aux, none, none)
+    CLOSED_TABLE(code, carray(handle, HEADER)[1], start, n, dest, aux, none, none)  # noqa: F821
     return OK
 
 
-_PTR = types.CPointer(types.float64)
-
-
-@cfunc(types.int32(_PTR, _PTR, types.int64, types.int64), cache=True)
 def _fill(handle, out, start, n):
     if _address(out) == 0:
         return ENULL
-    return _evaluate(handle, carray(out, max(n, 0)), start, n)
+    return EVALUATE(handle, carray(out, max(n, 0)), start, n)  # noqa: F821
 
 
-@cfunc(types.int32(_PTR, _PTR, types.int64, types.int64), cache=True)
-def _fill_closed(handle, out, start, n):
-    if _address(out) == 0:
-        return ENULL
-    return _evaluate_closed(handle, carray(out, max(n, 0)), start, n)
-
-
-@cfunc(types.float64(_PTR, types.int64), cache=True)
 def _lr_at(handle, step):
     value = np.empty(1)
-    if _evaluate(handle, value, step, value.size) != OK:
+    if EVALUATE(handle, value, step, value.size) != OK:  # noqa: F821
         return math.nan
     return value[0]
 
 
+_PTR = types.CPointer(types.float64)
+_FILL = types.int32(_PTR, _PTR, types.int64, types.int64)
+_LR_AT = types.float64(_PTR, types.int64)
+#: every family a handle can hold (not lambda and multiplicative: Python functions)
+EVERY_FAMILY = kind_mask(k for k in GET_LR if k not in (K.LAMBDA, K.MULTIPLICATIVE))
+
+
+@functools.cache
+def entry_points(families: int) -> dict:
+    """The three entry points for the families ``families`` (bits of kind codes):
+    ``{"fill", "fill_closed", "lr_at"}`` -> cfunc kernel, compiled on first use. A
+    handle holding another family gets ``LRCORE_EKIND`` (NaN from ``lr_at``)."""
+    kinds = [k for k in range(63) if families >> k & 1]
+    tag = f"{families:x}"
+    checked = specialise(_checked, tag, {"MASK": families})
+    torch = specialise(_evaluate, tag, {"CHECKED": checked, "RUN": run_of(kinds)})
+    closed = specialise(
+        _evaluate_closed, tag, {"CHECKED": checked, "CLOSED_TABLE": closed_table_of(kinds)}
+    )
+    out = {}
+    for name, template, evaluate, signature in (
+        ("fill", _fill, torch, _FILL),
+        ("fill_closed", _fill, closed, _FILL),
+        ("lr_at", _lr_at, torch, _LR_AT),
+    ):
+        suffix = f"{name}_{tag}"
+        out[name] = specialise(
+            template, suffix, {"EVALUATE": evaluate}, decorator="cfunc", args=(signature,)
+        )
+    return out
+
+
 def fill_address() -> int:
-    """Address of ``int lrcore_fill(const lrcore_schedule*, double*, int64_t, int64_t)``."""
-    return _fill.address
+    """Address of ``int lrcore_fill(const lrcore_schedule*, double*, int64_t, int64_t)``
+    for a handle of any schedule (its first call compiles every family)."""
+    return entry_points(EVERY_FAMILY)["fill"].address
 
 
 def fill_closed_address() -> int:
-    """Address of the closed-numerics fill (same signature as ``lrcore_fill``)."""
-    return _fill_closed.address
+    """Address of the closed-numerics fill (same signature as ``lrcore_fill``), any schedule."""
+    return entry_points(EVERY_FAMILY)["fill_closed"].address
 
 
 def lr_at_address() -> int:
-    """Address of ``double lrcore_lr_at(const lrcore_schedule*, int64_t)``."""
-    return _lr_at.address
+    """Address of ``double lrcore_lr_at(const lrcore_schedule*, int64_t)``, any schedule."""
+    return entry_points(EVERY_FAMILY)["lr_at"].address
 
 
 class Schedule:
@@ -180,6 +212,8 @@ class Schedule:
         head = [MAGIC, base, last, float(len(program.code))]
         self.spec = spec
         self.base_lr = base
+        #: the families this schedule holds (bits of kind codes): its own entry points
+        self.families = kind_mask(program_kinds(program.code))
         self._buffer = np.ascontiguousarray(np.concatenate([head, program.code]))
         self.address = self._buffer.ctypes.data
 
@@ -187,12 +221,25 @@ class Schedule:
         """The ``lrcore_schedule *`` as a cffi pointer."""
         return ffi().cast("lrcore_schedule *", self.address)
 
+    def fill_address(self) -> int:
+        """Address of an ``lrcore_fill`` compiled for this schedule's families only (it
+        serves any handle of those families; others get ``LRCORE_EKIND``)."""
+        return entry_points(self.families)["fill"].address
+
+    def fill_closed_address(self) -> int:
+        """The same for the closed numerics."""
+        return entry_points(self.families)["fill_closed"].address
+
+    def lr_at_address(self) -> int:
+        """The same for ``lrcore_lr_at``."""
+        return entry_points(self.families)["lr_at"].address
+
     def fill(self, start: int, n: int, numerics: str = "torch") -> np.ndarray:
-        """Through the C entry point itself (a ctypes call): ``n`` LRs from ``start``."""
+        """Through this schedule's C entry point (a ctypes call): ``n`` LRs from ``start``."""
         import ctypes
 
         out = np.empty(max(n, 0))
-        addr = fill_address() if numerics == "torch" else fill_closed_address()
+        addr = self.fill_address() if numerics == "torch" else self.fill_closed_address()
         fn = ctypes.CFUNCTYPE(
             ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64
         )(addr)
@@ -204,5 +251,5 @@ class Schedule:
     def lr_at(self, step: int) -> float:
         import ctypes
 
-        fn = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)(lr_at_address())
-        return fn(self.address, step)
+        fn = ctypes.CFUNCTYPE(ctypes.c_double, ctypes.c_void_p, ctypes.c_int64)
+        return fn(self.lr_at_address())(self.address, step)

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import weakref
 
-import numba
 import numpy as np
+
+from .kernels import njit
 
 _FAILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _JITTED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 METHODS = ("auto", "numba", "array", "python")
 
 
-@numba.njit
+@njit
 def _fill(f, lo, hi, out):
     for e in range(lo, hi):
         out[e - lo] = f(e)
@@ -35,6 +36,8 @@ def _python(fn, lo, hi):
 def _numba(fn, lo, hi):
     jitted = _JITTED.get(fn)
     if jitted is None:
+        import numba
+
         jitted = numba.njit(fn)
         _JITTED[fn] = jitted
     out = np.empty(hi - lo)

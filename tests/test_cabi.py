@@ -165,3 +165,67 @@ def test_import_lrcore_does_not_need_cffi():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "pip install 'lrcore[cffi]'" in out.stdout, out.stderr
+
+
+def test_a_schedules_own_entry_points_serve_its_families_only():
+    ffi = cabi.ffi()
+    cosine = cabi.Schedule("cosine_annealing(T_max=50)", 0.1)
+    other = cabi.Schedule("cosine_annealing(T_max=7, eta_min=0.01)", 2.0)
+    step = cabi.Schedule("step(step_size=3, gamma=0.5)", 0.1)
+    out = np.empty(200)
+    for handle in (cosine, other):  # the same families: served, same bits as the table
+        for numerics, address in (
+            ("torch", cosine.fill_address()),
+            ("closed", cosine.fill_closed_address()),
+        ):
+            assert call_fill(address, handle.handle(), out, 5, 200) == cabi.OK
+            want = lrcore.table(handle.spec, 200, handle.base_lr, start=5, numerics=numerics)
+            assert np.array_equal(out, want)
+    # another family: refused with a code, never a wrong number
+    assert call_fill(cosine.fill_address(), step.handle(), out, 0, 10) == cabi.EKIND
+    assert call_fill(cosine.fill_closed_address(), step.handle(), out, 0, 10) == cabi.EKIND
+    lr_at = ffi.cast("lrcore_lr_at_fn", cosine.lr_at_address())
+    assert math.isnan(lr_at(step.handle(), 3))
+    assert lr_at(other.handle(), 3) == lrcore.table(other.spec, 4, 2.0)[3]
+    # the entry points for any schedule serve both
+    assert call_fill(cabi.fill_address(), step.handle(), out, 0, 10) == cabi.OK
+    # a composition's entry points serve its members' families
+    seq = cabi.Schedule(
+        "sequential([linear(start_factor=0.1, total_iters=10), step(step_size=3)], milestones=[10])"
+    )
+    assert call_fill(seq.fill_address(), step.handle(), out, 0, 10) == cabi.OK
+    assert call_fill(seq.fill_address(), cosine.handle(), out, 0, 10) == cabi.EKIND
+
+
+def test_the_header_names_every_error_code():
+    header = open(f"{cabi.include_dir()}/lrcore.h").read()
+    for name in ("OK", "ENULL", "ERANGE", "EHANDLE", "EKIND"):
+        assert f"LRCORE_{name} = {getattr(cabi, name)}" in header
+
+
+FIRST_FILL = """
+import lrcore.cabi as cabi
+from lrcore.kernels import torch_numerics as tn
+assert cabi.entry_points.cache_info().currsize == 0  # importing compiled nothing
+s = cabi.Schedule("cosine_annealing_warm_restarts(T_0=10, T_mult=2)")
+s.fill(0, 100)
+assert cabi.entry_points.cache_info().currsize == 1  # only this schedule's
+masks = {mask for _, mask in tn._CHAINS}
+assert masks == {s.families} == {1 << lrcore.kinds.WARM_RESTARTS}, masks
+others = [k for kind, k in tn.LEAF_STEPS.items() if kind != lrcore.kinds.WARM_RESTARTS]
+assert not any(k.ready for k in others)
+print("ok")
+"""
+
+
+def test_the_first_fill_compiles_its_families_only(tmp_path):
+    code = "import lrcore\n" + FIRST_FILL
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"LRCORE_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["ok"]

@@ -1,10 +1,20 @@
 """Numba kernels. Kernels never validate: the wrappers in lrcore.table do.
 
-Every kernel is compiled on first use, for one signature (float64 programs and
-tables, int64 steps), and cached on disk. fastmath is never enabled for the
-``torch`` numerics, so operation order and libm calls match CPython's.
+Every kernel is a :class:`Kernel`: numba itself is imported, and the kernel
+compiled (or loaded from the cache), on its first compiled call, so ``import
+lrcore`` and small tables never touch numba. Each kernel is compiled for one
+signature (float64 programs and tables, int64 steps) and cached on disk.
+fastmath is never enabled for the ``torch`` numerics, so operation order and
+libm calls match CPython's.
 
-Where the cache goes (:data:`CACHE_DIR`), first that works:
+Every kernel also runs as plain Python (:attr:`Kernel.py`: the same code, with
+the kernels it calls replaced by their plain versions and ``prange`` by
+``range``): the same operations on the same float64 values, so the same bits.
+lrcore serves small tables that way until a family's kernels are compiled in
+the process (:func:`use_python`), so a first small table, or a drop-in
+scheduler's first windows, costs no compile at all.
+
+Where the cache goes (:func:`cache_dir`, also ``CACHE_DIR``), first that works:
 
 1. ``$LRCORE_CACHE_DIR``, else ``$NUMBA_CACHE_DIR/lrcore``;
 2. the user's cache folder: ``$XDG_CACHE_HOME/lrcore``, else ``~/.cache/lrcore``;
@@ -25,16 +35,18 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
+import types
 import warnings
 from pathlib import Path
 
-import numba
-from numba.core import config
-
 _HERE = Path(__file__).resolve().parent
 _SOURCES = (*sorted(_HERE.glob("*.py")), _HERE.parent / "kinds.py", _HERE.parent / "cabi.py")
+
+#: ``range`` in plain Python; compiled specialisations bind numba's ``prange``
+prange = range
 
 
 def _stamp() -> str:
@@ -85,50 +97,211 @@ def _choose() -> Path | None:
         + ", ".join(str(c) for c in _candidates())
         + "); they compile in every process. Set LRCORE_CACHE_DIR to a writable folder.",
         RuntimeWarning,
-        stacklevel=2,
+        stacklevel=4,
     )
     return None
 
 
-#: where lrcore's kernels are cached (None: not cached)
-CACHE_DIR: Path | None = _choose()
+_UNSET = object()
+_cache = _UNSET
+_LOCK = threading.RLock()  # kernels are made once, whichever thread asks first
+
+
+def cache_dir() -> Path | None:
+    """Where lrcore's kernels are cached (None: not cached). Chosen on first use."""
+    global _cache
+    if _cache is _UNSET:
+        with _LOCK:
+            if _cache is _UNSET:
+                _cache = _choose()
+    return _cache
+
+
+def __getattr__(name):
+    if name == "CACHE_DIR":  # chosen when first asked for, not at import
+        return cache_dir()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_numba = None
+
+
+def _load_numba():
+    """numba, imported once; a :class:`Kernel` named in a kernel types as its dispatcher."""
+    global _numba
+    if _numba is None:
+        with _LOCK:
+            if _numba is None:
+                import numba
+                from numba.core.typing.typeof import typeof_impl
+
+                @typeof_impl.register(Kernel)
+                def _typeof_kernel(value, context):
+                    return typeof_impl(value.compiled(), context)
+
+                _numba = numba
+    return _numba
 
 
 @contextlib.contextmanager
-def _cache_location():
+def _cache_location(numba):
     """numba reads its cache folder when a kernel is decorated: point it at
-    :data:`CACHE_DIR` for lrcore's kernels only."""
+    :func:`cache_dir` for lrcore's kernels only."""
+    config = numba.core.config
     before = config.CACHE_DIR
-    config.CACHE_DIR = str(CACHE_DIR)
+    config.CACHE_DIR = str(cache_dir())
     try:
         yield
     finally:
         config.CACHE_DIR = before
 
 
-def _cached(decorator, args, kwargs):
-    if not kwargs.get("cache"):
-        return decorator(*args, **kwargs)
-    if CACHE_DIR is None:
-        return decorator(*args, **{**kwargs, "cache": False})
+class Kernel:
+    """A numba kernel made on its first compiled call; :attr:`py` runs it as plain Python.
 
-    def apply(fn):
-        with _cache_location():
-            return decorator(*args, **kwargs)(fn)
+    ``fn``'s code runs with its module's globals, plus ``names`` (a specialisation:
+    a template's code bound to one family's functions, under a name of its own so
+    that numba caches it apart). Any other attribute is the dispatcher's
+    (``address`` of a cfunc, ``signatures``, ...)."""
 
-    return apply
+    def __init__(self, fn, decorator, options, name=None, names=None):
+        self.__wrapped__ = fn
+        self.__name__ = self.__qualname__ = name or fn.__name__
+        self.__doc__ = fn.__doc__
+        self.__module__ = fn.__module__
+        self._decorator, self._options, self._names = decorator, options, names
+        self._jit = self._py = None
+
+    def __repr__(self):
+        return f"<lrcore kernel {self.__module__}.{self.__name__}>"
+
+    def __call__(self, *args):
+        jit = self._jit
+        if jit is None:
+            jit = self.compiled()
+        return jit(*args)
+
+    def _function(self, module_globals, extra):
+        fn = self.__wrapped__
+        if self._names is None and not extra:
+            return fn
+        g = {**module_globals, **(self._names or {}), **extra}
+        out = types.FunctionType(fn.__code__, g, self.__name__, fn.__defaults__, fn.__closure__)
+        out.__qualname__ = self.__name__
+        out.__doc__ = fn.__doc__
+        return out
+
+    def compiled(self):
+        """The numba dispatcher (or cfunc), made on first call (numba imported then)."""
+        if self._jit is None:
+            with _LOCK:
+                if self._jit is None:
+                    numba = _load_numba()
+                    module = vars(sys.modules[self.__module__])
+                    fn = self._function(module, {"prange": numba.prange})
+                    options = dict(self._options)
+                    if options.get("cache") and cache_dir() is None:
+                        options["cache"] = False
+                    decorate = getattr(numba, self._decorator)
+                    if options.get("cache"):
+                        with _cache_location(numba):
+                            self._jit = decorate(*options.pop("args", ()), **options)(fn)
+                    else:
+                        self._jit = decorate(*options.pop("args", ()), **options)(fn)
+        return self._jit
+
+    @property
+    def ready(self) -> bool:
+        """Whether the kernel was compiled (or loaded from the cache) in this process."""
+        return self._jit is not None and bool(getattr(self._jit, "signatures", True))
+
+    @property
+    def py(self):
+        """The kernel as plain Python: no numba, the same bits."""
+        if self._py is None:
+            g = _plain_globals(self.__module__)  # shared: kernels defined later are found
+            if self._names is not None:  # a specialisation: its own names on top
+                g = {**g, **{k: _plain(v) for k, v in self._names.items()}}
+            fn = self.__wrapped__
+            out = types.FunctionType(fn.__code__, g, self.__name__, fn.__defaults__, fn.__closure__)
+            out.__qualname__ = self.__name__
+            self._py = out
+        return self._py
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.compiled(), name)
+
+
+def _plain(value):
+    return value.py if isinstance(value, Kernel) else value
+
+
+_PLAIN: dict[str, dict] = {}
+
+
+def _plain_globals(module: str) -> dict:
+    """A module's globals with each kernel replaced by its plain Python version."""
+    g = _PLAIN.get(module)
+    if g is None:
+        with _LOCK:
+            g = _PLAIN.get(module)
+            if g is None:
+                g = {}
+                source = vars(sys.modules[module])
+                _PLAIN[module] = g  # registered first: kernels of this module refer to it
+                for k, v in list(source.items()):
+                    g[k] = v.py if isinstance(v, Kernel) else v
+                g["prange"] = range
+    return g
 
 
 def njit(*args, **kwargs):
-    """``numba.njit`` with ``cache=True`` meaning lrcore's :data:`CACHE_DIR`."""
-    if args and callable(args[0]):  # @njit without arguments: nothing cached
-        return numba.njit(*args, **kwargs)
-    return _cached(numba.njit, args, kwargs)
+    """``numba.njit`` made lazily (a :class:`Kernel`); ``cache=True`` means :func:`cache_dir`."""
+    if args and callable(args[0]):
+        return Kernel(args[0], "njit", {})
+    return lambda fn: Kernel(fn, "njit", kwargs)
 
 
 def cfunc(*args, **kwargs):
-    """``numba.cfunc`` with ``cache=True`` meaning lrcore's :data:`CACHE_DIR`."""
-    return _cached(numba.cfunc, args, kwargs)
+    """``numba.cfunc`` made lazily (a :class:`Kernel`; compiled when first used)."""
+    return lambda fn: Kernel(fn, "cfunc", {**kwargs, "args": args})
+
+
+def specialise(template, suffix, names, decorator="njit", **options):
+    """``template`` bound to ``names`` (one family's functions): a kernel of its own,
+    cached as ``<template>_<suffix>``; its code, file and lines are the template's.
+    ``decorator="cfunc"`` with ``args=(signature,)`` makes a cfunc."""
+    name = f"{template.__name__}_{suffix}"
+    return Kernel(template, decorator, {"cache": True, **options}, name, names)
+
+
+# -- which engine serves a table -------------------------------------------------------------
+#: tables of at most this many steps (of work) run as plain Python until compiled
+PYTHON_STEPS = 4096
+_forced: str | None = None
+
+
+@contextlib.contextmanager
+def engine(name: str):
+    """Force ``"python"`` or ``"numba"`` for the tables computed inside (tests)."""
+    global _forced
+    if name not in ("python", "numba"):
+        raise ValueError(f"engine must be 'python' or 'numba', got {name!r}")
+    before, _forced = _forced, name
+    try:
+        yield
+    finally:
+        _forced = before
+
+
+def use_python(work: int, kernels) -> bool:
+    """Whether to run ``work`` steps through ``kernels`` as plain Python: a small job
+    whose kernels are not compiled yet in this process."""
+    if _forced is not None:
+        return _forced == "python"
+    return work <= PYTHON_STEPS and not all(k.ready for k in kernels)
 
 
 # -- processes and threads ------------------------------------------------------------------

@@ -12,13 +12,12 @@ accuracy near the end of a cycle where :math:`1 + \cos x` cancels.
 import math
 
 import numpy as np
-from numba import prange
 
 from .. import kinds as K
-from . import kernels_parallel_lock, njit, parallel_allowed
+from . import kernels_parallel_lock, njit, parallel_allowed, prange, specialise, use_python
 from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
-from .torch_numerics import specialise
+from .torch_numerics import _CHAINS, PLAIN_ERRORS, PLAIN_ERRSTATE, chain, kind_mask, program_kinds
 
 CHUNK = 16384
 BLOCK = 128
@@ -224,39 +223,18 @@ CLOSED = {
 }
 
 
-@njit(cache=True)
-def closed_leaf(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    """Any family's closed form (the generic table of the C ABI)."""
-    kind = int(code[off])
-    a = (code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off)
-    if kind == K.STEP:
-        step_closed(*a)
-    elif kind == K.MULTI_STEP:
-        multi_step_closed(*a)
-    elif kind == K.CONSTANT:
-        constant_closed(*a)
-    elif kind == K.LINEAR:
-        linear_closed(*a)
-    elif kind == K.EXPONENTIAL:
-        exponential_closed(*a)
-    elif kind == K.POLYNOMIAL:
-        polynomial_closed(*a)
-    elif kind == K.COSINE:
-        cosine_closed(*a)
-    elif kind == K.WARM_RESTARTS:
-        warm_restarts_closed(*a)
-    elif kind == K.CYCLIC:
-        cyclic_closed(*a)
-    elif kind == K.ONE_CYCLE:
-        one_cycle_closed(*a)
-    elif kind == K.FACTOR:
-        factor_closed(*a)
-    elif kind == K.TIMM:
-        timm_closed(*a)
-    elif kind == K.LAMBDA:
-        lambda_closed(*a)
+def _closed_link(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    """One leaf's closed form: family ``KIND``'s, else the rest of the chain's (see
+    :func:`lrcore.kernels.torch_numerics.chain`)."""
+    if int(code[off]) == KIND:  # noqa: F821
+        CLOSED_LEAF(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off)  # noqa: F821
     else:
-        multiplicative_closed(*a)
+        NEXT(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off)  # noqa: F821
+
+
+@njit(cache=True)
+def no_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    """The end of a chain: a family it was not made for (its callers check first)."""
 
 
 @njit(cache=True)
@@ -310,11 +288,11 @@ def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
         start_step = end_step
 
 
-@njit(cache=True)
-def closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
-    """``out[i]`` = closed form at step ``t0 + i``, any program, chunk after chunk on the
-    calling thread (the C ABI's closed fill; Python's tables use :func:`closed_run`,
-    which runs the same chunks in parallel with each family's own kernel)."""
+def _any_closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
+    """``out[i]`` = closed form at step ``t0 + i``, any program of the chain's families,
+    chunk after chunk on the calling thread (the C ABI's closed fill; Python's tables
+    use :func:`closed_run`, which runs the same chunks in parallel with each family's
+    own kernel)."""
     nseg = int(code[0])
     chunks = (n + CHUNK - 1) // CHUNK
     for k in range(chunks):
@@ -334,7 +312,7 @@ def closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
             if s + 1 < nseg:
                 run_end = min(end, int(code[h + K.SEGMENT]) - t0)
             for leaf in range(n_leaves):
-                closed_leaf(
+                ANY_CLOSED(  # noqa: F821
                     code,
                     off,
                     base,
@@ -352,6 +330,16 @@ def closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
                 )
                 off += K.LEAF + int(code[off + 1])
             i = run_end
+
+
+def closed_table_of(kinds):
+    """:func:`_any_closed_table` compiled for the families ``kinds`` (and no other)."""
+    kinds = sorted(set(kinds))
+    key = (_any_closed_table, kind_mask(kinds))
+    if key not in _CHAINS:
+        leaf = chain(_closed_link, no_closed, CLOSED, "CLOSED_LEAF", kinds)
+        _CHAINS[key] = specialise(_any_closed_table, f"{key[1]:x}", {"ANY_CLOSED": leaf})
+    return _CHAINS[key]
 
 
 def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, aux, aux_lo, aux_off):
@@ -372,7 +360,18 @@ def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, aux, aux
 
 def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
     """``out[i]`` = closed form at step ``t0 + i``, as :func:`closed_table`, with each
-    family's own compiled driver (a Python walk over segments and leaves)."""
+    family's own compiled driver (a Python walk over segments and leaves); a short
+    table as plain Python while those are not compiled."""
+    if use_python(n, [CLOSED_APPLY[kind] for kind in program_kinds(code)]):
+        try:
+            with np.errstate(**PLAIN_ERRSTATE):
+                return _closed_run(True, code, base, t0, n, out, aux, aux_lo, aux_off)
+        except PLAIN_ERRORS:  # where CPython's math raises and IEEE gives inf or NaN
+            pass
+    return _closed_run(False, code, base, t0, n, out, aux, aux_lo, aux_off)
+
+
+def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):
     nseg = int(code[0])
     for s in range(nseg):
         h = K.HEADER + K.SEGMENT * s
@@ -383,27 +382,24 @@ def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
             continue
         for k in range(n_leaves):
             kind = int(code[off])
-            if parallel_allowed():
+            a = (code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off)
+            if pure:
+                CLOSED_SERIAL[kind].py(*a)
+            elif parallel_allowed():
                 with kernels_parallel_lock():
-                    CLOSED_APPLY[kind](
-                        code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off
-                    )
+                    CLOSED_APPLY[kind](*a)
             else:  # a forked child: the same chunks, one after another
-                CLOSED_SERIAL[kind](
-                    code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off
-                )
+                CLOSED_SERIAL[kind](*a)
             off += K.LEAF + int(code[off + 1])
 
 
 #: kind -> the family's :func:`_closed_apply` (compiled per family, as the torch drivers)
 CLOSED_APPLY = {
-    kind: specialise(
-        _closed_apply, dict(globals()), fn.__name__, {"CLOSED_LEAF": fn}, parallel=True
-    )
+    kind: specialise(_closed_apply, fn.__name__, {"CLOSED_LEAF": fn}, parallel=True)
     for kind, fn in CLOSED.items()
 }
-#: the same, serial (``prange`` runs as ``range``): forked children
+#: the same, serial (``prange`` runs as ``range``): forked children, plain Python
 CLOSED_SERIAL = {
-    kind: specialise(_closed_apply, dict(globals()), f"{fn.__name__}_serial", {"CLOSED_LEAF": fn})
+    kind: specialise(_closed_apply, f"{fn.__name__}_serial", {"CLOSED_LEAF": fn})
     for kind, fn in CLOSED.items()
 }

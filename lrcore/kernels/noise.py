@@ -26,7 +26,7 @@ def _seed(mt, filled, upto):
     Done lazily: the first draws read words up to ~400, so most of the 624 are
     never needed."""
     for j in range(filled, upto):
-        prev = mt[j - 1]
+        prev = int(mt[j - 1])  # (plain Python: no int64 overflow on the product)
         mt[j] = (1812433253 * (prev ^ (prev >> 30)) + j) & _MASK32
     return max(filled, upto)
 

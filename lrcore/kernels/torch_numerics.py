@@ -12,19 +12,17 @@ the first table of a family compiles that family's code and no other's:
 * :func:`ratio_steps` + :func:`chain_products`: chains of step-type families;
 * :func:`run`: the Python walk over a program's segments that calls them.
 
-The generic interpreter :func:`torch_run` (every family in one compiled function)
+The generic interpreter :func:`_any_run` (every family in one compiled function)
 serves the C ABI, whose handles may hold any schedule, and the rare chains whose
 members overwrite the LR (a per-step interleaving of families).
 """
 
 import math
-import types
 
 import numpy as np
-from numba import prange
 
 from .. import kinds as K
-from . import kernels_parallel_lock, njit, parallel_allowed
+from . import kernels_parallel_lock, njit, parallel_allowed, prange, specialise, use_python
 from .formulas import (
     constant_lr,
     cosine_lr,
@@ -280,17 +278,6 @@ def _ratio_steps(code, off, seg_start, t0, t1, mode, out, aux, lo, ao):
         out[i] = GET_LR(code, off, st, 1.0, 1.0, t0 + i - seg_start, mode, aux, lo, ao)  # noqa: F821
 
 
-def specialise(template, module_globals, suffix, names, **options):
-    """``template`` compiled with ``names`` bound (a function of its own, cached as
-    ``<template>_<suffix>``; its code, file and lines are the template's)."""
-    fn = types.FunctionType(
-        template.__code__, {**module_globals, **names}, f"{template.__name__}_{suffix}"
-    )
-    fn.__qualname__ = fn.__name__
-    fn.__doc__ = template.__doc__
-    return njit(cache=True, **options)(fn)
-
-
 @njit(cache=True)
 def chain_products(ratios, v, t0, out, out_t0):
     """Each step multiplies by every member's factor, in the chain's order."""
@@ -321,11 +308,46 @@ def _leaves(code, first, n):
     return out
 
 
+#: what plain Python raises where the kernels follow IEEE (``math.pow`` overflowing,
+#: ``math.log(0)``): the table is then computed by the kernels
+PLAIN_ERRORS = (ArithmeticError, ValueError)
+#: numpy scalars in plain Python as the kernels: overflow to inf and NaN silently (no
+#: warning), a division by zero stops the plain run (the kernels raise ZeroDivisionError)
+PLAIN_ERRSTATE = dict(over="ignore", invalid="ignore", under="ignore", divide="raise")
+
+
+def _compiled(kernel):
+    return kernel
+
+
+def _python(kernel):
+    return kernel.py
+
+
+def program_kinds(code) -> set[int]:
+    """The families of a program's leaves."""
+    return {kind for _, n, first in segments(code) for kind, _ in _leaves(code, first, n)}
+
+
 def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
-    """Steps ``t0 .. t1-1`` from ``v`` (the LR at ``t0 - 1``), as :func:`torch_run`,
+    """Steps ``t0 .. t1-1`` from ``v`` (the LR at ``t0 - 1``), as :func:`_any_run`,
     with each family's own compiled drivers; long runs of a stateless program in
-    parallel chunks. Writes ``out[t - out_t0]`` for ``t >= out_t0``; the last LR."""
+    parallel chunks; a short run as plain Python while its families' kernels are
+    not compiled (:func:`lrcore.kernels.use_python`). Writes ``out[t - out_t0]``
+    for ``t >= out_t0``; the last LR."""
+    args = (code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless)
+    if use_python(t1 - t0, [LEAF_STEPS[kind] for kind in program_kinds(code)]):
+        try:
+            with np.errstate(**PLAIN_ERRSTATE):
+                return _run(_python, *args)
+        except PLAIN_ERRORS:  # where CPython's math raises and IEEE gives inf or NaN
+            pass
+    return _run(_compiled, *args)
+
+
+def _run(pick, code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless):
     segs = segments(code)
+    pure = pick is _python
     st = np.full((max(int(code[1]), 1), 4), -1.0)
     s = 0
     while s + 1 < len(segs) and segs[s + 1][0] <= t0:
@@ -341,7 +363,7 @@ def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
         if t == seg_start:  # the constructor's step, or SequentialLR's _update_lr(0)
             mode = K.INITIAL if s == 0 else K.MILESTONE
             for kind, off in leaves:
-                v = LEAF_AT[kind](
+                v = pick(LEAF_AT[kind])(
                     code, off, st, v, base, seg_start, t, mode, out, out_t0, aux, lo, ao
                 )
             t += 1
@@ -349,14 +371,15 @@ def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
         stop = min(t1, nxt)
         if n_leaves == 1:
             kind, off = leaves[0]
-            if stateless and stop - t >= 2 * CHUNK and t >= out_t0 and parallel_allowed():
+            parallel = stateless and stop - t >= 2 * CHUNK and t >= out_t0
+            if parallel and not pure and parallel_allowed():
                 with kernels_parallel_lock():
                     LEAF_PARALLEL[kind](
                         code, off, base, seg_start, t, stop, out, out_t0, aux, lo, ao
                     )
                 v = out[stop - 1 - out_t0]
             else:
-                v = LEAF_STEPS[kind](
+                v = pick(LEAF_STEPS[kind])(
                     code, off, st, v, base, seg_start, t, stop, out, out_t0, aux, lo, ao
                 )
         elif all(kind in RATIO_KINDS for kind, _ in leaves):
@@ -365,11 +388,12 @@ def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
                 b = min(stop, a + CHUNK)
                 ratios = np.empty((n_leaves, b - a))
                 for k, (kind, off) in enumerate(leaves):
-                    fill = RATIO_STEPS[kind]
+                    fill = pick(RATIO_STEPS[kind])
                     fill(code, off, seg_start, a, b, K.STEP_MODE, ratios[k], aux, lo, ao)
-                v = chain_products(ratios, v, a, out, out_t0)
+                v = pick(chain_products)(ratios, v, a, out, out_t0)
         else:  # members that overwrite the LR, interleaved step by step
-            v = torch_run(code, base, t, stop, v, out, out_t0, aux, lo, ao)
+            any_run = run_of(kind for kind, _ in leaves)
+            v = pick(any_run)(code, base, t, stop, v, out, out_t0, aux, lo, ao)
         t = stop
     return v
 
@@ -384,45 +408,29 @@ def segment_origin(code, start: int) -> int:
     return max((seg for seg, _, _ in segments(code) if seg <= start), default=0)
 
 
-# -- the generic interpreter (every family compiled in): the C ABI, mixed chains ----------
-@njit(cache=True)
-def torch_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    """One torch ``get_lr`` of the leaf at ``off``, whatever its family."""
-    kind = int(code[off])
-    a = (code, off, st, v, base, e, mode, aux, aux_lo, aux_off)
-    if kind == K.STEP:
-        return step_get_lr(*a)
-    if kind == K.MULTI_STEP:
-        return multi_step_get_lr(*a)
-    if kind == K.CONSTANT:
-        return constant_get_lr(*a)
-    if kind == K.LINEAR:
-        return linear_get_lr(*a)
-    if kind == K.EXPONENTIAL:
-        return exponential_get_lr(*a)
-    if kind == K.POLYNOMIAL:
-        return polynomial_get_lr(*a)
-    if kind == K.COSINE:
-        return cosine_get_lr(*a)
-    if kind == K.WARM_RESTARTS:
-        return warm_restarts_get_lr(*a)
-    if kind == K.CYCLIC:
-        return cyclic_get_lr(*a)
-    if kind == K.ONE_CYCLE:
-        return one_cycle_get_lr(*a)
-    if kind == K.FACTOR:
-        return factor_get_lr(*a)
-    if kind == K.TIMM:
-        return timm_get_lr(*a)
-    if kind == K.LAMBDA:
-        return lambda_get_lr(*a)
-    return multiplicative_get_lr(*a)
+# -- any family of a set: the generic interpreter, compiled for the families it serves --------
+# The C ABI (a handle may hold any schedule) and chains whose members overwrite the LR step by
+# step need one function over several families. It is a chain of links, one per family (that
+# family's function if the leaf is of its kind, else the rest of the chain), made for the
+# families a program holds: a cosine handle compiles cosine's code and no other family's.
+
+
+def _leaf_link(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
+    """One torch ``get_lr``: family ``KIND``'s, else the rest of the chain's."""
+    if int(code[off]) == KIND:  # noqa: F821
+        return GET_LR(code, off, st, v, base, e, mode, aux, aux_lo, aux_off)  # noqa: F821
+    return NEXT(code, off, st, v, base, e, mode, aux, aux_lo, aux_off)  # noqa: F821
 
 
 @njit(cache=True)
-def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
-    """Steps ``t0 .. t1-1`` from ``v`` (the LR at ``t0 - 1``), any program, one step
-    of every leaf at a time. Writes ``out[t - out_t0]`` for the steps ``t >= out_t0``."""
+def no_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
+    """The end of a chain: a family it was not made for (its callers check first)."""
+    return np.nan
+
+
+def _any_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
+    """Steps ``t0 .. t1-1`` from ``v`` (the LR at ``t0 - 1``), any program of the chain's
+    families, one step of every leaf at a time. Writes ``out[t - out_t0]`` for ``t >= out_t0``."""
     nseg = int(code[0])
     st = np.full((max(int(code[1]), 1), 4), -1.0)
     s = 0
@@ -437,11 +445,42 @@ def torch_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
         if t == seg_start:  # the constructor's step, or SequentialLR's _update_lr(0)
             mode = K.INITIAL if s == 0 else K.MILESTONE
         for _ in range(n_leaves):
-            v = torch_leaf(code, off, st, v, base, t - seg_start, mode, aux, aux_lo, aux_off)
+            v = ANY_LEAF(code, off, st, v, base, t - seg_start, mode, aux, aux_lo, aux_off)  # noqa: F821
             off += K.LEAF + int(code[off + 1])
         if t >= out_t0:
             out[t - out_t0] = v
     return v
+
+
+def kind_mask(kinds) -> int:
+    """The families ``kinds`` as bits (kind codes are below 63)."""
+    return sum(1 << int(k) for k in set(kinds))
+
+
+_CHAINS: dict = {}
+
+
+def chain(link, end, by_kind, slot, kinds):
+    """``link`` specialised into a chain over ``kinds``: each link binds ``KIND``, its
+    family's ``by_kind[KIND]`` (as ``slot``) and ``NEXT``; the last ``NEXT`` is ``end``.
+    One kernel per (link, families), named by the families' bits."""
+    kinds = sorted(set(kinds))
+    key = (link, kind_mask(kinds))
+    if key not in _CHAINS:
+        rest = chain(link, end, by_kind, slot, kinds[1:]) if len(kinds) > 1 else end
+        names = {"KIND": kinds[0], slot: by_kind[kinds[0]], "NEXT": rest}
+        _CHAINS[key] = specialise(link, f"{key[1]:x}", names)
+    return _CHAINS[key]
+
+
+def run_of(kinds):
+    """:func:`_any_run` compiled for the families ``kinds`` (and no other)."""
+    kinds = sorted(set(kinds))
+    key = (_any_run, kind_mask(kinds))
+    if key not in _CHAINS:
+        leaf = chain(_leaf_link, no_leaf, GET_LR, "GET_LR", kinds)
+        _CHAINS[key] = specialise(_any_run, f"{key[1]:x}", {"ANY_LEAF": leaf})
+    return _CHAINS[key]
 
 
 @njit(cache=True)
@@ -456,29 +495,23 @@ def segment_start(code, start):
 
 
 # -- the per-family drivers (after every name their templates use is defined) -------------
-_NAMES = dict(globals())
 #: kind -> the family's run of steps: :func:`_leaf_steps`, or its own loop
 LEAF_STEPS = {
-    kind: specialise(_leaf_steps, _NAMES, fn.__name__, {"GET_LR": fn})
-    for kind, fn in GET_LR.items()
+    kind: specialise(_leaf_steps, fn.__name__, {"GET_LR": fn}) for kind, fn in GET_LR.items()
 }
 LEAF_STEPS.update(
     {K.COSINE: cosine_steps, K.WARM_RESTARTS: warm_restarts_steps, K.MULTI_STEP: multi_step_steps}
 )
 #: kind -> the family's :func:`_leaf_at`
-LEAF_AT = {
-    kind: specialise(_leaf_at, _NAMES, fn.__name__, {"GET_LR": fn}) for kind, fn in GET_LR.items()
-}
+LEAF_AT = {kind: specialise(_leaf_at, fn.__name__, {"GET_LR": fn}) for kind, fn in GET_LR.items()}
 #: kind -> the family's :func:`_leaf_parallel`
 LEAF_PARALLEL = {
-    kind: specialise(
-        _leaf_parallel, _NAMES, fn.__name__, {"LEAF_STEPS": LEAF_STEPS[kind]}, parallel=True
-    )
+    kind: specialise(_leaf_parallel, fn.__name__, {"LEAF_STEPS": LEAF_STEPS[kind]}, parallel=True)
     for kind, fn in GET_LR.items()
 }
 #: kind -> the family's :func:`_ratio_steps` (RATIO_KINDS only)
 RATIO_STEPS = {
-    kind: specialise(_ratio_steps, _NAMES, fn.__name__, {"GET_LR": fn})
+    kind: specialise(_ratio_steps, fn.__name__, {"GET_LR": fn})
     for kind, fn in GET_LR.items()
     if kind in RATIO_KINDS
 }

@@ -1,0 +1,113 @@
+"""Plain Python and numba give the same bits.
+
+lrcore serves a small table as plain Python until its family's kernels are
+compiled in the process (``lrcore.kernels.use_python``): the same code, with
+each kernel it calls replaced by its plain version. These tests force each
+engine in turn over every family of the catalogue, both numerics, windows from
+the start and from the middle (a drop-in's refill), and check the process-level
+promise: importing lrcore and its first small tables never import numba.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from catalogue import ABSOLUTE, FUNCTIONS, PEERS, RELATIVE
+
+import lrcore
+from lrcore import kernels
+from lrcore.kernels import engine
+
+SPECS = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE] + FUNCTIONS
+
+
+def _both(**kwargs):
+    with engine("python"):
+        plain = lrcore.table(**kwargs)
+    with engine("numba"):
+        compiled = lrcore.table(**kwargs)
+    return plain, compiled
+
+
+def _same_bits(a, b):
+    return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+@pytest.mark.parametrize("numerics", ["torch", "closed"])
+@pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+def test_plain_python_has_the_kernels_bits(spec, numerics):
+    base = 1.0 if spec.absolute else [0.1, 0.37]
+    windows = [dict(start=0, steps=1500), dict(start=2345, steps=700)]
+    if numerics == "torch" and not spec.absolute:
+        # a refill: continue torch's recurrence from the LR a run left
+        windows.append(dict(start=999, steps=300, previous_lr=[0.05, 0.2]))
+    for w in windows:
+        kwargs = dict(spec=spec, base_lr=base, numerics=numerics, check_finite=False, **w)
+        plain, compiled = _both(**kwargs)
+        assert _same_bits(plain, compiled), (w, np.flatnonzero(plain != compiled)[:5])
+    if spec.absolute:
+        kwargs = dict(spec=spec, steps=1500, numerics=numerics, quantity="momentum")
+        assert _same_bits(*_both(**kwargs))
+
+
+def test_plain_python_is_checked_against_torch_too():
+    # the plain engine's numbers are torch's (not only the kernels'): a small table
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=7, T_mult=2)
+    want = []
+    for _ in range(300):
+        want.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    with engine("python"):
+        got = lrcore.table("cosine_annealing_warm_restarts(T_0=7, T_mult=2)", 300, 0.1)
+    assert got.tolist() == want
+
+
+def test_compiled_kernels_serve_small_tables_once_ready():
+    spec = lrcore.parse("exponential(gamma=0.99)")
+    from lrcore.kernels.torch_numerics import LEAF_STEPS
+
+    kernel = LEAF_STEPS[lrcore.kinds.EXPONENTIAL]
+    lrcore.table(spec, kernels.PYTHON_STEPS + 1, 0.1)  # past the limit: compiled
+    assert kernel.ready
+    assert not kernels.use_python(10, [kernel])
+    assert kernels.use_python(kernels.PYTHON_STEPS, [kernel]) is False
+    with pytest.raises(ValueError, match="engine must be 'python' or 'numba', got 'c'"):
+        with engine("c"):
+            pass
+
+
+FIRST_USE = """
+import sys
+import lrcore
+assert "numba" not in sys.modules
+a = lrcore.table("cosine_annealing_warm_restarts(T_0=10, T_mult=2)", 4000, 0.1)
+b = lrcore.table("one_cycle(max_lr=0.1, total_steps=3000)", 3000, numerics="closed")
+assert "numba" not in sys.modules, "a small table imported numba"
+import torch, lrsched
+opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+sched = lrsched.CosineAnnealingWarmRestarts(opt, T_0=100, T_mult=2)
+for _ in range(1000):
+    opt.step()
+    sched.step()
+assert "numba" not in sys.modules, "a drop-in's first windows imported numba"
+lrcore.table("cosine_annealing(T_max=10)", 10**5)
+assert "numba" in sys.modules
+print("ok")
+"""
+
+
+def test_first_small_tables_and_drop_in_windows_never_import_numba(tmp_path):
+    pytest.importorskip("torch")
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_USE],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"LRCORE_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split() == ["ok"]
