@@ -72,8 +72,25 @@ print(time.perf_counter() - t0)
 """
 
 
+CABI_ANY = """
+import time
+t0 = time.perf_counter()
+import lrcore
+import lrcore.cabi as cabi
+import numpy as np, ctypes
+s = cabi.Schedule("cosine_annealing_warm_restarts(T_0=1000, T_mult=2)")
+out = np.empty(1000)
+fill = ctypes.CFUNCTYPE(ctypes.c_int32, *[ctypes.c_void_p] * 2, ctypes.c_int64, ctypes.c_int64)
+assert fill(cabi.fill_address())(s.address, out.ctypes.data, 0, 1000) == 0
+print(time.perf_counter() - t0)
+"""
+
+
 def cases(numerics: tuple[str, ...]) -> dict[str, str]:
     out = {}
+    out["table cosine_annealing, 1000 steps (torch)"] = TABLE.replace("10**6", "1000").format(
+        spec="cosine_annealing(T_max=1000)", numerics="torch"
+    )
     for name, spec in FAMILIES.items():
         for n in numerics:
             out[f"table {name} ({n})"] = TABLE.format(spec=spec, numerics=n)
@@ -82,6 +99,7 @@ def cases(numerics: tuple[str, ...]) -> dict[str, str]:
         "import lrsched", "import torch.optim.lr_scheduler as lrsched"
     )
     out["import lrcore.cabi + first fill"] = CABI
+    out["import lrcore.cabi + first fill, entry points for any schedule"] = CABI_ANY
     return out
 
 

@@ -139,19 +139,47 @@ def _ulp_line(x):
     return np.where(bits < 0, -(bits & 0x7FFFFFFFFFFFFFFF), bits)
 
 
-def compile_time() -> float:
-    """Seconds for the first tables of a fresh process (compile or load from cache)."""
+#: first uses timed by :func:`first_use` (each from before ``import lrcore``)
+FIRST_USES = {
+    "cosine_annealing 10^6-step table (torch numerics)": (
+        "lrcore.table('cosine_annealing(T_max=1000000)', 10**6)"
+    ),
+    "cosine_annealing 10^6-step table (closed)": (
+        "lrcore.table('cosine_annealing(T_max=1000000)', 10**6, numerics='closed')"
+    ),
+    "cosine_annealing 1000-step table": "lrcore.table('cosine_annealing(T_max=1000)', 1000)",
+}
+
+
+def first_use() -> dict[str, tuple[float, float]]:
+    """Seconds from ``import lrcore`` to the end of each first use, in fresh processes:
+    (cold: an empty kernel cache, warm: the cache the cold run left)."""
+    import os
     import subprocess
     import sys
+    import tempfile
 
-    code = (
-        "import time, lrcore; t = time.perf_counter(); "
-        "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10); "
-        "lrcore.table(lrcore.CosineAnnealing(T_max=10), 10, numerics='closed'); "
-        "print(time.perf_counter() - t)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip())
+    out = {}
+    for name, case in FIRST_USES.items():
+        code = (
+            f"import time; t = time.perf_counter(); import lrcore; {case}; "
+            "print(time.perf_counter() - t)"
+        )
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, LRCORE_CACHE_DIR=cache)
+            times = []
+            for _ in ("cold", "warm"):
+                run = subprocess.run(
+                    [sys.executable, "-c", code],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env=env,
+                    timeout=600,
+                )
+                times.append(float(run.stdout.strip()))
+        out[name] = (times[0], times[1])
+    return out
 
 
 def run(steps: int = 1_000_000, torch_steps: int = 20_000, progress=None) -> list[Row]:

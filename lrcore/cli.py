@@ -91,7 +91,7 @@ def _progress(label, t, steps):
 
 
 def cmd_bench(args) -> None:
-    cold = bench.compile_time()
+    first = bench.first_use()
     t0 = time.perf_counter()
     rows = bench.run(
         args.steps, args.torch_steps, progress=_progress if sys.stderr.isatty() else None
@@ -106,14 +106,17 @@ def cmd_bench(args) -> None:
         f"machine: {platform.machine()}, {platform.processor() or platform.system()}, "
         f"python {platform.python_version()}, numpy {np.__version__}"
     )
-    print(f"first tables in a fresh process (compile, or load from numba's cache): {cold:.2f} s\n")
+    print("first use, from `import lrcore` in a fresh process (cold: empty kernel cache):")
+    for name, (cold, warm) in first.items():
+        print(f"  {name:52s} cold {cold:5.2f} s  warm {warm:5.2f} s")
+    print()
     print(bench.render(rows))
     print(f"\n(total {time.perf_counter() - t0:.1f} s)")
     if args.json:
         extra = {
             "steps": args.steps,
             "torch_steps": args.torch_steps,
-            "first_table_s": cold,
+            "first_use_s": {name: {"cold": c, "warm": w} for name, (c, w) in first.items()},
             "date": time.strftime("%Y-%m-%d"),
             "machine": platform.platform(),
         }
@@ -234,15 +237,29 @@ def cmd_warmup(args) -> None:
     print(f"lrcore warmup: kernels {'cached in ' + str(where) if where else 'not cached'}")
     for name in names:
         t0 = time.perf_counter()
-        for n in numerics:
-            table(specs[name], 40_000, numerics=n)
+        with kernels.engine("numba"), kernels.parallel_now():  # every kernel tables use
+            for n in numerics:
+                table(specs[name], 40_000, numerics=n)
         print(f"  {name:32s} {time.perf_counter() - t0:6.2f} s", flush=True)
     if args.cabi:
-        t0 = time.perf_counter()
         from . import cabi
+        from .program import lower
 
-        cabi.Schedule("cosine_annealing(T_max=100)").fill(0, 10)
-        print(f"  {'C ABI (lrcore.cabi)':32s} {time.perf_counter() - t0:6.2f} s")
+        # each family's own entry points (Schedule.fill_address() and siblings) ...
+        for name in names:
+            if lower(specs[name]).functions:
+                continue  # Python functions do not cross the ABI
+            t0 = time.perf_counter()
+            schedule = cabi.Schedule(specs[name])
+            for n in numerics:
+                schedule.fill(0, 10, numerics=n)
+            schedule.lr_at(3)
+            print(f"  {'C ABI: ' + name:32s} {time.perf_counter() - t0:6.2f} s", flush=True)
+        if not args.family:  # ... and, for every family, the ones that serve any handle
+            t0 = time.perf_counter()
+            for address in (cabi.fill_address, cabi.fill_closed_address, cabi.lr_at_address):
+                address()
+            print(f"  {'C ABI: any schedule':32s} {time.perf_counter() - t0:6.2f} s")
 
 
 def cmd_demo(args) -> None:
@@ -280,7 +297,11 @@ def main(argv=None) -> int:
     )
     w.add_argument("family", nargs="*", help="kernel families (default: all)")
     w.add_argument("--numerics", default="torch,closed", help="torch, closed or torch,closed")
-    w.add_argument("--cabi", action="store_true", help="the C ABI's entry points too")
+    w.add_argument(
+        "--cabi",
+        action="store_true",
+        help="the C ABI's entry points too (with no family named, also those for any schedule)",
+    )
     w.set_defaults(func=cmd_warmup)
     t = sub.add_parser("table", help="write a schedule's table to .npy, .csv or .json")
     t.add_argument(

@@ -97,7 +97,11 @@ def test_bench_json(tmp_path):
     out = cli("bench", "--steps", "20000", "--torch-steps", "300", "--json", str(path))
     assert out.returncode == 0, out.stderr
     doc = json.loads(path.read_text())
-    assert doc["steps"] == 20000 and doc["torch_steps"] == 300 and doc["first_table_s"] > 0
+    assert (
+        doc["steps"] == 20000
+        and doc["torch_steps"] == 300
+        and all(0 < t["warm"] and 0 < t["cold"] for t in doc["first_use_s"].values())
+    )
     families = {r["family"] for r in doc["rows"]}
     assert families == set(lrcore.bench.families(20000))
     for row in doc["rows"]:
@@ -149,6 +153,21 @@ def test_warmup_fills_the_cache_it_names(tmp_path):
     assert any(n.startswith("torch_numerics._leaf_steps_exponential") for n in names)
     # one family compiled that family's kernels and no other's
     assert not any("cosine" in n or "timm" in n for n in names), names
+
+
+def test_warmup_cabi_compiles_the_named_familys_entry_points(tmp_path):
+    import os
+
+    env = dict(os.environ, LRCORE_CACHE_DIR=str(tmp_path))
+    run = [sys.executable, "-m", "lrcore", "warmup", "step", "--numerics", "torch", "--cabi"]
+    out = subprocess.run(run, capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "C ABI: step" in out.stdout and "any schedule" not in out.stdout
+    names = sorted(p.name for p in tmp_path.rglob("*.nbi"))
+    step_bits = f"{1 << lrcore.kinds.STEP:x}"
+    assert any(n.startswith(f"cabi._fill_fill_{step_bits}-") for n in names), names
+    assert any(n.startswith(f"cabi._lr_at_lr_at_{step_bits}-") for n in names), names
+    assert not any("cosine" in n for n in names), names
 
 
 @pytest.mark.parametrize(

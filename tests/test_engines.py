@@ -66,6 +66,25 @@ def test_plain_python_is_checked_against_torch_too():
     assert got.tolist() == want
 
 
+def test_parallel_kernels_wait_for_enough_steps_and_keep_the_bits():
+    from lrcore.kernels.closed import CLOSED_APPLY
+
+    kernel = CLOSED_APPLY[lrcore.kinds.CYCLIC]
+    kernels._asked.pop(kernel, None)
+    if kernel.ready:  # compiled by an earlier test: it serves at once
+        assert kernels.use_parallel(kernel, 1)
+        return
+    assert not kernels.use_parallel(kernel, kernels.PARALLEL_AFTER - 10)
+    assert kernels.use_parallel(kernel, 10)  # the process has now asked for enough
+    spec = "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000, mode='triangular2')"
+    kernels._asked.pop(kernel, None)
+    serial = lrcore.table(spec, 10**5, numerics="closed")
+    assert not kernel.ready
+    with kernels.parallel_now():
+        parallel = lrcore.table(spec, 10**5, numerics="closed")
+    assert kernel.ready and _same_bits(serial, parallel)
+
+
 def test_compiled_kernels_serve_small_tables_once_ready():
     spec = lrcore.parse("exponential(gamma=0.99)")
     from lrcore.kernels.torch_numerics import LEAF_STEPS
@@ -96,6 +115,16 @@ for _ in range(1000):
 assert "numba" not in sys.modules, "a drop-in's first windows imported numba"
 lrcore.table("cosine_annealing(T_max=10)", 10**5)
 assert "numba" in sys.modules
+# a first long table runs the serial kernel: the parallel one is not compiled for it
+from lrcore import kernels
+from lrcore.kernels import torch_numerics as tn
+restarts = "cosine_annealing_warm_restarts(T_0=1000, T_mult=2)"
+serial = lrcore.table(restarts, 10**6)
+assert not tn.LEAF_PARALLEL[lrcore.kinds.WARM_RESTARTS].ready
+with kernels.parallel_now():
+    parallel = lrcore.table(restarts, 10**6)
+assert tn.LEAF_PARALLEL[lrcore.kinds.WARM_RESTARTS].ready
+assert (serial.view("int64") == parallel.view("int64")).all()
 print("ok")
 """
 

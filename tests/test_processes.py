@@ -26,7 +26,11 @@ def build(case):
 
 
 def _expected():
-    return [build(case) for case in CASES]  # runs the parallel kernels in this process
+    # runs the parallel kernels in this process (a first table would run the serial ones)
+    from lrcore.kernels import parallel_now
+
+    with parallel_now():
+        return [build(case) for case in CASES]
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
@@ -132,7 +136,9 @@ cases = [("cosine_annealing(T_max=100000)", "closed"),
          ("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000)", "torch")]
 def build(case):
     return lrcore.table(case[0], 100000, numerics=case[1])
-want = [build(c) for c in cases]          # parallel kernels in this process first
+from lrcore.kernels import parallel_now
+with parallel_now():
+    want = [build(c) for c in cases]      # parallel kernels in this process first
 layer = numba.threading_layer()
 got = {}
 def work(i):

@@ -296,6 +296,34 @@ def engine(name: str):
         _forced = before
 
 
+#: a family's parallel kernel runs its tables once the process has asked it for this many
+#: steps (or it is compiled already): until then the serial kernel, with the same chunks and
+#: bits, since compiling a parallel kernel (0.7-0.9 s on 2 cores) costs more than it saves
+#: on a first table (a 10^6-step table takes 2-15 ms serially)
+PARALLEL_AFTER = 1 << 22
+_asked: dict = {}
+
+
+@contextlib.contextmanager
+def parallel_now():
+    """Parallel kernels for the long tables computed inside (``lrcore warmup``)."""
+    global PARALLEL_AFTER
+    before, PARALLEL_AFTER = PARALLEL_AFTER, 0
+    try:
+        yield
+    finally:
+        PARALLEL_AFTER = before
+
+
+def use_parallel(kernel, work: int) -> bool:
+    """Whether ``work`` steps go to the parallel ``kernel`` (see :data:`PARALLEL_AFTER`)."""
+    if not parallel_allowed():
+        return False
+    total = _asked.get(kernel, 0) + work
+    _asked[kernel] = total
+    return total >= PARALLEL_AFTER or kernel.ready
+
+
 def use_python(work: int, kernels) -> bool:
     """Whether to run ``work`` steps through ``kernels`` as plain Python: a small job
     whose kernels are not compiled yet in this process."""

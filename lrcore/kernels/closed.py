@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .. import kinds as K
-from . import kernels_parallel_lock, njit, parallel_allowed, prange, specialise, use_python
+from . import kernels_parallel_lock, njit, prange, specialise, use_parallel, use_python
 from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import _CHAINS, PLAIN_ERRORS, PLAIN_ERRSTATE, chain, kind_mask, program_kinds
@@ -385,10 +385,10 @@ def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):
             a = (code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off)
             if pure:
                 CLOSED_SERIAL[kind].py(*a)
-            elif parallel_allowed():
+            elif use_parallel(CLOSED_APPLY[kind], i_e - i_s):
                 with kernels_parallel_lock():
                     CLOSED_APPLY[kind](*a)
-            else:  # a forked child: the same chunks, one after another
+            else:  # the same chunks, one after another (a first table, a forked child)
                 CLOSED_SERIAL[kind](*a)
             off += K.LEAF + int(code[off + 1])
 

@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from .. import kinds as K
-from . import kernels_parallel_lock, njit, parallel_allowed, prange, specialise, use_python
+from . import kernels_parallel_lock, njit, prange, specialise, use_parallel, use_python
 from .formulas import (
     constant_lr,
     cosine_lr,
@@ -363,16 +363,16 @@ def _run(pick, code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless):
         if t == seg_start:  # the constructor's step, or SequentialLR's _update_lr(0)
             mode = K.INITIAL if s == 0 else K.MILESTONE
             for kind, off in leaves:
-                v = pick(LEAF_AT[kind])(
-                    code, off, st, v, base, seg_start, t, mode, out, out_t0, aux, lo, ao
+                v = _first_step(
+                    pure, kind, code, off, st, v, base, seg_start, t, mode, out, out_t0, aux, lo, ao
                 )
             t += 1
             continue
         stop = min(t1, nxt)
         if n_leaves == 1:
             kind, off = leaves[0]
-            parallel = stateless and stop - t >= 2 * CHUNK and t >= out_t0
-            if parallel and not pure and parallel_allowed():
+            parallel = stateless and stop - t >= 2 * CHUNK and t >= out_t0 and not pure
+            if parallel and use_parallel(LEAF_PARALLEL[kind], stop - t):
                 with kernels_parallel_lock():
                     LEAF_PARALLEL[kind](
                         code, off, base, seg_start, t, stop, out, out_t0, aux, lo, ao
@@ -396,6 +396,18 @@ def _run(pick, code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless):
             v = pick(any_run)(code, base, t, stop, v, out, out_t0, aux, lo, ao)
         t = stop
     return v
+
+
+def _first_step(pure, kind, *args):
+    """One step (a segment's first) as plain Python, the kernel only where CPython's
+    math raises: one step does not pay for compiling (or loading) a kernel."""
+    if not pure:
+        try:
+            with np.errstate(**PLAIN_ERRSTATE):
+                return LEAF_AT[kind].py(*args)
+        except PLAIN_ERRORS:
+            pass
+    return (_python if pure else _compiled)(LEAF_AT[kind])(*args)
 
 
 def segment_origin(code, start: int) -> int:
