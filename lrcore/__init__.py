@@ -4,8 +4,10 @@
 >>> lrcore.table(lrcore.Step(step_size=2, gamma=0.5), 5, base_lr=0.1)
 array([0.1  , 0.1  , 0.05 , 0.05 , 0.025])
 
-Importing lrcore compiles nothing; each kernel compiles on first use and is
-cached on disk. lrcore never imports torch.
+Importing lrcore compiles nothing and does not import numba: each kernel is
+compiled (or loaded from its disk cache) on first use, and small tables run
+the same code as plain Python, with the same bits, until their family's
+kernels are compiled. lrcore never imports torch.
 """
 
 from .schedules import (

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 from catalogue import ABSOLUTE, PEERS, RELATIVE
+from fresh import fresh_python
 
 import lrcore
 
@@ -220,12 +221,4 @@ print("ok")
 
 def test_the_first_fill_compiles_its_families_only(tmp_path):
     code = "import lrcore\n" + FIRST_FILL
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"LRCORE_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.split() == ["ok"]
+    assert fresh_python(code, tmp_path) == ["ok"]

@@ -8,12 +8,10 @@ the start and from the middle (a drop-in's refill), and check the process-level
 promise: importing lrcore and its first small tables never import numba.
 """
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from catalogue import ABSOLUTE, FUNCTIONS, PEERS, RELATIVE
+from fresh import fresh_python
 
 import lrcore
 from lrcore import kernels
@@ -131,12 +129,4 @@ print("ok")
 
 def test_first_small_tables_and_drop_in_windows_never_import_numba(tmp_path):
     pytest.importorskip("torch")
-    out = subprocess.run(
-        [sys.executable, "-c", FIRST_USE],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"LRCORE_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.split() == ["ok"]
+    assert fresh_python(FIRST_USE, tmp_path) == ["ok"]

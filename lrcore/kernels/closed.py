@@ -17,7 +17,7 @@ from .. import kinds as K
 from . import kernels_parallel_lock, njit, prange, specialise, use_parallel, use_python
 from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
-from .torch_numerics import _CHAINS, PLAIN_ERRORS, PLAIN_ERRSTATE, chain, kind_mask, program_kinds
+from .torch_numerics import PLAIN_ERRORS, PLAIN_ERRSTATE, interpreter, program_kinds
 
 CHUNK = 16384
 BLOCK = 128
@@ -334,17 +334,14 @@ def _any_closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
 
 def closed_table_of(kinds):
     """:func:`_any_closed_table` compiled for the families ``kinds`` (and no other)."""
-    kinds = sorted(set(kinds))
-    key = (_any_closed_table, kind_mask(kinds))
-    if key not in _CHAINS:
-        leaf = chain(_closed_link, no_closed, CLOSED, "CLOSED_LEAF", kinds)
-        _CHAINS[key] = specialise(_any_closed_table, f"{key[1]:x}", {"ANY_CLOSED": leaf})
-    return _CHAINS[key]
+    return interpreter(
+        _any_closed_table, "ANY_CLOSED", _closed_link, no_closed, CLOSED, "CLOSED_LEAF", kinds
+    )
 
 
 def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, aux, aux_lo, aux_off):
     """One leaf (``CLOSED_LEAF``: its family's closed form) over ``out[i_s:i_e]``, steps
-    ``t0 + i``, in the chunks of :func:`closed_table` (``CHUNK`` entries from 0), so
+    ``t0 + i``, in the chunks of :func:`_any_closed_table` (``CHUNK`` entries from 0), so
     the result has the same bits."""
     k0 = i_s // CHUNK
     chunks = (i_e + CHUNK - 1) // CHUNK - k0
@@ -359,7 +356,7 @@ def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, aux, aux
 
 
 def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
-    """``out[i]`` = closed form at step ``t0 + i``, as :func:`closed_table`, with each
+    """``out[i]`` = closed form at step ``t0 + i``, as :func:`_any_closed_table`, with each
     family's own compiled driver (a Python walk over segments and leaves); a short
     table as plain Python while those are not compiled."""
     if use_python(n, [CLOSED_APPLY[kind] for kind in program_kinds(code)]):

@@ -485,14 +485,20 @@ def chain(link, end, by_kind, slot, kinds):
     return _CHAINS[key]
 
 
+def interpreter(template, slot, link, end, by_kind, link_slot, kinds):
+    """``template`` compiled for the families ``kinds`` and no other: its ``slot`` bound
+    to the :func:`chain` of ``link`` over them."""
+    kinds = sorted(set(kinds))
+    key = (template, kind_mask(kinds))
+    if key not in _CHAINS:
+        leaf = chain(link, end, by_kind, link_slot, kinds)
+        _CHAINS[key] = specialise(template, f"{key[1]:x}", {slot: leaf})
+    return _CHAINS[key]
+
+
 def run_of(kinds):
     """:func:`_any_run` compiled for the families ``kinds`` (and no other)."""
-    kinds = sorted(set(kinds))
-    key = (_any_run, kind_mask(kinds))
-    if key not in _CHAINS:
-        leaf = chain(_leaf_link, no_leaf, GET_LR, "GET_LR", kinds)
-        _CHAINS[key] = specialise(_any_run, f"{key[1]:x}", {"ANY_LEAF": leaf})
-    return _CHAINS[key]
+    return interpreter(_any_run, "ANY_LEAF", _leaf_link, no_leaf, GET_LR, "GET_LR", kinds)
 
 
 @njit(cache=True)
