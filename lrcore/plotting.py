@@ -58,7 +58,7 @@ def events(spec: Spec, steps: int) -> list[int]:
     return sorted({e for e in out if 0 < e < steps})
 
 
-def draw(ax, curves, *, log=False, title=None, marks=(), title_size=10):
+def draw(ax, curves, *, log=False, title=None, marks=(), title_size=10, legend=True):
     for label, values in curves:
         ax.plot(np.arange(len(values)), values, label=label, linewidth=1.4)
     for m in marks:
@@ -70,19 +70,36 @@ def draw(ax, curves, *, log=False, title=None, marks=(), title_size=10):
     if title:
         ax.set_title(title, fontsize=title_size)
     ax.grid(alpha=0.3)
-    if len(curves) > 1 or curves[0][0]:
+    if legend and (len(curves) > 1 or curves[0][0]):
         ax.legend(fontsize=7, loc="best")
+
+
+#: legend labels wrap at this many characters (fits the figure's width at fontsize 7)
+LABEL_WIDTH = 120
+
+
+def figure(specs: list[Spec], steps: int, *, base_lr: float = 1.0, log: bool = False):
+    """The figure of ``lrcore plot``: one curve per spec, labelled with the parameters
+    that differ from the defaults, the legend below the axes (inside the figure and off
+    the curves, however many and however long the labels)."""
+    import textwrap
+
+    plt = _pyplot()
+    curves, marks = [], set()
+    for spec in specs:
+        label = textwrap.fill(spec.brief(), LABEL_WIDTH, subsequent_indent="    ")
+        curves.append((label, table(spec, steps, 1.0 if spec.absolute else base_lr)))
+        marks |= set(events(spec, steps))
+    lines = sum(label.count("\n") + 1 for label, _ in curves)
+    fig, ax = plt.subplots(figsize=(8, 4.5 + 0.16 * lines), layout="constrained")
+    draw(ax, curves, log=log, marks=sorted(marks), legend=False)
+    fig.legend(loc="outside lower center", fontsize=7, ncols=1, frameon=False)
+    return fig
 
 
 def plot(specs: list[Spec], steps: int, path: str, *, base_lr: float = 1.0, log: bool = False):
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    curves, marks = [], set()
-    for spec in specs:
-        curves.append((str(spec), table(spec, steps, 1.0 if spec.absolute else base_lr)))
-        marks |= set(events(spec, steps))
-    draw(ax, curves, log=log, marks=sorted(marks))
-    fig.tight_layout()
+    fig = figure(specs, steps, base_lr=base_lr, log=log)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -45,6 +45,24 @@ class Spec:
         )
         return f"{self.name}({args})"
 
+    def brief(self) -> str:
+        """The text form with only the parameters that differ from their defaults (a
+        label: ``parse(spec.brief())`` gives the same schedule)."""
+        args = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.default is not dataclasses.MISSING and _same(value, f.default):
+                continue
+            args.append(f"{f.name}={_text(value, brief=True)}")
+        return f"{self.name}({', '.join(args)})"
+
+
+def _same(value: Any, default: Any) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:  # noqa: BLE001 - an uncomparable value is not the default
+        return False
+
 
 def _plain(value: Any, spec: Spec, field: str) -> Any:
     if isinstance(value, Spec):
@@ -59,11 +77,11 @@ def _plain(value: Any, spec: Spec, field: str) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, brief: bool = False) -> str:
     if isinstance(value, Spec):
-        return str(value)
+        return value.brief() if brief else str(value)
     if isinstance(value, tuple):
-        return "[" + ", ".join(_text(v) for v in value) + "]"
+        return "[" + ", ".join(_text(v, brief) for v in value) + "]"
     if callable(value):
         return getattr(value, "__name__", "<function>")
     return repr(value)

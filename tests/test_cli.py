@@ -82,6 +82,47 @@ def test_plot(tmp_path):
     _decoded(path)
 
 
+LONG_SPECS = [
+    "cosine_annealing_warm_restarts(T_0=100, T_mult=2)",
+    "cyclic(base_lr=0.001, max_lr=0.1, step_size_up=50, mode='triangular2')",
+    "sequential([linear(start_factor=0.1, total_iters=100), cosine_annealing(T_max=900,"
+    " eta_min=1e-4)], milestones=[100])",
+    "warmup(cosine_decay(decay_steps=990, num_cycles=1.5, min_lr_rate=0.1), warmup_steps=10,"
+    " warmup_type='cosine')",
+    "timm_cosine(t_initial=300, lr_min=1e-05, cycle_mul=1.5, cycle_decay=0.8, cycle_limit=6,"
+    " warmup_t=20, warmup_lr_init=1e-04, k_decay=1.2, noise_range_t=[100, 900])",
+    "chained([exponential(gamma=0.999), step(step_size=30, gamma=0.5),"
+    " multi_step(milestones=[100, 200, 300, 400, 500, 600, 700], gamma=0.9)])",
+]
+
+
+@pytest.mark.parametrize("count", [2, 6])
+def test_plot_legend_stays_inside_the_figure_and_off_the_curves(count):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    specs = [lrcore.parse(s) for s in LONG_SPECS[:count]]
+    fig = lrcore.plotting.figure(specs, 1000, base_lr=0.1)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        (legend,) = fig.legends
+        box = legend.get_window_extent(renderer)
+        page = fig.bbox
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, (box, page)  # not off either edge
+        assert page.y0 <= box.y0 and box.y1 <= page.y1, (box, page)
+        axes = fig.axes[0].get_window_extent(renderer)
+        assert box.y1 <= axes.y0  # below the axes: no label covers a curve
+        texts = [t.get_text() for t in legend.get_texts()]
+        assert len(texts) == count
+        assert texts[0] == "cosine_annealing_warm_restarts(T_0=100, T_mult=2)"  # no defaults
+        assert "eta_min" not in texts[0] and "scale_fn" not in texts[1]
+        for text, spec in zip(texts, specs):  # wrapped, not cut: the whole brief form
+            assert lrcore.parse(" ".join(text.split())) == spec
+    finally:
+        plt.close(fig)
+
+
 def test_gallery(tmp_path):
     out = cli("gallery", "-o", str(tmp_path / "g"))
     assert out.returncode == 0, out.stderr

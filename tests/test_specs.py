@@ -1,6 +1,7 @@
 """Every parameter of every family refuses bad values with a clear error;
 specs round-trip through JSON and through their text form."""
 
+import dataclasses
 import json
 import math
 
@@ -259,6 +260,23 @@ def test_json_round_trip(spec):
 @pytest.mark.parametrize("spec", SERIALISABLE, ids=lambda s: str(s)[:60])
 def test_text_round_trip(spec):
     assert lrcore.parse(str(spec)) == spec
+
+
+@pytest.mark.parametrize("spec", SERIALISABLE, ids=lambda s: str(s)[:60])
+def test_brief_form_names_only_what_differs_from_the_defaults(spec):
+    brief = spec.brief()
+    assert lrcore.parse(brief) == spec  # the same schedule
+    assert len(brief) <= len(str(spec))
+    for field in dataclasses.fields(spec):
+        shown = f"{field.name}=" in brief.replace(f"{spec.name}(", "(", 1)
+        if not shown and field.default is dataclasses.MISSING:
+            raise AssertionError(f"{field.name} has no default and is missing from {brief}")
+
+
+def test_brief_form_of_a_nested_spec():
+    spec = lrcore.parse("warmup(cosine_decay(decay_steps=990), warmup_steps=10)")
+    assert str(spec).count("=") > 6
+    assert spec.brief() == "warmup(schedule=cosine_decay(decay_steps=990), warmup_steps=10)"
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda s: str(s)[:60])
