@@ -130,3 +130,28 @@ print("ok")
 def test_first_small_tables_and_drop_in_windows_never_import_numba(tmp_path):
     pytest.importorskip("torch")
     assert fresh_python(FIRST_USE, tmp_path) == ["ok"]
+
+
+ONCE_EACH = """
+import lrcore, lrcore.cabi as cabi
+from lrcore.kernels import Kernel, formulas, restarts, torch_numerics as tn, closed
+specs = ["cosine_annealing(T_max=300)", "one_cycle(max_lr=0.1, total_steps=9000,"
+         " anneal_strategy='linear')", "step(step_size=7)", "cyclic(base_lr=0.1, max_lr=1.0)"]
+for text in specs:
+    lrcore.table(text, 9000)                      # the per-family drivers
+    lrcore.table(text, 9000, numerics="closed")
+    s = cabi.Schedule(text)                       # the C ABI's interpreter
+    s.fill(0, 100), s.fill(0, 100, numerics="closed"), s.lr_at(5)
+many = {}
+for module in (formulas, restarts, tn, closed):
+    for name, k in vars(module).items():
+        if isinstance(k, Kernel) and k.ready and len(k.signatures) > 1:
+            many[name] = [str(sig) for sig in k.signatures]
+assert not many, many
+print("ok")
+"""
+
+
+def test_each_kernel_is_compiled_once_whoever_calls_it(tmp_path):
+    # no literal argument (a constant mode, a flag) forks a formula into two compiles
+    assert fresh_python(ONCE_EACH, tmp_path, timeout=600) == ["ok"]

@@ -268,7 +268,7 @@ def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
     phases, anneal = int(code[p + 1]), int(code[p + 2])
     if anneal != K.ANNEAL_COS:
         for j in range(n):
-            out[i0 + j] = one_cycle_value(code, p, e0 + j, True)
+            out[i0 + j] = one_cycle_value(code, p, e0 + j)
         return
     j = 0
     start_step = 0.0

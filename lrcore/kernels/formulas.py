@@ -198,7 +198,9 @@ def cyclic_lr(e, lo, hi, invert, total, ratio, mode, gamma):
 
 
 @njit(cache=True)
-def one_cycle_value(code, p, e, closed):
+def one_cycle_value(code, p, e):
+    """torch's OneCycleLR value at step ``e`` (the closed numerics' cosine phases are
+    :func:`lrcore.kernels.closed._one_cycle`'s; a linear phase is this formula in both)."""
     n = int(code[p + 1])
     anneal = int(code[p + 2])
     start_step = 0.0
@@ -210,9 +212,6 @@ def one_cycle_value(code, p, e, closed):
             a, b = code[q + 1], code[q + 2]
             if anneal == K.ANNEAL_LINEAR:
                 return (b - a) * pct + a
-            if closed:
-                c = math.cos(0.5 * math.pi * pct)
-                return b + (a - b) * (c * c)
             return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
         start_step = end_step
     return np.nan

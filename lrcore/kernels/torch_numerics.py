@@ -118,7 +118,7 @@ def cyclic_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 
 @njit(cache=True)
 def one_cycle_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    return one_cycle_value(code, off + K.LEAF, e, False)
+    return one_cycle_value(code, off + K.LEAF, e)
 
 
 @njit(cache=True)
