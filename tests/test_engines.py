@@ -157,3 +157,32 @@ def test_each_kernel_is_compiled_once_whoever_calls_it(tmp_path):
     # signatures loaded from the cache count as well, so this process's cache serves
     where = kernels.cache_dir()
     assert fresh_python(ONCE_EACH, where.parent if where else tmp_path, timeout=600) == ["ok"]
+
+
+THREADS_FIRST = """
+import threading
+import lrcore
+specs = ["cosine_annealing_warm_restarts(T_0=7, T_mult=2)",
+         "one_cycle(max_lr=0.1, total_steps=900)",
+         "timm_cosine(t_initial=300, noise_range_t=[10, 200])", "step(step_size=5)"]
+got, errors = {}, []
+def work(i):
+    try:
+        got[i] = [lrcore.table(s, 900).tolist() for s in specs[i % 4:] + specs[:i % 4]]
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join(timeout=120)
+assert not errors, errors
+want = [lrcore.table(s, 900).tolist() for s in specs]
+for i, rows in got.items():
+    assert rows == want[i % 4:] + want[:i % 4], i
+assert len(got) == 8
+print("ok")
+"""
+
+
+def test_threads_making_the_plain_engine_at_once(tmp_path):
+    # the first plain tables of a process, built by 8 threads together
+    assert fresh_python(THREADS_FIRST, tmp_path) == ["ok"]

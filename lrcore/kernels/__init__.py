@@ -238,7 +238,8 @@ def _plain(value):
     return value.py if isinstance(value, Kernel) else value
 
 
-_PLAIN: dict[str, dict] = {}
+_PLAIN: dict[str, dict] = {}  # complete: what other threads may read
+_BUILDING: dict[str, dict] = {}  # being filled, by the thread holding _LOCK
 
 
 def _plain_globals(module: str) -> dict:
@@ -246,14 +247,18 @@ def _plain_globals(module: str) -> dict:
     g = _PLAIN.get(module)
     if g is None:
         with _LOCK:
-            g = _PLAIN.get(module)
+            g = _PLAIN.get(module) or _BUILDING.get(module)
             if g is None:
-                g = {}
-                source = vars(sys.modules[module])
-                _PLAIN[module] = g  # registered first: kernels of this module refer to it
-                for k, v in list(source.items()):
-                    g[k] = v.py if isinstance(v, Kernel) else v
-                g["prange"] = range
+                # the dict the module's plain kernels share, visible to this thread while
+                # it is filled (they refer to it), and to others once complete
+                g = _BUILDING[module] = {}
+                try:
+                    for k, v in list(vars(sys.modules[module]).items()):
+                        g[k] = v.py if isinstance(v, Kernel) else v
+                    g["prange"] = range
+                finally:
+                    del _BUILDING[module]
+                _PLAIN[module] = g
     return g
 
 
