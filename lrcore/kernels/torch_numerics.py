@@ -3,18 +3,20 @@
 The formulas are in :mod:`lrcore.kernels.formulas`. Here each family has one
 ``get_lr`` (the new LR of its leaf from the current one, at a local step and in
 one of torch's modes), all with the same signature, registered in
-:data:`GET_LR` by kind. The drivers take a family's ``get_lr`` as a first-class
-argument, so numba compiles (and caches) a driver once per family it is given and
-the first table of a family compiles that family's code and no other's:
+:data:`GET_LR` by kind. The drivers are written once as templates and specialised
+per family (:func:`lrcore.kernels.specialise`: the template's code bound to one
+family's ``get_lr``, cached under its own name), so the first table of a family
+compiles that family's code and no other's:
 
-* :func:`leaf_steps`: one leaf over a run of steps (a tight loop per family);
-* :func:`leaf_parallel`: the same for stateless leaves, in parallel chunks;
-* :func:`ratio_steps` + :func:`chain_products`: chains of step-type families;
+* :func:`_leaf_steps` (:data:`LEAF_STEPS`): one leaf over a run of steps;
+* :func:`_leaf_parallel` (:data:`LEAF_PARALLEL`): stateless leaves in parallel chunks;
+* :func:`_ratio_steps` + :func:`chain_products`: chains of step-type families;
 * :func:`run`: the Python walk over a program's segments that calls them.
 
-The generic interpreter :func:`_any_run` (every family in one compiled function)
-serves the C ABI, whose handles may hold any schedule, and the rare chains whose
-members overwrite the LR (a per-step interleaving of families).
+The generic interpreter :func:`_any_run`, compiled for the set of families it is
+given (:func:`run_of`), serves the C ABI and the rare chains whose members
+overwrite the LR (a per-step interleaving of families). Every kernel also runs as
+plain Python (small tables, see :mod:`lrcore.kernels`).
 """
 
 import math
