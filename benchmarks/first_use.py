@@ -16,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from lrcore.bench import fresh_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,16 +116,7 @@ def run_case(code: str, tree: Path, cache: str) -> float:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache)
     prelude = PRELUDE.format(tree=str(tree), python=str(tree / "python"))
     check = f"\nimport lrcore\nassert lrcore.__file__.startswith({str(tree)!r}), lrcore.__file__\n"
-    out = subprocess.run(
-        [sys.executable, "-c", prelude + code + check],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
-    return float(out.stdout.strip().splitlines()[-1])
+    return fresh_seconds(prelude + code + check, env)
 
 
 def measure(trees: list[Path], numerics: tuple[str, ...], only: str = "") -> dict:

@@ -151,12 +151,23 @@ FIRST_USES = {
 }
 
 
+def fresh_seconds(code: str, env: dict) -> float:
+    """Run ``code`` in a new Python with environment ``env``; the number it printed last."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
+    )
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
 def first_use() -> dict[str, tuple[float, float]]:
     """Seconds from ``import lrcore`` to the end of each first use, in fresh processes:
     (cold: an empty kernel cache, warm: the cache the cold run left)."""
     import os
-    import subprocess
-    import sys
     import tempfile
 
     out = {}
@@ -167,18 +178,7 @@ def first_use() -> dict[str, tuple[float, float]]:
         )
         with tempfile.TemporaryDirectory() as cache:
             env = dict(os.environ, LRCORE_CACHE_DIR=cache)
-            times = []
-            for _ in ("cold", "warm"):
-                run = subprocess.run(
-                    [sys.executable, "-c", code],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env=env,
-                    timeout=600,
-                )
-                times.append(float(run.stdout.strip()))
-        out[name] = (times[0], times[1])
+            out[name] = (fresh_seconds(code, env), fresh_seconds(code, env))
     return out
 
 

@@ -185,7 +185,11 @@ class Kernel:
         fn = self.__wrapped__
         if self._names is None and not extra:
             return fn
-        g = {**module_globals, **(self._names or {}), **extra}
+        return self._bound({**module_globals, **(self._names or {}), **extra})
+
+    def _bound(self, g):
+        """The template's code with globals ``g``, under this kernel's name."""
+        fn = self.__wrapped__
         out = types.FunctionType(fn.__code__, g, self.__name__, fn.__defaults__, fn.__closure__)
         out.__qualname__ = self.__name__
         out.__doc__ = fn.__doc__
@@ -222,10 +226,7 @@ class Kernel:
             g = _plain_globals(self.__module__)  # shared: kernels defined later are found
             if self._names is not None:  # a specialisation: its own names on top
                 g = {**g, **{k: _plain(v) for k, v in self._names.items()}}
-            fn = self.__wrapped__
-            out = types.FunctionType(fn.__code__, g, self.__name__, fn.__defaults__, fn.__closure__)
-            out.__qualname__ = self.__name__
-            self._py = out
+            self._py = self._bound(g)
         return self._py
 
     def __getattr__(self, name):
@@ -327,6 +328,23 @@ def use_parallel(kernel, work: int) -> bool:
     total = _asked.get(kernel, 0) + work
     _asked[kernel] = total
     return total >= PARALLEL_AFTER or kernel.ready
+
+
+#: numpy scalars in plain Python behave as in the kernels: overflow to inf and NaN quietly
+#: (no warning); a division by zero stops the plain run (the kernels raise ZeroDivisionError)
+_PLAIN_ERRSTATE = dict(over="ignore", invalid="ignore", under="ignore", divide="raise")
+
+
+def plain_first(plain, compiled):
+    """``plain()`` (a run as plain Python), else ``compiled()`` where CPython's math raises
+    and the kernels carry inf or NaN on (``math.pow`` overflowing, ``math.log(0)``)."""
+    import numpy as np
+
+    try:
+        with np.errstate(**_PLAIN_ERRSTATE):
+            return plain()
+    except (ArithmeticError, ValueError):
+        return compiled()
 
 
 def use_python(work: int, kernels) -> bool:

@@ -14,10 +14,18 @@ import math
 import numpy as np
 
 from .. import kinds as K
-from . import kernels_parallel_lock, njit, prange, specialise, use_parallel, use_python
+from . import (
+    kernels_parallel_lock,
+    njit,
+    plain_first,
+    prange,
+    specialise,
+    use_parallel,
+    use_python,
+)
 from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
-from .torch_numerics import PLAIN_ERRORS, PLAIN_ERRSTATE, interpreter, program_kinds
+from .torch_numerics import interpreter, program_kinds
 
 CHUNK = 16384
 BLOCK = 128
@@ -359,13 +367,10 @@ def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
     """``out[i]`` = closed form at step ``t0 + i``, as :func:`_any_closed_table`, with each
     family's own compiled driver (a Python walk over segments and leaves); a short
     table as plain Python while those are not compiled."""
+    args = (code, base, t0, n, out, aux, aux_lo, aux_off)
     if use_python(n, [CLOSED_APPLY[kind] for kind in program_kinds(code)]):
-        try:
-            with np.errstate(**PLAIN_ERRSTATE):
-                return _closed_run(True, code, base, t0, n, out, aux, aux_lo, aux_off)
-        except PLAIN_ERRORS:  # where CPython's math raises and IEEE gives inf or NaN
-            pass
-    return _closed_run(False, code, base, t0, n, out, aux, aux_lo, aux_off)
+        return plain_first(lambda: _closed_run(True, *args), lambda: _closed_run(False, *args))
+    return _closed_run(False, *args)
 
 
 def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):

@@ -24,7 +24,15 @@ import math
 import numpy as np
 
 from .. import kinds as K
-from . import kernels_parallel_lock, njit, prange, specialise, use_parallel, use_python
+from . import (
+    kernels_parallel_lock,
+    njit,
+    plain_first,
+    prange,
+    specialise,
+    use_parallel,
+    use_python,
+)
 from .formulas import (
     constant_lr,
     cosine_lr,
@@ -310,14 +318,6 @@ def _leaves(code, first, n):
     return out
 
 
-#: what plain Python raises where the kernels follow IEEE (``math.pow`` overflowing,
-#: ``math.log(0)``): the table is then computed by the kernels
-PLAIN_ERRORS = (ArithmeticError, ValueError)
-#: numpy scalars in plain Python as the kernels: overflow to inf and NaN silently (no
-#: warning), a division by zero stops the plain run (the kernels raise ZeroDivisionError)
-PLAIN_ERRSTATE = dict(over="ignore", invalid="ignore", under="ignore", divide="raise")
-
-
 def _compiled(kernel):
     return kernel
 
@@ -339,11 +339,7 @@ def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
     for ``t >= out_t0``; the last LR."""
     args = (code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless)
     if use_python(t1 - t0, [LEAF_STEPS[kind] for kind in program_kinds(code)]):
-        try:
-            with np.errstate(**PLAIN_ERRSTATE):
-                return _run(_python, *args)
-        except PLAIN_ERRORS:  # where CPython's math raises and IEEE gives inf or NaN
-            pass
+        return plain_first(lambda: _run(_python, *args), lambda: _run(_compiled, *args))
     return _run(_compiled, *args)
 
 
@@ -403,13 +399,10 @@ def _run(pick, code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless):
 def _first_step(pure, kind, *args):
     """One step (a segment's first) as plain Python, the kernel only where CPython's
     math raises: one step does not pay for compiling (or loading) a kernel."""
-    if not pure:
-        try:
-            with np.errstate(**PLAIN_ERRSTATE):
-                return LEAF_AT[kind].py(*args)
-        except PLAIN_ERRORS:
-            pass
-    return (_python if pure else _compiled)(LEAF_AT[kind])(*args)
+    kernel = LEAF_AT[kind]
+    if pure:  # inside a plain run, which falls back as a whole
+        return kernel.py(*args)
+    return plain_first(lambda: kernel.py(*args), lambda: kernel(*args))
 
 
 def segment_origin(code, start: int) -> int:
