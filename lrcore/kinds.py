@@ -26,17 +26,21 @@ LAMBDA = 11
 MULTIPLICATIVE = 12
 FACTOR = 13  # the warm-up family of transformers and WSD: base LR times a factor of the step
 TIMM = 14  # timm's cosine, tanh and poly schedulers (cycles, warm-up, seeded noise)
+DEEPSPEED = 15  # deepspeed.runtime.lr_schedules: WarmupLR, WarmupDecayLR, WarmupCosineLR, ...
 
 # FACTOR shapes (params: shape code, then a, b, c, d)
 F_WARMUP, F_STABLE, F_LINEAR, F_COSINE, F_HARD_RESTARTS, F_POLYNOMIAL, F_INV_SQRT, F_WSD = range(8)
 # TIMM shapes
 T_COSINE, T_TANH, T_POLY = range(3)
+# DEEPSPEED shapes, and its warm-up types
+DS_WARMUP, DS_WARMUP_DECAY, DS_COSINE, DS_ONE_CYCLE, DS_RANGE_TEST = range(5)
+DS_LOG, DS_LINEAR = range(2)
 # warm-up types
 W_LINEAR, W_COSINE, W_SQRT, W_PLUS_ONE, W_FROM = range(5)
 
 #: Leaves whose value ignores the incoming learning rate (torch computes them
 #: from ``base_lrs`` or from their own parameters).
-OVERWRITING = frozenset({WARM_RESTARTS, CYCLIC, ONE_CYCLE, LAMBDA, FACTOR, TIMM})
+OVERWRITING = frozenset({WARM_RESTARTS, CYCLIC, ONE_CYCLE, LAMBDA, FACTOR, TIMM, DEEPSPEED})
 
 # How torch reaches a leaf at a given step (see LRScheduler.step / SequentialLR).
 INITIAL = 0  # the step inside the constructor (`_initial_step`)

@@ -21,6 +21,8 @@ class Spec:
     #: The spec carries absolute learning rates (cyclic, one-cycle): the table's
     #: ``base_lr`` has no meaning for it.
     absolute: ClassVar[bool] = False
+    #: The spec also cycles the momentum (``table(..., quantity="momentum")``).
+    has_momentum: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -73,7 +73,8 @@ def table(
         cyclic, one-cycle, the warm-up family) have no recurrence and do not
         read it, exactly as torch's classes overwrite an edited LR.
     quantity:
-        ``"momentum"`` gives the momentum / beta1 cycle of cyclic and one_cycle.
+        ``"momentum"`` gives the momentum / beta1 cycle of cyclic, one_cycle and
+        deepspeed_one_cycle.
     check_finite:
         raise a ValueError naming the first step whose value overflowed float64
         (``exponential(gamma=2)`` past step 1023); False returns the inf or NaN
@@ -90,12 +91,13 @@ def table(
     if dtype not in (np.float32, np.float64):
         v.fail(_WHERE, "dtype", dtype, "numpy.float32 or numpy.float64")
     v.choice(_WHERE, "quantity", quantity, ("lr", "momentum"))
-    if quantity == "momentum" and not spec.absolute:
+    if quantity == "momentum" and not spec.has_momentum:
         v.fail(
             _WHERE,
             "quantity",
             quantity,
-            "'lr' for this spec ('momentum' needs cyclic or one_cycle)",
+            "'lr' for this spec ('momentum' needs cyclic, one_cycle, or deepspeed_one_cycle"
+            " with cycle_momentum=True)",
         )
     bases, grouped = _bases(base_lr)
     if spec.absolute and (grouped or bases[0] != 1.0):

@@ -79,6 +79,26 @@ ABSOLUTE = [  # specs holding their own learning rates
     " final_div_factor=100.0, three_phase=True)",
 ]
 
+FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed's), each equal to the framework's own
+    "deepspeed_warmup(warmup_min_lr=1e-05, warmup_max_lr=0.01, warmup_num_steps=500)",
+    "deepspeed_warmup(warmup_max_lr=0.003, warmup_num_steps=1, warmup_type='linear')",
+    "deepspeed_warmup_decay(total_num_steps=8000, warmup_min_lr=1e-06, warmup_max_lr=0.02,"
+    " warmup_num_steps=777, warmup_type='linear')",
+    "deepspeed_warmup_decay(total_num_steps=5000, warmup_max_lr=0.02, warmup_num_steps=300)",
+    "deepspeed_warmup_cosine(total_num_steps=9000, warmup_min_ratio=0.1, warmup_num_steps=333,"
+    " cos_min_ratio=0.01)",
+    "deepspeed_warmup_cosine(total_num_steps=4000, warmup_num_steps=100, warmup_type='linear')",
+    "deepspeed_one_cycle(cycle_min_lr=0.0001, cycle_max_lr=0.01, cycle_first_step_size=1000,"
+    " cycle_second_step_size=1500, decay_lr_rate=0.5, decay_step_size=100, decay_mom_rate=0.1)",
+    "deepspeed_one_cycle(cycle_min_lr=0.0001, cycle_max_lr=0.01, cycle_first_step_size=700,"
+    " cycle_first_stair_count=7, cycle_second_stair_count=3, decay_step_size=50,"
+    " decay_lr_rate=0.01)",
+    "deepspeed_lr_range_test(lr_range_test_min_lr=1e-05, lr_range_test_step_size=100,"
+    " lr_range_test_step_rate=0.5)",
+    "deepspeed_lr_range_test(lr_range_test_min_lr=1e-05, lr_range_test_step_size=300,"
+    " lr_range_test_step_rate=2.0, lr_range_test_staircase=True)",
+]
+
 FUNCTIONS = [
     lrcore.Lambda(_lam_pow),
     lrcore.Lambda(_lam_piecewise),

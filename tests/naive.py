@@ -137,6 +137,8 @@ def closed(spec, t: int, base: float) -> float:
         return base / math.sqrt((t + spec.timescale) / spec.timescale)
     if name.startswith("timm_"):
         return timm(spec, t, base)
+    if name.startswith("deepspeed_"):
+        return deepspeed(spec, t, base)
     if name == "lambda":
         return base * spec.lr_lambda(t)
     if name == "multiplicative":
@@ -288,3 +290,69 @@ def timm(spec, t: int, base: float) -> float:
         if lo <= t < hi:
             value *= 1 + timm_noise(spec.noise_seed + t, spec.noise_std, spec.noise_pct)
     return float(value)
+
+
+def deepspeed(spec, t: int, base: float) -> float:
+    """DeepSpeed's schedules (lrcore.schedules.deepspeed's docstring): index t is the
+    value at DeepSpeed's last_batch_iteration = t - 1, fractions exact."""
+    name, i = spec.name, t - 1
+    if name == "deepspeed_lr_range_test":
+        x = Fraction(t, spec.lr_range_test_step_size)
+        if spec.lr_range_test_staircase:
+            x = Fraction(math.floor(x))
+        return spec.lr_range_test_min_lr * (1 + spec.lr_range_test_step_rate * float(x))
+    if name == "deepspeed_one_cycle":
+        return deepspeed_one_cycle(spec, t, "lr")
+    W = max(2, spec.warmup_num_steps)
+
+    def warm(i):
+        if spec.warmup_type == "log":
+            return float(mpmath.log(i + 1) / mpmath.log(W))
+        return float(Fraction(i, W))
+
+    if name == "deepspeed_warmup_cosine":
+        if i < 0:
+            return 0.0
+        r0, rc = spec.warmup_min_ratio, spec.cos_min_ratio
+        if i < W:
+            return base * (r0 + (1 - r0) * warm(i))
+        p = min(Fraction(1), Fraction(i - W + 1, max(1, spec.total_num_steps - W)))
+        return base * max(0.0, rc + (1 - rc) * one_plus_cos_pi(p))
+    lo, hi = spec.warmup_min_lr, spec.warmup_max_lr
+    if i < 0:
+        return lo
+    if i < W:
+        f = warm(i)
+    elif name == "deepspeed_warmup":
+        f = 1.0
+    else:
+        f = float(max(0, Fraction(spec.total_num_steps - i, max(1, spec.total_num_steps - W))))
+    return lo + (hi - lo) * f
+
+
+def deepspeed_one_cycle(spec, t: int, quantity: str) -> float:
+    """OneCycle: a triangle up cycle_first_step_size steps and down the second, in
+    stairs when counted, then the decay; momentum runs the other way."""
+    first = Fraction(spec.cycle_first_step_size)
+    second = first if spec.cycle_second_step_size is None else Fraction(spec.cycle_second_step_size)
+    total = first + second
+    if quantity == "lr":
+        lo, hi, rate = spec.cycle_min_lr, spec.cycle_max_lr, spec.decay_lr_rate
+    else:
+        lo, hi, rate = spec.cycle_min_mom, spec.cycle_max_mom, spec.decay_mom_rate
+    if t == 0:
+        return lo
+    if t - 1 < total:
+        at = Fraction(t) % total
+        up = at <= first
+        h = at / first if up else (total - at) / second
+        stairs = spec.cycle_first_stair_count
+        if not up and spec.cycle_second_stair_count is not None:
+            stairs = spec.cycle_second_stair_count
+        if stairs:
+            h = Fraction(math.floor(h * stairs), stairs)
+        return hi - (hi - lo) * float(h) if quantity == "momentum" else lo + (hi - lo) * float(h)
+    if spec.decay_step_size == 0 or rate == 0:
+        return hi if quantity == "momentum" else lo
+    factor = 1 + rate * float((t - total) / Fraction(spec.decay_step_size))
+    return hi * factor if quantity == "momentum" else lo / factor

@@ -123,6 +123,13 @@ TIMM_COMMON = {
     "noise_seed": INT(0),
 }
 
+DS_WARMUP = {
+    "warmup_min_lr": NONNEG,
+    "warmup_max_lr": NONNEG,
+    "warmup_num_steps": INT(1),
+    "warmup_type": NONE,
+}
+
 # family: (valid keyword arguments, {parameter: domain})
 LRCORE = {
     "step": ({"step_size": 10}, {"step_size": INT(1), "gamma": POS}),
@@ -210,6 +217,44 @@ LRCORE = {
         },
     ),
     "timm_poly": ({"t_initial": 10}, {**TIMM_COMMON, "power": NONNEG, "k_decay": POS}),
+    "deepspeed_warmup": ({}, DS_WARMUP),
+    "deepspeed_warmup_decay": ({"total_num_steps": 50}, {**DS_WARMUP, "total_num_steps": INT(0)}),
+    "deepspeed_warmup_cosine": (
+        {"total_num_steps": 50},
+        {
+            "total_num_steps": INT(0),
+            "warmup_min_ratio": NONNEG,
+            "warmup_num_steps": INT(1),
+            "cos_min_ratio": NONNEG,
+            "warmup_type": NONE,
+        },
+    ),
+    "deepspeed_one_cycle": (
+        {"cycle_min_lr": 0.01, "cycle_max_lr": 0.1, "cycle_first_step_size": 10},
+        {
+            "cycle_min_lr": NONNEG,
+            "cycle_max_lr": NONNEG,
+            "decay_lr_rate": NONNEG,
+            "cycle_first_step_size": POS,
+            "cycle_second_step_size": OR_NONE(NONNEG),
+            "cycle_first_stair_count": INT(0),
+            "cycle_second_stair_count": OR_NONE(INT(0)),
+            "decay_step_size": NONNEG,
+            "cycle_momentum": FLAG,
+            "cycle_min_mom": NONNEG,
+            "cycle_max_mom": NONNEG,
+            "decay_mom_rate": NONNEG,
+        },
+    ),
+    "deepspeed_lr_range_test": (
+        {},
+        {
+            "lr_range_test_min_lr": NONNEG,
+            "lr_range_test_step_size": INT(1),
+            "lr_range_test_step_rate": NONNEG,
+            "lr_range_test_staircase": FLAG,
+        },
+    ),
 }
 # valid parameters whose values overflow float64 within 64 steps: the table says so
 OVERFLOWS = {

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from catalogue import ABSOLUTE, PEERS, RELATIVE
+from catalogue import ABSOLUTE, FRAMEWORKS, PEERS, RELATIVE
 from fresh import fresh_python
 
 import lrcore
@@ -14,7 +14,7 @@ import lrcore
 cffi = pytest.importorskip("cffi")
 cabi = pytest.importorskip("lrcore.cabi")
 
-SPECS = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE]
+SPECS = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE + FRAMEWORKS]
 
 
 def call_fill(address, handle, out, start, n):

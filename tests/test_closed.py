@@ -10,7 +10,7 @@ writes ``(1 + cos x)/2`` as ``cos(x/2)**2`` and stays accurate.
 
 import numpy as np
 import pytest
-from catalogue import ABSOLUTE, FUNCTIONS, PEERS, RELATIVE
+from catalogue import ABSOLUTE, FRAMEWORKS, FUNCTIONS, PEERS, RELATIVE
 from naive import table as naive_table
 
 import lrcore
@@ -38,7 +38,7 @@ def rel(a, b):
 
 
 def _specs():
-    out = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE if s not in SEMANTIC]
+    out = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE + FRAMEWORKS if s not in SEMANTIC]
     out += [
         f
         for f in FUNCTIONS

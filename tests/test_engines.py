@@ -10,14 +10,14 @@ promise: importing lrcore and its first small tables never import numba.
 
 import numpy as np
 import pytest
-from catalogue import ABSOLUTE, FUNCTIONS, PEERS, RELATIVE
+from catalogue import ABSOLUTE, FRAMEWORKS, FUNCTIONS, PEERS, RELATIVE
 from fresh import fresh_python
 
 import lrcore
 from lrcore import kernels
 from lrcore.kernels import engine
 
-SPECS = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE] + FUNCTIONS
+SPECS = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE + FRAMEWORKS] + FUNCTIONS
 
 
 def _both(**kwargs):
@@ -44,7 +44,7 @@ def test_plain_python_has_the_kernels_bits(spec, numerics):
         kwargs = dict(spec=spec, base_lr=base, numerics=numerics, check_finite=False, **w)
         plain, compiled = _both(**kwargs)
         assert _same_bits(plain, compiled), (w, np.flatnonzero(plain != compiled)[:5])
-    if spec.absolute:
+    if spec.has_momentum:
         kwargs = dict(spec=spec, steps=1500, numerics=numerics, quantity="momentum")
         assert _same_bits(*_both(**kwargs))
 

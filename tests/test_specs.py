@@ -6,7 +6,7 @@ import json
 import math
 
 import pytest
-from catalogue import ABSOLUTE, FUNCTIONS, PEERS, RELATIVE
+from catalogue import ABSOLUTE, FRAMEWORKS, FUNCTIONS, PEERS, RELATIVE
 
 import lrcore
 from lrcore import (
@@ -208,6 +208,53 @@ BAD = [
     (lrcore.TimmPoly, dict(t_initial=10, power=-1.0), "power", ValueError),
     (lrcore.TimmPoly, dict(t_initial=10, k_decay=NAN), "k_decay", ValueError),
     (lrcore.TimmPoly, dict(t_initial=10, cycle_limit=2.0), "cycle_limit", TypeError),
+    (lrcore.DeepSpeedWarmup, dict(warmup_num_steps=0), "warmup_num_steps", ValueError),
+    (lrcore.DeepSpeedWarmup, dict(warmup_type="exp"), "warmup_type", ValueError),
+    (lrcore.DeepSpeedWarmup, dict(warmup_max_lr=-0.1), "warmup_max_lr", ValueError),
+    (lrcore.DeepSpeedWarmupDecay, dict(total_num_steps=-1), "total_num_steps", ValueError),
+    (lrcore.DeepSpeedWarmupDecay, dict(total_num_steps=9.5), "total_num_steps", TypeError),
+    (
+        lrcore.DeepSpeedWarmupCosine,
+        dict(total_num_steps=99, cos_min_ratio=NAN),
+        "cos_min_ratio",
+        ValueError,
+    ),
+    (
+        lrcore.DeepSpeedWarmupCosine,
+        dict(total_num_steps=99, warmup_num_steps=2.0),
+        "warmup_num_steps",
+        TypeError,
+    ),
+    (
+        lrcore.DeepSpeedOneCycle,
+        dict(cycle_min_lr=0.1, cycle_max_lr=1, cycle_first_step_size=0),
+        "cycle_first_step_size",
+        ValueError,
+    ),
+    (
+        lrcore.DeepSpeedOneCycle,
+        dict(cycle_min_lr=0.1, cycle_max_lr=1, cycle_momentum=1),
+        "cycle_momentum",
+        TypeError,
+    ),
+    (
+        lrcore.DeepSpeedOneCycle,
+        dict(cycle_min_lr=0.1, cycle_max_lr=1, cycle_second_stair_count=-2),
+        "cycle_second_stair_count",
+        ValueError,
+    ),
+    (
+        lrcore.DeepSpeedLRRangeTest,
+        dict(lr_range_test_step_size=0),
+        "lr_range_test_step_size",
+        ValueError,
+    ),
+    (
+        lrcore.DeepSpeedLRRangeTest,
+        dict(lr_range_test_staircase="yes"),
+        "lr_range_test_staircase",
+        TypeError,
+    ),
     (Chained, dict(schedulers=[]), "schedulers", ValueError),
     (Chained, dict(schedulers=[Sequential([Step(2)], [])]), "schedulers[0]", ValueError),
     (Chained, dict(schedulers=[OneCycle(**ONE)]), "schedulers[0]", ValueError),
@@ -248,7 +295,7 @@ def test_every_family_is_covered_by_the_bad_input_table():
     assert covered == set(lrcore.REGISTRY)
 
 
-SERIALISABLE = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE]
+SERIALISABLE = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE + FRAMEWORKS]
 
 
 @pytest.mark.parametrize("spec", SERIALISABLE, ids=lambda s: str(s)[:60])

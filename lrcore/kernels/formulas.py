@@ -261,3 +261,82 @@ def timm_value(code, p, base, t, cyc):
     if lo <= t and t < hi:
         lr = lr + lr * timm_noise(int(code[p + 16]) + t, code[p + 15], code[p + 14])
     return lr, cyc
+
+
+@njit(cache=True)
+def _deepspeed_warmup(i, W, kind):
+    """DeepSpeed's warm-up fraction at ``last_batch_iteration = i < W`` (``W`` raised to 2)."""
+    if kind == K.DS_LOG:
+        return (1.0 / math.log(W)) * math.log(float(i + 1))
+    return float(i) / W
+
+
+@njit(cache=True)
+def _deepspeed_one_cycle(code, p, t):
+    """OneCycle's LR (or, ``code[p + 2] != 0``, momentum) after ``t >= 1`` steps."""
+    lo, hi, invert = code[p], code[p + 1], code[p + 2] != 0.0
+    first, second, total = code[p + 3], code[p + 4], code[p + 3] + code[p + 4]
+    if t - 1 < total:  # the cycle, at batch iteration t
+        ratio = first / total
+        cycle = math.floor(1 + t / total)
+        x = 1.0 + t / total - cycle
+        if x <= ratio:
+            scale, stairs = x / ratio, int(code[p + 5])
+        else:
+            scale, stairs = (x - 1) / (ratio - 1), int(code[p + 6])
+        if stairs > 0:
+            at = t % total
+            if at <= first:
+                position = at * stairs / first
+            else:
+                position = (total - at) * stairs / second
+            scale = math.floor(position) / stairs
+        if invert:
+            return hi - (hi - lo) * scale
+        return lo + (hi - lo) * scale
+    if code[p + 9] != 0.0:  # no decay
+        return hi if invert else lo
+    factor = 1 + code[p + 8] * ((t - 1 - total + 1) / code[p + 7])
+    return hi * factor if invert else lo / factor
+
+
+@njit(cache=True)
+def deepspeed_value(code, p, base, t):
+    """DeepSpeed's value after ``t`` steps (``last_batch_iteration = t - 1``); index 0
+    is its constructor's."""
+    shape = int(code[p])
+    q = p + 1
+    i = t - 1
+    if shape == K.DS_WARMUP or shape == K.DS_WARMUP_DECAY:
+        lo, hi, W = code[q], code[q + 1], max(2.0, code[q + 2])
+        kind, T = int(code[q + 3]), code[q + 4]
+        if i < 0:
+            return lo
+        if i < W:
+            gamma = _deepspeed_warmup(i, W, kind)
+        elif shape == K.DS_WARMUP:
+            gamma = 1.0
+        else:
+            gamma = max(0.0, float(T - i) / float(max(1.0, T - W)))
+        return lo + (hi - lo) * gamma
+    if shape == K.DS_COSINE:
+        W, kind, T = max(2.0, code[q]), int(code[q + 1]), code[q + 2]
+        r0, rc = code[q + 3], code[q + 4]
+        if i < 0:
+            return 0.0
+        if i < W:
+            ratio = r0 + _deepspeed_warmup(i, W, kind) * (1.0 - r0)
+        else:
+            progress = min(1.0, (i - W + 1) / max(1.0, T - W))
+            ratio = (1 + math.cos(math.pi * progress)) / 2
+            ratio = max(0.0, rc + (1.0 - rc) * ratio)
+        return base * ratio
+    if shape == K.DS_ONE_CYCLE:
+        if t == 0:  # the constructor writes cycle_min_lr and cycle_min_mom
+            return code[q]
+        return _deepspeed_one_cycle(code, q, t)
+    # DS_RANGE_TEST: min LR, step size, rate, staircase
+    interval = float(t) / code[q + 1]
+    if code[q + 3] != 0.0:
+        interval = float(math.floor(interval))
+    return code[q] * (1 + code[q + 2] * interval)

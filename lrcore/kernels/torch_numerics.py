@@ -37,6 +37,7 @@ from .formulas import (
     constant_lr,
     cosine_lr,
     cyclic_lr,
+    deepspeed_value,
     exponential_lr,
     factor_value,
     linear_lr,
@@ -149,6 +150,11 @@ def timm_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 
 
 @njit(cache=True)
+def deepspeed_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
+    return deepspeed_value(code, off + K.LEAF, base, e)
+
+
+@njit(cache=True)
 def lambda_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     slot = int(code[off + 3])
     return base * aux[aux_off[slot] + e - aux_lo[slot]]
@@ -177,6 +183,7 @@ GET_LR = {
     K.ONE_CYCLE: one_cycle_get_lr,
     K.FACTOR: factor_get_lr,
     K.TIMM: timm_get_lr,
+    K.DEEPSPEED: deepspeed_get_lr,
     K.LAMBDA: lambda_get_lr,
     K.MULTIPLICATIVE: multiplicative_get_lr,
 }

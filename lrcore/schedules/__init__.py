@@ -4,6 +4,13 @@ from .compose import Chained, Sequential
 from .cosine import CosineAnnealing, CosineAnnealingWarmRestarts
 from .cyclic import Cyclic, OneCycle
 from .decay import Exponential, Linear, Polynomial
+from .deepspeed import (
+    DeepSpeedLRRangeTest,
+    DeepSpeedOneCycle,
+    DeepSpeedWarmup,
+    DeepSpeedWarmupCosine,
+    DeepSpeedWarmupDecay,
+)
 from .function import Lambda, Multiplicative
 from .piecewise import Constant, MultiStep, Step
 from .timm import TimmCosine, TimmPoly, TimmTanh
@@ -20,6 +27,11 @@ from .warmup import (
 )
 
 __all__ = [
+    "DeepSpeedLRRangeTest",
+    "DeepSpeedOneCycle",
+    "DeepSpeedWarmup",
+    "DeepSpeedWarmupCosine",
+    "DeepSpeedWarmupDecay",
     "WSD",
     "TimmCosine",
     "TimmPoly",

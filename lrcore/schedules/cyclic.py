@@ -45,6 +45,7 @@ class Cyclic(Leaf):
     name = "cyclic"
     kind = kinds.CYCLIC
     absolute = True
+    has_momentum = True
 
     def __post_init__(self):
         n = self.name
@@ -97,6 +98,7 @@ class OneCycle(Leaf):
     name = "one_cycle"
     kind = kinds.ONE_CYCLE
     absolute = True
+    has_momentum = True
 
     def __post_init__(self):
         n = self.name
