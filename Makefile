@@ -12,6 +12,10 @@ TORCH_DEV := torch==2.13.0
 # torchvision, whose PyPI build does not import beside this CPU torch, and the
 # tests need only timm.scheduler (torch alone): so it is installed without them.
 TIMM_DEV := timm==1.0.31
+# DeepSpeed is the parity reference for tests/test_deepspeed.py (its lr_schedules
+# and its engine on the CPU accelerator). Installed after the CPU torch, which it
+# keeps; pinned so parity follows one release.
+DEEPSPEED_DEV := deepspeed==0.19.8
 
 .PHONY: demo test bench fuzz lint clean
 
@@ -20,6 +24,7 @@ $(STAMP): pyproject.toml Makefile requirements-dev.txt
 	$(PY) -m pip install -q $(TORCH_DEV)
 	$(PY) -m pip install -q -e '.[all]' -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
+	$(PY) -m pip install -q $(DEEPSPEED_DEV)
 	touch $(STAMP)
 
 demo: $(STAMP)

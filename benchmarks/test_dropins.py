@@ -113,6 +113,40 @@ def test_timm_step_update_cost(benchmark, case, lib):
     benchmark.pedantic(timm_updates, args=(sched, STEPS), rounds=5, iterations=1)
 
 
+DEEPSPEED = {
+    "WarmupLR": dict(warmup_max_lr=0.1, warmup_num_steps=10_000),
+    "WarmupDecayLR": dict(total_num_steps=10**6, warmup_max_lr=0.1, warmup_num_steps=1000),
+    "WarmupCosineLR": dict(total_num_steps=10**6, warmup_num_steps=1000),
+    "OneCycle": dict(cycle_min_lr=0.001, cycle_max_lr=0.1, cycle_first_step_size=5000),
+    "LRRangeTest": dict(lr_range_test_step_size=1000),
+}
+
+
+def deepspeed_steps(sched, n):
+    for _ in range(n):
+        sched.step()
+
+
+@pytest.mark.parametrize("case", list(DEEPSPEED))
+@pytest.mark.parametrize("lib", ["deepspeed", "lrsched.deepspeed"])
+def test_deepspeed_step_cost(benchmark, case, lib):
+    import logging
+
+    import lrsched.deepspeed
+
+    if lib == "deepspeed":
+        logging.disable(logging.WARNING)  # DeepSpeed's accelerator notice on import
+        from deepspeed.runtime import lr_schedules as module
+    else:
+        module = lrsched.deepspeed
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = getattr(module, case)(opt, **DEEPSPEED[case])
+    deepspeed_steps(sched, 2000)  # warm-up: first tables (numba's cache) and windows
+    benchmark.group = f"deepspeed {case}"
+    benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "lrsched.deepspeed")
+    benchmark.pedantic(deepspeed_steps, args=(sched, STEPS), rounds=5, iterations=1)
+
+
 # -- how the program holds step(): every style is served from the table ----------------
 CALL_STYLES = {
     "sched.step()": lambda s: lambda: s.step(),

@@ -256,6 +256,41 @@ def gallery_figures():
             False,
         ),
         (
+            "deepspeed.png",
+            "DeepSpeed: WarmupLR (log), WarmupDecayLR, WarmupCosineLR, OneCycle (stairs)",
+            [
+                (
+                    "WarmupLR (log)",
+                    parse("deepspeed_warmup(warmup_max_lr=0.1, warmup_num_steps=100)"),
+                    1.0,
+                ),
+                (
+                    "WarmupDecayLR (linear)",
+                    parse(
+                        "deepspeed_warmup_decay(total_num_steps=600, warmup_max_lr=0.08,"
+                        " warmup_num_steps=100, warmup_type='linear')"
+                    ),
+                    1.0,
+                ),
+                (
+                    "WarmupCosineLR",
+                    parse("deepspeed_warmup_cosine(total_num_steps=500, warmup_num_steps=50)"),
+                    0.06,
+                ),
+                (
+                    "OneCycle (5 stairs, decay)",
+                    parse(
+                        "deepspeed_one_cycle(cycle_min_lr=0.005, cycle_max_lr=0.04,"
+                        " cycle_first_step_size=150, cycle_first_stair_count=5,"
+                        " decay_step_size=20, decay_lr_rate=0.2)"
+                    ),
+                    1.0,
+                ),
+            ],
+            600,
+            False,
+        ),
+        (
             "plateau.png",
             "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
             [("", None, 0.1)],

@@ -3,7 +3,9 @@
 Change ``from torch.optim.lr_scheduler import X`` to ``from lrsched import X``;
 the LRs are the same bits, ``step()`` costs a table lookup. Also: transformers'
 schedule functions (same names), ``TableLR`` for any lrcore spec, and device
-mode (``device=``) for in-graph schedules.
+mode (``device=``) for in-graph schedules. timm's classes are in ``lrsched.timm``,
+DeepSpeed's in ``lrsched.deepspeed`` (and ``from_deepspeed_config`` reads a
+DeepSpeed config's ``"scheduler"`` block).
 """
 
 try:
@@ -15,6 +17,7 @@ except ImportError:  # pragma: no cover - tested in a venv without torch
     ) from None
 
 from .composite import ChainedScheduler, SequentialLR
+from .deepspeed import from_deepspeed_config
 from .plateau import ReduceLROnPlateau
 from .schedulers import (
     ConstantLR,
@@ -79,6 +82,7 @@ __all__ = [
     "get_reduce_on_plateau_schedule",
     "get_scheduler",
     "get_wsd_schedule",
+    "from_deepspeed_config",
 ]
 
 #: the drop-ins for torch's 15 classes (everything but TableLR and the functions)
