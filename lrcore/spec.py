@@ -23,6 +23,8 @@ class Spec:
     absolute: ClassVar[bool] = False
     #: The spec also cycles the momentum (``table(..., quantity="momentum")``).
     has_momentum: ClassVar[bool] = False
+    #: The spec also schedules the weight decay (``quantity="weight_decay"``).
+    has_weight_decay: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -11,7 +11,7 @@ from . import _validate as v
 from . import kinds
 from .functions import evaluate
 from .kernels.closed import closed_run
-from .kernels.torch_numerics import run, segment_origin
+from .kernels.torch_numerics import run, segment_origin, strided_run
 from .program import Program, lower
 from .spec import Spec
 
@@ -43,6 +43,19 @@ def _bases(base_lr) -> tuple[list[float], bool]:
     return [v.real(_WHERE, "base_lr", base_lr, low=0.0)], False
 
 
+#: what a table can hold, and which specs have it
+QUANTITIES = {
+    "lr": lambda spec: True,
+    "momentum": lambda spec: spec.has_momentum,
+    "weight_decay": lambda spec: spec.has_weight_decay,
+}
+_NEEDS = {
+    "momentum": "'momentum' needs cyclic, one_cycle, or deepspeed_one_cycle with "
+    "cycle_momentum=True",
+    "weight_decay": "'weight_decay' needs megatron",
+}
+
+
 def table(
     spec: Spec | str,
     steps: int,
@@ -54,6 +67,7 @@ def table(
     previous_lr: float | Sequence[float] | None = None,
     quantity: str = "lr",
     check_finite: bool = True,
+    stride: int = 1,
 ) -> np.ndarray:
     """The learning rate for steps ``start .. start + steps - 1``.
 
@@ -74,7 +88,11 @@ def table(
         read it, exactly as torch's classes overwrite an edited LR.
     quantity:
         ``"momentum"`` gives the momentum / beta1 cycle of cyclic, one_cycle and
-        deepspeed_one_cycle.
+        deepspeed_one_cycle; ``"weight_decay"`` megatron's weight decay.
+    stride:
+        entry ``t`` is step ``start + t * stride``: Megatron's ``num_steps`` moves by a
+        global batch of samples a step. Only for schedules whose value is a function of
+        the step alone (``deepspeed_*``, ``megatron``), where both numerics agree.
     check_finite:
         raise a ValueError naming the first step whose value overflowed float64
         (``exponential(gamma=2)`` past step 1023); False returns the inf or NaN
@@ -84,21 +102,18 @@ def table(
     spec = _spec(spec)
     steps = v.integer(_WHERE, "steps", steps, minimum=0)
     start = v.integer(_WHERE, "start", start, minimum=0)
-    if start + steps > MAX_STEP:
-        v.fail(_WHERE, "start + steps", start + steps, f"at most 2**53 = {MAX_STEP}")
+    stride = v.integer(_WHERE, "stride", stride, minimum=1)
+    end = start + (steps - 1) * stride + 1 if steps else start  # one past the last step
+    if end > MAX_STEP:
+        name = "start + steps" if stride == 1 else "start + (steps - 1) * stride + 1"
+        v.fail(_WHERE, name, end, f"at most 2**53 = {MAX_STEP}")
     v.choice(_WHERE, "numerics", numerics, NUMERICS)
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         v.fail(_WHERE, "dtype", dtype, "numpy.float32 or numpy.float64")
-    v.choice(_WHERE, "quantity", quantity, ("lr", "momentum"))
-    if quantity == "momentum" and not spec.has_momentum:
-        v.fail(
-            _WHERE,
-            "quantity",
-            quantity,
-            "'lr' for this spec ('momentum' needs cyclic, one_cycle, or deepspeed_one_cycle"
-            " with cycle_momentum=True)",
-        )
+    v.choice(_WHERE, "quantity", quantity, QUANTITIES)
+    if not QUANTITIES[quantity](spec):
+        v.fail(_WHERE, "quantity", quantity, f"'lr' for {spec.name} ({_NEEDS[quantity]})")
     bases, grouped = _bases(base_lr)
     if spec.absolute and (grouped or bases[0] != 1.0):
         v.fail(
@@ -108,23 +123,44 @@ def table(
             f"left at 1.0 for {spec.name}, whose learning rates are given in the spec",
         )
     program = lower(spec, quantity)
-    if program.last_step is not None and start + steps - 1 > program.last_step:
+    if program.last_step is not None and end - 1 > program.last_step:
         v.fail(
             _WHERE,
-            "start + steps",
-            start + steps,
+            "start + steps" if stride == 1 else "start + (steps - 1) * stride + 1",
+            end,
             f"at most {program.last_step + 1}: {spec.name} defines steps 0..{program.last_step}",
+        )
+    if stride != 1 and not _pointwise(program):
+        v.fail(
+            _WHERE,
+            "stride",
+            stride,
+            f"1 for {spec.name} (a stride needs a schedule whose value is a function of "
+            "the step alone: deepspeed_*, megatron)",
         )
     previous = _previous(previous_lr, start, len(bases))
 
     out = np.empty((len(bases), steps), dtype=np.float64)
     for g, base in enumerate(bases):
-        if steps:
+        if steps and stride != 1:
+            aux, lo, off = _aux(program, start, start + 1)
+            strided_run(program.code, base, start, stride, out[g], aux, lo, off)
+        elif steps:
             _fill(program, base, start, steps, numerics, previous[g], out[g])
             if check_finite:
                 _finite(spec, start, out[g])
     out = out if grouped else out[0]
     return out if dtype == np.float64 else out.astype(dtype)
+
+
+def _pointwise(program: Program) -> bool:
+    """One segment of one leaf whose value is a function of the step alone."""
+    code = program.code
+    return (
+        len(program.segment_starts) == 1
+        and int(code[1]) == 1
+        and int(code[kinds.HEADER + kinds.SEGMENT]) in kinds.POINTWISE
+    )
 
 
 def _finite(spec: Spec, start: int, row: np.ndarray) -> None:

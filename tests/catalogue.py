@@ -79,7 +79,7 @@ ABSOLUTE = [  # specs holding their own learning rates
     " final_div_factor=100.0, three_phase=True)",
 ]
 
-FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed's), each equal to the framework's own
+FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed's, Megatron-Core's), equal to their own
     "deepspeed_warmup(warmup_min_lr=1e-05, warmup_max_lr=0.01, warmup_num_steps=500)",
     "deepspeed_warmup(warmup_max_lr=0.003, warmup_num_steps=1, warmup_type='linear')",
     "deepspeed_warmup_decay(total_num_steps=8000, warmup_min_lr=1e-06, warmup_max_lr=0.02,"
@@ -97,6 +97,22 @@ FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed's), each equal to the f
     " lr_range_test_step_rate=0.5)",
     "deepspeed_lr_range_test(lr_range_test_min_lr=1e-05, lr_range_test_step_size=300,"
     " lr_range_test_step_rate=2.0, lr_range_test_staircase=True)",
+    "megatron(max_lr=0.0003, lr_decay_steps=10000, init_lr=1e-06, min_lr=3e-05,"
+    " lr_warmup_steps=500, lr_decay_style='cosine')",
+    "megatron(max_lr=0.001, lr_decay_steps=9000, lr_warmup_steps=700, start_wd=0.0, end_wd=0.1,"
+    " wd_incr_style='cosine')",
+    "megatron(max_lr=0.001, lr_decay_steps=11000, min_lr=1e-05, lr_warmup_steps=1000,"
+    " lr_decay_style='inverse-square-root', start_wd=0.01, end_wd=0.05, wd_incr_steps=6000,"
+    " wd_incr_style='linear')",
+    "megatron(max_lr=0.0002, lr_decay_steps=8000, lr_warmup_steps=100, lr_decay_style='constant')",
+    "megatron(max_lr=0.0006, lr_decay_steps=10000, min_lr=6e-05, lr_warmup_steps=300,"
+    " lr_decay_style='WSD', wsd_decay_steps=2000, lr_wsd_decay_style='exponential')",
+    "megatron(max_lr=0.0006, lr_decay_steps=10000, lr_decay_style='WSD', wsd_decay_steps=3000,"
+    " lr_wsd_decay_style='minus_sqrt')",
+    "megatron(max_lr=0.0006, lr_decay_steps=10000, min_lr=1e-05, lr_warmup_steps=10,"
+    " lr_decay_style='WSD', wsd_decay_steps=5000, lr_wsd_decay_style='cosine')",
+    "megatron(max_lr=0.0006, lr_decay_steps=10000, lr_warmup_steps=10, lr_decay_style='WSD',"
+    " wsd_decay_steps=10000, lr_wsd_decay_style='linear')",
 ]
 
 FUNCTIONS = [

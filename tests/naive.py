@@ -139,6 +139,8 @@ def closed(spec, t: int, base: float) -> float:
         return timm(spec, t, base)
     if name.startswith("deepspeed_"):
         return deepspeed(spec, t, base)
+    if name == "megatron":
+        return megatron(spec, t)
     if name == "lambda":
         return base * spec.lr_lambda(t)
     if name == "multiplicative":
@@ -356,3 +358,40 @@ def deepspeed_one_cycle(spec, t: int, quantity: str) -> float:
         return hi if quantity == "momentum" else lo
     factor = 1 + rate * float((t - total) / Fraction(spec.decay_step_size))
     return hi * factor if quantity == "momentum" else lo / factor
+
+
+def megatron(spec, t: int, quantity: str = "lr") -> float:
+    """Megatron-Core's LR (or weight decay) at num_steps = t (lrcore.schedules.megatron's
+    docstring), ratios exact, roots and cosines at 40 digits."""
+    if quantity == "weight_decay":
+        steps = spec.wd_incr_steps or spec.lr_decay_steps
+        if t > steps or spec.wd_incr_style == "constant":
+            return spec.end_wd
+        r = Fraction(t, steps)
+        c = float(r) if spec.wd_incr_style == "linear" else one_plus_cos_pi(1 - r)
+        return spec.start_wd + c * (spec.end_wd - spec.start_wd)
+    W, D = spec.lr_warmup_steps, spec.lr_decay_steps
+    top, low = spec.max_lr, spec.min_lr
+    if W > 0 and t <= W:
+        return spec.init_lr + (top - spec.init_lr) * float(Fraction(t, W))
+    if spec.lr_decay_style == "constant":
+        return top
+    if t > D:
+        return low
+    if spec.lr_decay_style == "inverse-square-root":
+        return max(low, float(top * mpmath.sqrt(max(W, 1)) / mpmath.sqrt(max(t, 1))))
+    style, r = spec.lr_decay_style, Fraction(t - W, D - W)
+    if style == "WSD":
+        S = spec.wsd_decay_steps
+        if t <= D - S:
+            return top
+        style, r = spec.lr_wsd_decay_style, Fraction(t - (D - S), S)
+    c = {
+        "linear": lambda: float(1 - r),
+        "cosine": lambda: one_plus_cos_pi(r),
+        "exponential": lambda: float(
+            2 * mpmath.power(mpmath.mpf(0.5), mpmath.mpf(r.numerator) / r.denominator) - 1
+        ),
+        "minus_sqrt": lambda: float(1 - mpmath.sqrt(mpmath.mpf(r.numerator) / r.denominator)),
+    }[style]()
+    return low + c * (top - low)

@@ -246,6 +246,25 @@ LRCORE = {
             "decay_mom_rate": NONNEG,
         },
     ),
+    "megatron": (
+        {"max_lr": 0.1, "lr_decay_steps": 50, "wd_incr_style": "linear"},
+        {
+            "max_lr": NONNEG,
+            "lr_decay_steps": INT(1),
+            "init_lr": REAL(0, 0.1),
+            "min_lr": REAL(0, 0.1),
+            "lr_warmup_steps": WHERE(
+                "int >= 0, < lr_decay_steps (50)", lambda x: _int(x) and 0 <= x < 50
+            ),
+            "lr_decay_style": NONE,
+            "wsd_decay_steps": OR_NONE(INT(0)),
+            "lr_wsd_decay_style": OR_NONE(NONE),
+            "start_wd": REAL(0, 0.01),
+            "end_wd": REAL(0.01),
+            "wd_incr_steps": OR_NONE(INT(1)),
+            "wd_incr_style": NONE,
+        },
+    ),
     "deepspeed_lr_range_test": (
         {},
         {

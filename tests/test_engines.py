@@ -16,6 +16,7 @@ from fresh import fresh_python
 import lrcore
 from lrcore import kernels
 from lrcore.kernels import engine
+from lrcore.table import QUANTITIES
 
 SPECS = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE + FRAMEWORKS] + FUNCTIONS
 
@@ -44,9 +45,10 @@ def test_plain_python_has_the_kernels_bits(spec, numerics):
         kwargs = dict(spec=spec, base_lr=base, numerics=numerics, check_finite=False, **w)
         plain, compiled = _both(**kwargs)
         assert _same_bits(plain, compiled), (w, np.flatnonzero(plain != compiled)[:5])
-    if spec.has_momentum:
-        kwargs = dict(spec=spec, steps=1500, numerics=numerics, quantity="momentum")
-        assert _same_bits(*_both(**kwargs))
+    for quantity in ("momentum", "weight_decay"):
+        if QUANTITIES[quantity](spec):
+            kwargs = dict(spec=spec, steps=1500, numerics=numerics, quantity=quantity)
+            assert _same_bits(*_both(**kwargs))
 
 
 def test_plain_python_is_checked_against_torch_too():

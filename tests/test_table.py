@@ -81,7 +81,16 @@ def test_one_cycle_momentum_and_absolute_rates():
             "previous_lr must be one value per group",
             ValueError,
         ),
-        (dict(steps=10, quantity="momentum"), "quantity must be 'lr' for this spec", ValueError),
+        (
+            dict(steps=10, quantity="momentum"),
+            "quantity must be 'lr' for cosine_annealing \\('momentum' needs cyclic",
+            ValueError,
+        ),
+        (
+            dict(steps=10, quantity="weight_decay"),
+            "quantity must be 'lr' for cosine_annealing \\('weight_decay' needs megatron",
+            ValueError,
+        ),
         (dict(steps=10, quantity="beta"), "quantity must be one of", ValueError),
     ],
 )
@@ -131,3 +140,44 @@ def test_max_ulp_counts_units_in_the_last_place():
     assert max_ulp(np.array([tiny]), np.array([-tiny])) == 2
     assert max_ulp(np.array([1.0]), np.array([2.0])) == 2**52
     assert max_ulp(np.array([-1.0]), np.array([1.0])) == 2 * 0x3FF0000000000000
+
+
+STRIDED = [
+    "megatron(max_lr=0.0006, lr_decay_steps=100000, min_lr=6e-05, lr_warmup_steps=3000,"
+    " lr_decay_style='WSD', wsd_decay_steps=20000, lr_wsd_decay_style='exponential',"
+    " start_wd=0.0, end_wd=0.1, wd_incr_style='cosine')",
+    "deepspeed_warmup_cosine(total_num_steps=90000, warmup_num_steps=3333)",
+    "deepspeed_one_cycle(cycle_min_lr=0.001, cycle_max_lr=0.01, cycle_first_step_size=7000,"
+    " cycle_first_stair_count=4, decay_step_size=100, decay_lr_rate=0.1)",
+]
+
+
+@pytest.mark.parametrize("text", STRIDED, ids=lambda s: s[:30])
+@pytest.mark.parametrize("steps", [10, 6000])  # plain Python, then the compiled kernel
+def test_a_stride_picks_every_kth_entry_of_the_table(text, steps):
+    spec = lrcore.parse(text)
+    base = 1.0 if spec.absolute else 0.3
+    full = lrcore.table(spec, 100_000, base)
+    assert np.array_equal(
+        lrcore.table(spec, steps, base, start=17, stride=13), full[17::13][:steps]
+    )
+    if spec.has_weight_decay:
+        wd = lrcore.table(spec, 100_000, quantity="weight_decay")
+        strided = lrcore.table(spec, steps, start=5, stride=11, quantity="weight_decay")
+        assert np.array_equal(strided, wd[5::11][:steps])
+
+
+def test_a_stride_needs_a_schedule_of_the_step_alone():
+    with pytest.raises(ValueError, match="stride must be 1 for cosine_annealing"):
+        lrcore.table(COS, 10, stride=2)
+    with pytest.raises(ValueError, match="stride must be 1 for sequential"):
+        lrcore.table(
+            "sequential([deepspeed_warmup_cosine(total_num_steps=9),"
+            " deepspeed_warmup_cosine(total_num_steps=9)], milestones=[5])",
+            4,
+            stride=2,
+        )
+    with pytest.raises(ValueError, match="stride must be an integer >= 1"):
+        lrcore.table(STRIDED[0], 10, stride=0)
+    with pytest.raises(ValueError, match=r"start \+ \(steps - 1\) \* stride \+ 1 must be at most"):
+        lrcore.table(STRIDED[0], 10, start=2**53 - 20, stride=3)

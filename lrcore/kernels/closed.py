@@ -23,7 +23,14 @@ from . import (
     use_parallel,
     use_python,
 )
-from .formulas import cyclic_lr, deepspeed_value, factor_value, one_cycle_value, timm_value
+from .formulas import (
+    cyclic_lr,
+    deepspeed_value,
+    factor_value,
+    megatron_value,
+    one_cycle_value,
+    timm_value,
+)
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import interpreter, program_kinds
 
@@ -202,6 +209,13 @@ def deepspeed_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, a
 
 
 @njit(cache=True)
+def megatron_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # closed forms already (Megatron's own)
+    for j in range(n):
+        out[i0 + j] = megatron_value(code, off + K.LEAF, e0 + j)
+
+
+@njit(cache=True)
 def lambda_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     slot = int(code[off + 3])
     for j in range(n):
@@ -234,6 +248,7 @@ CLOSED = {
     K.FACTOR: factor_closed,
     K.TIMM: timm_closed,
     K.DEEPSPEED: deepspeed_closed,
+    K.MEGATRON: megatron_closed,
     K.LAMBDA: lambda_closed,
     K.MULTIPLICATIVE: multiplicative_closed,
 }

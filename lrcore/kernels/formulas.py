@@ -340,3 +340,52 @@ def deepspeed_value(code, p, base, t):
     if code[q + 3] != 0.0:
         interval = float(math.floor(interval))
     return code[q] * (1 + code[q + 2] * interval)
+
+
+@njit(cache=True)
+def _megatron_coeff(style, ratio, half):
+    if style == K.MG_LINEAR:
+        return 1.0 - ratio
+    if style == K.MG_COSINE:
+        return 0.5 * (math.cos(math.pi * ratio) + 1.0)
+    if style == K.MG_EXPONENTIAL:
+        return (2.0 * math.pow(half, ratio)) - 1.0
+    return 1.0 - math.sqrt(ratio)  # MG_MINUS_SQRT
+
+
+@njit(cache=True)
+def megatron_value(code, p, t):
+    """Megatron-Core's ``get_lr`` (or ``get_wd``) at ``num_steps = t``."""
+    if int(code[p]) == K.MG_WD:  # style, start, end, increment steps
+        style, start, end, steps = int(code[p + 1]), code[p + 2], code[p + 3], code[p + 4]
+        if t > steps or style == K.MG_CONSTANT:
+            return end
+        ratio = float(t) / float(steps)
+        if style == K.MG_LINEAR:
+            coeff = ratio
+        else:
+            coeff = 0.5 * (math.cos(math.pi * (1 - ratio)) + 1.0)
+        return start + coeff * (end - start)
+    style, init, top, low = int(code[p + 1]), code[p + 2], code[p + 3], code[p + 4]
+    W, D, S, wsd = code[p + 5], code[p + 6], code[p + 7], int(code[p + 8])
+    # 0.5 comes from the program: LLVM folds a literal pow(x, 0.5) into sqrt(x), and
+    # pow(0.5, r) into exp2(-r), which differ from libm's pow (Megatron's) in the last bit
+    half = code[p + 9]
+    if W > 0 and t <= W:
+        return init + ((top - init) * float(t) / float(W))
+    if style == K.MG_CONSTANT:
+        return top
+    if t > D:
+        return low
+    if style == K.MG_INV_SQRT:
+        lr = top * math.pow(max(W, 1.0), half) / math.pow(float(max(t, 1)), half)
+        return max(low, lr)
+    if style == K.MG_WSD:
+        start = D - S
+        if t <= start:
+            coeff = 1.0
+        else:
+            coeff = _megatron_coeff(wsd, float(t - start) / float(S), half)
+    else:
+        coeff = _megatron_coeff(style, float(t - W) / float(D - W), half)
+    return low + coeff * (top - low)

@@ -41,6 +41,7 @@ from .formulas import (
     exponential_lr,
     factor_value,
     linear_lr,
+    megatron_value,
     multi_step_lr,
     one_cycle_value,
     polynomial_lr,
@@ -155,6 +156,11 @@ def deepspeed_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 
 
 @njit(cache=True)
+def megatron_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
+    return megatron_value(code, off + K.LEAF, e)
+
+
+@njit(cache=True)
 def lambda_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     slot = int(code[off + 3])
     return base * aux[aux_off[slot] + e - aux_lo[slot]]
@@ -184,6 +190,7 @@ GET_LR = {
     K.FACTOR: factor_get_lr,
     K.TIMM: timm_get_lr,
     K.DEEPSPEED: deepspeed_get_lr,
+    K.MEGATRON: megatron_get_lr,
     K.LAMBDA: lambda_get_lr,
     K.MULTIPLICATIVE: multiplicative_get_lr,
 }
@@ -412,6 +419,26 @@ def _first_step(pure, kind, *args):
     return plain_first(lambda: kernel.py(*args), lambda: kernel(*args))
 
 
+def _leaf_strided(code, off, base, t0, stride, out, aux, lo, ao):
+    """``out[j]``: a pointwise leaf (:data:`lrcore.kinds.POINTWISE`) at step ``t0 + j * stride``."""
+    st = np.empty((1, 4))
+    for j in range(out.shape[0]):
+        e = t0 + j * stride
+        out[j] = GET_LR(code, off, st, np.nan, base, e, K.STEP_MODE, aux, lo, ao)  # noqa: F821
+
+
+def strided_run(code, base, t0, stride, out, aux, lo, ao):
+    """The one pointwise leaf of ``code`` at steps ``t0, t0 + stride, ...`` into ``out``,
+    as plain Python while short and its family's kernel is not compiled."""
+    off = K.HEADER + K.SEGMENT
+    kernel = LEAF_STRIDED[int(code[off])]
+    args = (code, off, base, t0, stride, out, aux, lo, ao)
+    if use_python(out.shape[0], [kernel]):
+        plain_first(lambda: kernel.py(*args), lambda: kernel(*args))
+    else:
+        kernel(*args)
+
+
 def segment_origin(code, start: int) -> int:
     """The first step of the segment holding ``start``.
 
@@ -528,6 +555,12 @@ LEAF_AT = {kind: specialise(_leaf_at, fn.__name__, {"GET_LR": fn}) for kind, fn 
 LEAF_PARALLEL = {
     kind: specialise(_leaf_parallel, fn.__name__, {"LEAF_STEPS": LEAF_STEPS[kind]}, parallel=True)
     for kind, fn in GET_LR.items()
+}
+#: kind -> the family's :func:`_leaf_strided` (pointwise families only)
+LEAF_STRIDED = {
+    kind: specialise(_leaf_strided, fn.__name__, {"GET_LR": fn})
+    for kind, fn in GET_LR.items()
+    if kind in K.POINTWISE
 }
 #: kind -> the family's :func:`_ratio_steps` (RATIO_KINDS only)
 RATIO_STEPS = {

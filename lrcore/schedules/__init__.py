@@ -12,6 +12,7 @@ from .deepspeed import (
     DeepSpeedWarmupDecay,
 )
 from .function import Lambda, Multiplicative
+from .megatron import Megatron
 from .piecewise import Constant, MultiStep, Step
 from .timm import TimmCosine, TimmPoly, TimmTanh
 from .warmup import (
@@ -52,6 +53,7 @@ __all__ = [
     "Exponential",
     "Lambda",
     "Linear",
+    "Megatron",
     "MultiStep",
     "Multiplicative",
     "OneCycle",

@@ -40,7 +40,8 @@ def _children(name: str, schedulers) -> tuple[Leaf, ...]:
                 name,
                 f"schedulers[{i}]",
                 str(child),
-                "a schedule relative to the base LR (cyclic and one_cycle set absolute LRs)",
+                "a schedule relative to the base LR (cyclic, one_cycle, deepspeed_warmup, "
+                "megatron, ... set their own LRs)",
             )
     return tuple(schedulers)
 

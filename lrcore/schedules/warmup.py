@@ -222,7 +222,8 @@ class Warmup(Spec):
                 n,
                 "schedule",
                 str(self.schedule),
-                "a schedule relative to the base LR (not cyclic or one_cycle)",
+                "a schedule relative to the base LR (not one that sets its own LRs: cyclic, "
+                "one_cycle, deepspeed_warmup, megatron, ...)",
             )
         ratio, rate = _check_warmup(
             n, self.warmup_steps, self.warmup_type, self.min_lr_ratio, self.warmup_lr_rate

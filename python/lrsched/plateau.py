@@ -61,7 +61,8 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             if not isinstance(schedule, lrcore.Spec) or schedule.absolute:
                 raise TypeError(
                     "ReduceLROnPlateau: schedule must be an lrcore spec relative to the base "
-                    f"LR (not cyclic or one_cycle), got schedule={schedule!r}"
+                    "LR (not one that sets its own LRs: cyclic, one_cycle, megatron, ...), "
+                    f"got schedule={schedule!r}"
                 )
             self.schedule = schedule
             self.base_lrs = [float(g["lr"]) for g in optimizer.param_groups]

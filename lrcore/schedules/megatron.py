@@ -1,0 +1,124 @@
+r"""Megatron-Core's ``OptimizerParamScheduler``: the LR and, beside it, the weight decay.
+
+Table index ``t`` is Megatron's ``num_steps`` (the sum of the increments passed to
+``step(increment)``; Megatron's training loop counts samples, a global batch per
+iteration). With :math:`W` = ``lr_warmup_steps``, :math:`D` = ``lr_decay_steps``,
+:math:`r = (t - W)/(D - W)`:
+
+* :math:`t \le W` (when :math:`W > 0`): ``init_lr`` :math:`+ (\eta_{max} - \eta_{init})\,t/W`;
+* ``constant``: ``max_lr`` from then on; every other style gives ``min_lr`` once
+  :math:`t > D`;
+* ``inverse-square-root``: :math:`\max(\eta_{min}, \eta_{max}\sqrt{\max(W,1)}/\sqrt{\max(t,1)})`;
+* otherwise :math:`\eta_{min} + c\,(\eta_{max} - \eta_{min})` with :math:`c = 1 - r`
+  (``linear``), :math:`(1 + \cos \pi r)/2` (``cosine``), or for ``WSD`` 1 until
+  :math:`D - S` (:math:`S` = ``wsd_decay_steps``) and then, with
+  :math:`s = (t - D + S)/S`, :math:`1 - s`, :math:`(1 + \cos \pi s)/2`,
+  :math:`2 \cdot 0.5^s - 1` or :math:`1 - \sqrt s` (``lr_wsd_decay_style`` ``linear``,
+  ``cosine``, ``exponential``, ``minus_sqrt``).
+
+``quantity="weight_decay"`` gives Megatron's ``get_wd``: ``start_wd`` rising to
+``end_wd`` over ``wd_incr_steps`` (``linear``, or ``cosine``:
+:math:`(1 + \cos \pi (1 - r))/2`), ``end_wd`` after; ``constant`` needs the two
+equal. ``wd_incr_steps`` defaults to ``lr_decay_steps`` (Megatron's training loop
+passes ``train_iters`` samples for both unless ``lr_decay_iters`` is set).
+
+The checks are Megatron's assertions, as errors naming the parameter (``min_lr`` and
+``init_lr`` at most ``max_lr``, ``start_wd`` at most ``end_wd``, warm-up shorter than
+the decay).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import _validate as v
+from .. import kinds as K
+from .leaf import Leaf
+
+_DECAYS = {
+    "constant": K.MG_CONSTANT,
+    "linear": K.MG_LINEAR,
+    "cosine": K.MG_COSINE,
+    "inverse-square-root": K.MG_INV_SQRT,
+    "WSD": K.MG_WSD,
+}
+_WSD = {
+    "linear": K.MG_LINEAR,
+    "cosine": K.MG_COSINE,
+    "exponential": K.MG_EXPONENTIAL,
+    "minus_sqrt": K.MG_MINUS_SQRT,
+}
+_WD = {"constant": K.MG_CONSTANT, "linear": K.MG_LINEAR, "cosine": K.MG_COSINE}
+
+
+@dataclass(frozen=True)
+class Megatron(Leaf):
+    """Megatron-Core's OptimizerParamScheduler (every ``lr_decay_style``)."""
+
+    max_lr: float
+    lr_decay_steps: int
+    init_lr: float = 0.0
+    min_lr: float = 0.0
+    lr_warmup_steps: int = 0
+    lr_decay_style: str = "linear"
+    wsd_decay_steps: int | None = None
+    lr_wsd_decay_style: str | None = None
+    start_wd: float = 0.01
+    end_wd: float = 0.01
+    wd_incr_steps: int | None = None
+    wd_incr_style: str = "constant"
+    name = "megatron"
+    kind = K.MEGATRON
+    absolute = True
+    has_weight_decay = True
+
+    def __post_init__(self):
+        n = self.name
+        for field in ("max_lr", "min_lr", "init_lr", "start_wd", "end_wd"):
+            self._set(field, v.real(n, field, getattr(self, field), low=0.0))
+        self._order("min_lr", "max_lr")
+        self._order("init_lr", "max_lr")
+        v.integer(n, "lr_decay_steps", self.lr_decay_steps, minimum=1)
+        warmup = v.integer(n, "lr_warmup_steps", self.lr_warmup_steps, minimum=0)
+        if warmup >= self.lr_decay_steps:
+            v.fail(n, "lr_warmup_steps", warmup, f"< lr_decay_steps={self.lr_decay_steps}")
+        v.choice(n, "lr_decay_style", self.lr_decay_style, _DECAYS)
+        if self.lr_decay_style == "WSD" or self.wsd_decay_steps is not None:
+            v.integer(n, "wsd_decay_steps", self.wsd_decay_steps, minimum=0)
+        if self.lr_decay_style == "WSD" or self.lr_wsd_decay_style is not None:
+            v.choice(n, "lr_wsd_decay_style", self.lr_wsd_decay_style, _WSD)
+        self._order("start_wd", "end_wd")
+        v.choice(n, "wd_incr_style", self.wd_incr_style, _WD)
+        if self.wd_incr_style == "constant" and self.start_wd != self.end_wd:
+            allowed = f"start_wd={self.start_wd!r} when wd_incr_style='constant'"
+            v.fail(n, "end_wd", self.end_wd, allowed)
+        if self.wd_incr_steps is not None:  # Megatron divides by it unless 'constant'
+            least = 0 if self.wd_incr_style == "constant" else 1
+            v.integer(n, "wd_incr_steps", self.wd_incr_steps, minimum=least)
+
+    def _order(self, low, high):
+        """Megatron's ``assert high >= low``, as an error naming both."""
+        a, b = getattr(self, low), getattr(self, high)
+        if not a <= b:
+            raise ValueError(f"{self.name}: {low} must be <= {high}, got {low}={a!r}, {high}={b!r}")
+
+    def _set(self, field, value):
+        object.__setattr__(self, field, value)
+
+    def params(self, quantity="lr"):
+        if quantity == "weight_decay":
+            steps = self.lr_decay_steps if self.wd_incr_steps is None else self.wd_incr_steps
+            return [K.MG_WD, _WD[self.wd_incr_style], self.start_wd, self.end_wd, steps]
+        wsd = _WSD.get(self.lr_wsd_decay_style, -1.0)
+        return [
+            K.MG_LR,
+            _DECAYS[self.lr_decay_style],
+            self.init_lr,
+            self.max_lr,
+            self.min_lr,
+            self.lr_warmup_steps,
+            self.lr_decay_steps,
+            0 if self.wsd_decay_steps is None else self.wsd_decay_steps,
+            wsd,
+            0.5,  # the exponent of Megatron's square roots, as data (see megatron_value)
+        ]
