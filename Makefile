@@ -16,6 +16,9 @@ TIMM_DEV := timm==1.0.31
 # and its engine on the CPU accelerator). Installed after the CPU torch, which it
 # keeps; pinned so parity follows one release.
 DEEPSPEED_DEV := deepspeed==0.19.8
+# Megatron-Core is the parity reference for tests/test_megatron.py (its
+# OptimizerParamScheduler imports on CPU without Transformer Engine or Apex).
+MEGATRON_DEV := megatron-core==0.16.1
 
 .PHONY: demo test bench fuzz lint clean
 
@@ -24,7 +27,7 @@ $(STAMP): pyproject.toml Makefile requirements-dev.txt
 	$(PY) -m pip install -q $(TORCH_DEV)
 	$(PY) -m pip install -q -e '.[all]' -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
-	$(PY) -m pip install -q $(DEEPSPEED_DEV)
+	$(PY) -m pip install -q $(DEEPSPEED_DEV) $(MEGATRON_DEV)
 	touch $(STAMP)
 
 demo: $(STAMP)

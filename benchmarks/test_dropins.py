@@ -147,6 +147,48 @@ def test_deepspeed_step_cost(benchmark, case, lib):
     benchmark.pedantic(deepspeed_steps, args=(sched, STEPS), rounds=5, iterations=1)
 
 
+MEGATRON = dict(
+    init_lr=0.0,
+    max_lr=3e-4,
+    min_lr=3e-5,
+    lr_warmup_steps=2000 * 256,
+    lr_decay_steps=10**6 * 256,
+    start_wd=0.0,
+    end_wd=0.1,
+    wd_incr_steps=10**6 * 256,
+    wd_incr_style="linear",
+)
+
+
+@pytest.mark.parametrize("increment", [1, 256])  # iterations, or samples of a global batch
+@pytest.mark.parametrize("style", ["cosine", "WSD"])
+@pytest.mark.parametrize("lib", ["megatron", "lrsched.megatron"])
+def test_megatron_step_cost(benchmark, lib, style, increment):
+    import lrsched.megatron
+
+    if lib == "megatron":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
+    else:
+        OptimizerParamScheduler = lrsched.megatron.OptimizerParamScheduler
+    opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    extra = (
+        dict(wsd_decay_steps=10**5 * 256, lr_wsd_decay_style="minus_sqrt") if style == "WSD" else {}
+    )
+    sched = OptimizerParamScheduler(opt, lr_decay_style=style, **MEGATRON, **extra)
+    for _ in range(3000):  # past the warm-up: first tables (numba's cache) and windows
+        sched.step(increment)
+    benchmark.group = f"megatron {style}, increment {increment}"
+    benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "lrsched.megatron")
+    benchmark.pedantic(_megatron_steps, args=(sched, increment, STEPS), rounds=5, iterations=1)
+
+
+def _megatron_steps(sched, increment, n):
+    for _ in range(n):
+        sched.step(increment)
+
+
 # -- how the program holds step(): every style is served from the table ----------------
 CALL_STYLES = {
     "sched.step()": lambda s: lambda: s.step(),

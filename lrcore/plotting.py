@@ -291,6 +291,39 @@ def gallery_figures():
             False,
         ),
         (
+            "megatron.png",
+            "Megatron-Core: warm-up, then cosine / WSD (minus_sqrt) / inverse-square-root",
+            [
+                (
+                    "cosine",
+                    parse(
+                        "megatron(max_lr=0.0003, lr_decay_steps=600, min_lr=3e-05,"
+                        " lr_warmup_steps=60, lr_decay_style='cosine')"
+                    ),
+                    1.0,
+                ),
+                (
+                    "WSD, minus_sqrt",
+                    parse(
+                        "megatron(max_lr=0.0003, lr_decay_steps=600, min_lr=3e-05,"
+                        " lr_warmup_steps=60, lr_decay_style='WSD', wsd_decay_steps=150,"
+                        " lr_wsd_decay_style='minus_sqrt')"
+                    ),
+                    1.0,
+                ),
+                (
+                    "inverse-square-root",
+                    parse(
+                        "megatron(max_lr=0.0003, lr_decay_steps=500, min_lr=3e-05,"
+                        " lr_warmup_steps=60, lr_decay_style='inverse-square-root')"
+                    ),
+                    1.0,
+                ),
+            ],
+            650,
+            False,
+        ),
+        (
             "plateau.png",
             "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
             [("", None, 0.1)],

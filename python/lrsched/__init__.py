@@ -5,7 +5,8 @@ the LRs are the same bits, ``step()`` costs a table lookup. Also: transformers'
 schedule functions (same names), ``TableLR`` for any lrcore spec, and device
 mode (``device=``) for in-graph schedules. timm's classes are in ``lrsched.timm``,
 DeepSpeed's in ``lrsched.deepspeed`` (and ``from_deepspeed_config`` reads a
-DeepSpeed config's ``"scheduler"`` block).
+DeepSpeed config's ``"scheduler"`` block), Megatron-Core's OptimizerParamScheduler
+in ``lrsched.megatron``.
 """
 
 try:

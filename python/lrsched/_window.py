@@ -74,6 +74,21 @@ except ImportError:  # torch before 2.6: floats only
         return [group[key] for group in optimizer.param_groups]
 
 
+def hyperparameter(name, reset):
+    """A property kept under its own name in the instance ``__dict__`` (so ``__dict__``
+    holds the peer's keys) whose assignment calls ``reset(self)`` (the tables built
+    from it are dropped). The step itself never reads it."""
+
+    def get(self):
+        return self.__dict__[name]
+
+    def set(self, value):
+        self.__dict__[name] = value
+        reset(self)
+
+    return property(get, set, doc=f"``{name}`` (assigning it rebuilds the table)")
+
+
 def torch_step_warnings(sched, epoch, stacklevel):
     """The warnings of torch's ``LRScheduler.step``, at ``stacklevel`` from the caller
     of this function (so at the user's line, as torch gives them)."""

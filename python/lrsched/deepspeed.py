@@ -34,7 +34,7 @@ from torch.optim import Optimizer
 
 import lrcore
 
-from ._window import FIRST_WINDOW, MAX_WINDOW
+from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
 
 logger = logging.getLogger(__name__)
 
@@ -98,32 +98,44 @@ def _positive_int(name, value):
 
 class _Rows:
     """A window of one quantity's values: ``rows[g][k]`` is group ``g`` at table
-    index ``start + k``."""
+    index ``start + k`` (``size`` 0: none yet)."""
 
     __slots__ = ("rows", "start", "size")
 
     def __init__(self):
-        self.rows = self.start = None
-        self.size = FIRST_WINDOW // 2
+        self.rows, self.start, self.size = None, 0, 0
 
 
 class _Window:
-    """The specs (one per group), their base LRs and the windows of LR and momentum."""
+    """The specs (one per group), their base LRs and the windows of LR and momentum;
+    ``fast``: a step may be served from the windows as they are (its ``get_lr`` is
+    the lookup itself)."""
 
-    __slots__ = ("specs", "bases", "lr", "momentum")
+    __slots__ = ("specs", "bases", "lr", "momentum", "fast")
 
     def __init__(self):
         self.specs = self.bases = None
         self.lr, self.momentum = _Rows(), _Rows()
+        self.fast = False
+
+
+def _drop_window(self):
+    if getattr(self, "_lrsched", None) is not None:
+        object.__setattr__(self, "_lrsched", _Window())
 
 
 class _DeepSpeedScheduler:
     __slots__ = ("_lrsched",)
 
-    #: the attributes the specs are built from (assigning one drops the window)
+    #: the attributes the specs are built from (each a :func:`._window.hyperparameter`)
     _spec_fields: tuple[str, ...] = ()
     #: the lowest ``last_batch_iteration`` the table serves (-1: the constructor's)
     _lowest = -1
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls._spec_fields:
+            setattr(cls, name, hyperparameter(name, _drop_window))
 
     def _begin(self, optimizer):
         object.__setattr__(self, "_lrsched", _Window())
@@ -133,11 +145,15 @@ class _DeepSpeedScheduler:
         """(one spec per group, the base LR of each group)."""
         raise NotImplementedError
 
+    def _fast(self):
+        """Whether ``get_lr`` at a batch >= 0 is the LR window's values as they are."""
+        return True
+
     def _lookup(self, quantity="lr"):
         """The table's values at ``last_batch_iteration`` for every group."""
         t = self.last_batch_iteration
         w = getattr(self._lrsched, quantity)
-        if type(t) is int and w.rows is not None:  # the common case: inside the window
+        if type(t) is int:  # the common case: inside the window
             i = t + 1 - w.start
             if 0 <= i < w.size:
                 return [row[i] for row in w.rows]
@@ -155,26 +171,36 @@ class _DeepSpeedScheduler:
         window = self._lrsched
         if window.specs is None:
             window.specs, window.bases = self._specs()
+            window.fast = self._fast()
         w = getattr(window, quantity)
-        if w.rows is None or not (w.start <= index < w.start + w.size):
+        if not (w.start <= index < w.start + w.size):
             # a window that starts where the last one ended doubles; a jump starts small
-            ahead = w.rows is not None and index == w.start + w.size
-            w.size = min(2 * w.size, MAX_WINDOW) if ahead else FIRST_WINDOW
-            w.start = index
+            ahead = w.size and index == w.start + w.size
+            size = min(2 * w.size, MAX_WINDOW) if ahead else FIRST_WINDOW
             w.rows = [
-                lrcore.table(spec, w.size, base, start=index, quantity=quantity).tolist()
+                lrcore.table(spec, size, base, start=index, quantity=quantity).tolist()
                 for spec, base in zip(window.specs, window.bases)
             ]
+            w.start, w.size = index, size
         return [row[index - w.start] for row in w.rows]
 
-    def _drop_window(self):
-        if getattr(self, "_lrsched", None) is not None:
-            object.__setattr__(self, "_lrsched", _Window())
-
-    def __setattr__(self, name, value):
-        if name in self._spec_fields:
-            self._drop_window()
-        super().__setattr__(name, value)
+    def _serve(self, t):
+        """Write the LRs at batch ``t`` straight from the window (and return True), or
+        return False for DeepSpeed's own path (outside the window, tensor LRs,
+        a batch before the start)."""
+        w = self._lrsched
+        r = w.lr
+        i = t + 1 - r.start if type(t) is int else -1
+        if not (w.fast and t >= 0 and 0 <= i < r.size):
+            return False
+        out = []
+        for group, row in zip(self.optimizer.param_groups, r.rows):
+            if group["lr"].__class__ is not float:  # a tensor (filled in place), an int
+                return False
+            value = group["lr"] = row[i]
+            out.append(value)
+        self._last_lr = out
+        return True
 
     # -- DeepSpeed's protocol ------------------------------------------------------
     def get_last_lr(self):
@@ -186,7 +212,8 @@ class _DeepSpeedScheduler:
         if last_batch_iteration is None:
             last_batch_iteration = self.last_batch_iteration + 1
         self.last_batch_iteration = last_batch_iteration
-        self._last_lr = update_lr(self.optimizer.param_groups, self.get_lr())
+        if not self._serve(last_batch_iteration):
+            self._last_lr = update_lr(self.optimizer.param_groups, self.get_lr())
 
     def state_dict(self):
         return {"last_batch_iteration": self.last_batch_iteration}
@@ -247,6 +274,9 @@ class WarmupLR(_DeepSpeedScheduler):
             self._spec(_float(low), _float(high)) for low, high in zip(self.min_lrs, self.max_lrs)
         ]
         return specs, [1.0] * len(specs)
+
+    def _fast(self):
+        return not self._on_tensors()
 
     def _on_tensors(self):
         # tensor LRs (warmup_max_lr=None on tensor param-group LRs): DeepSpeed computes
@@ -362,6 +392,9 @@ class WarmupCosineLR(_DeepSpeedScheduler):
         # a tensor LR is multiplied by the ratio in its dtype, as DeepSpeed does
         bases = [1.0 if torch.is_tensor(lr) else float(lr) for lr in self.org_lrs]
         return [self._ratio_spec()] * len(bases), bases
+
+    def _fast(self):
+        return not any(torch.is_tensor(lr) for lr in self.org_lrs)
 
     def get_lr_ratio(self):
         if self.last_batch_iteration < 0:
@@ -507,7 +540,17 @@ class OneCycle(_DeepSpeedScheduler):
         if batch_iteration is None:
             batch_iteration = self.last_batch_iteration + 1
         self.last_batch_iteration = batch_iteration
-        self._last_lr = update_lr(self.optimizer.param_groups, self.get_lr())
+        if self._serve(batch_iteration):
+            if not self.cycle_momentum:
+                return
+            r = self._lrsched.momentum  # betas from their own window, as the LRs
+            i = batch_iteration + 1 - r.start
+            if 0 <= i < r.size:
+                for group, row, top in zip(self.optimizer.param_groups, r.rows, self.max_moms):
+                    group["betas"] = (row[i], top[1])
+                return
+        else:
+            self._last_lr = update_lr(self.optimizer.param_groups, self.get_lr())
         if self.cycle_momentum:
             for group, momentum in zip(self.optimizer.param_groups, self.get_mom()):
                 group["betas"] = momentum
@@ -579,10 +622,7 @@ class LRRangeTest(_DeepSpeedScheduler):
         return self._lookup()
 
     def step(self, batch_iteration=None):
-        if batch_iteration is None:
-            batch_iteration = self.last_batch_iteration + 1
-        self.last_batch_iteration = batch_iteration
-        self._last_lr = update_lr(self.optimizer.param_groups, self.get_lr())
+        _DeepSpeedScheduler.step(self, batch_iteration)
 
 
 #: DeepSpeed's scheduler names (a config's ``"scheduler": {"type": ...}``)
