@@ -262,6 +262,50 @@ def cmd_warmup(args) -> None:
             print(f"  {'C ABI: any schedule':32s} {time.perf_counter() - t0:6.2f} s")
 
 
+def cmd_convert(args) -> None:
+    """Print the spec (text, or JSON with --json); notes on how to use it go to stderr."""
+    from . import convert
+
+    kind, source = args.source_kind, args.source
+    if kind == "auto":
+        kind = _source_kind(source)
+    note = None
+    if kind == "deepspeed":
+        spec, base = convert.from_deepspeed_config(source)
+        if not spec.absolute and base is not None:
+            note = f"# a ratio of the optimizer's LR: plot or tabulate it with --base-lr {base!r}"
+    elif kind == "megatron":
+        spec, stride = convert.from_megatron_args(source)
+        if stride != 1:
+            note = (
+                f"# steps count samples ({stride} an iteration): one entry per iteration is "
+                f"lrcore.table(spec, iterations, stride={stride})"
+            )
+    else:
+        spec = convert.from_text_or_json(source)
+    print(json.dumps(spec.to_dict()) if args.as_json else str(spec))
+    if note:
+        print(note, file=sys.stderr)
+
+
+def _source_kind(source: str) -> str:
+    """What ``lrcore convert`` was given: Megatron flags, a DeepSpeed config file, or a
+    spec (text, JSON, or a spec file)."""
+    import os
+
+    if source.lstrip().startswith("--"):
+        return "megatron"
+    if source.lower().endswith(".json") and os.path.isfile(source):
+        with open(source, encoding="utf-8") as fh:
+            data = json.load(fh)
+        if isinstance(data, dict) and ("scheduler" in data or data.get("type") in _DS_TYPES):
+            return "deepspeed"
+    return "spec"
+
+
+_DS_TYPES = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR", "OneCycle", "LRRangeTest")
+
+
 def cmd_demo(args) -> None:
     cmd_bench(args)
     print()
@@ -303,6 +347,27 @@ def main(argv=None) -> int:
         help="the C ABI's entry points too (with no family named, also those for any schedule)",
     )
     w.set_defaults(func=cmd_warmup)
+    c = sub.add_parser(
+        "convert",
+        help="print the lrcore spec of a DeepSpeed config, Megatron-LM's arguments, or a spec",
+    )
+    c.add_argument(
+        "source",
+        help="a DeepSpeed config (.json, the whole config or its scheduler block), "
+        "Megatron-LM's scheduler flags as one quoted string ('--lr 3e-4 --train-iters ...'), "
+        "or a spec's text, JSON or file",
+    )
+    c.add_argument(
+        "--from",
+        dest="source_kind",
+        choices=["auto", "deepspeed", "megatron", "spec"],
+        default="auto",
+        help="what SOURCE is (default: guessed from it)",
+    )
+    c.add_argument(
+        "--json", dest="as_json", action="store_true", help="print the spec's JSON, not its text"
+    )
+    c.set_defaults(func=cmd_convert)
     t = sub.add_parser("table", help="write a schedule's table to .npy, .csv or .json")
     t.add_argument(
         "spec", help="text form, e.g. 'cosine_annealing(T_max=1000)', or a .json/.toml/.yaml file"

@@ -253,9 +253,7 @@ LRCORE = {
             "lr_decay_steps": INT(1),
             "init_lr": REAL(0, 0.1),
             "min_lr": REAL(0, 0.1),
-            "lr_warmup_steps": WHERE(
-                "int >= 0, < lr_decay_steps (50)", lambda x: _int(x) and 0 <= x < 50
-            ),
+            "lr_warmup_steps": WHERE("real >= 0, < lr_decay_steps (50)", lambda x: 0 <= x < 50),
             "lr_decay_style": NONE,
             "wsd_decay_steps": OR_NONE(INT(0)),
             "lr_wsd_decay_style": OR_NONE(NONE),

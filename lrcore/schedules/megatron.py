@@ -22,9 +22,10 @@ iteration). With :math:`W` = ``lr_warmup_steps``, :math:`D` = ``lr_decay_steps``
 equal. ``wd_incr_steps`` defaults to ``lr_decay_steps`` (Megatron's training loop
 passes ``train_iters`` samples for both unless ``lr_decay_iters`` is set).
 
-The checks are Megatron's assertions, as errors naming the parameter (``min_lr`` and
-``init_lr`` at most ``max_lr``, ``start_wd`` at most ``end_wd``, warm-up shorter than
-the decay).
+``lr_warmup_steps`` may be a float, as Megatron-LM's ``--lr-warmup-fraction`` makes
+it (a fraction of ``lr_decay_steps``). The checks are Megatron's assertions, as
+errors naming the parameter (``min_lr`` and ``init_lr`` at most ``max_lr``,
+``start_wd`` at most ``end_wd``, warm-up shorter than the decay).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Megatron(Leaf):
     lr_decay_steps: int
     init_lr: float = 0.0
     min_lr: float = 0.0
-    lr_warmup_steps: int = 0
+    lr_warmup_steps: int | float = 0
     lr_decay_style: str = "linear"
     wsd_decay_steps: int | None = None
     lr_wsd_decay_style: str | None = None
@@ -79,7 +80,11 @@ class Megatron(Leaf):
         self._order("min_lr", "max_lr")
         self._order("init_lr", "max_lr")
         v.integer(n, "lr_decay_steps", self.lr_decay_steps, minimum=1)
-        warmup = v.integer(n, "lr_warmup_steps", self.lr_warmup_steps, minimum=0)
+        warmup = self.lr_warmup_steps
+        if isinstance(warmup, float):  # Megatron-LM's --lr-warmup-fraction * decay steps
+            warmup = v.real(n, "lr_warmup_steps", warmup, low=0.0)
+        else:
+            warmup = v.integer(n, "lr_warmup_steps", warmup, minimum=0)
         if warmup >= self.lr_decay_steps:
             v.fail(n, "lr_warmup_steps", warmup, f"< lr_decay_steps={self.lr_decay_steps}")
         v.choice(n, "lr_decay_style", self.lr_decay_style, _DECAYS)
