@@ -19,6 +19,9 @@ DEEPSPEED_DEV := deepspeed==0.19.8
 # Megatron-Core is the parity reference for tests/test_megatron.py (its
 # OptimizerParamScheduler imports on CPU without Transformer Engine or Apex).
 MEGATRON_DEV := megatron-core==0.16.1
+# jax, optax and Keras 3 for tests/test_interop.py (lrcore.to_optax, lrcore.to_keras,
+# run inside optax's and Keras's own optimizers, Keras on its torch and jax backends).
+JAX_DEV := jax==0.10.2 jaxlib==0.10.2 optax==0.2.8 keras==3.15.1
 
 .PHONY: demo test bench fuzz lint clean
 
@@ -27,7 +30,7 @@ $(STAMP): pyproject.toml Makefile requirements-dev.txt
 	$(PY) -m pip install -q $(TORCH_DEV)
 	$(PY) -m pip install -q -e '.[all]' -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
-	$(PY) -m pip install -q $(DEEPSPEED_DEV) $(MEGATRON_DEV)
+	$(PY) -m pip install -q $(DEEPSPEED_DEV) $(MEGATRON_DEV) $(JAX_DEV)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -10,6 +10,7 @@ the same code as plain Python, with the same bits, until their family's
 kernels are compiled. lrcore never imports torch.
 """
 
+from .interop import to_keras, to_optax
 from .schedules import (
     WSD,
     Chained,
@@ -89,4 +90,6 @@ __all__ = [
     "parse",
     "stream",
     "table",
+    "to_keras",
+    "to_optax",
 ]

@@ -59,11 +59,12 @@ def test_the_wheel_holds_the_license_types_and_header_and_no_dev_extra(dist):
     assert "Classifier: Typing :: Typed" in meta
     lines = meta.splitlines()
     extras = {line.split(": ", 1)[1] for line in lines if line.startswith("Provides-Extra")}
-    assert extras == {"torch", "cffi", "plot", "yaml", "all"}
+    assert extras == {"torch", "cffi", "plot", "yaml", "jax", "keras", "all"}
     requires = " ".join(line for line in lines if line.startswith("Requires-Dist"))
     assert "numba" in requires and "matplotlib" in requires  # (the plot extra)
-    for test_only in ("pytest", "hypothesis", "transformers", "lightning", "ruff"):
-        assert test_only not in requires
+    dev_only = ("pytest", "hypothesis", "transformers", "lightning", "ruff", "deepspeed")
+    for name in (*dev_only, "megatron", "optax"):
+        assert name not in requires
 
 
 def test_the_sdist_ships_what_its_tests_import(dist):
