@@ -28,6 +28,7 @@ FACTOR = 13  # the warm-up family of transformers and WSD: base LR times a facto
 TIMM = 14  # timm's cosine, tanh and poly schedulers (cycles, warm-up, seeded noise)
 DEEPSPEED = 15  # deepspeed.runtime.lr_schedules: WarmupLR, WarmupDecayLR, WarmupCosineLR, ...
 MEGATRON = 16  # Megatron-Core's OptimizerParamScheduler: its LR and its weight decay
+OPTAX = 17  # optax's schedules (joins are segments)
 
 # FACTOR shapes (params: shape code, then a, b, c, d)
 F_WARMUP, F_STABLE, F_LINEAR, F_COSINE, F_HARD_RESTARTS, F_POLYNOMIAL, F_INV_SQRT, F_WSD = range(8)
@@ -39,18 +40,21 @@ DS_LOG, DS_LINEAR = range(2)
 # MEGATRON shapes (the LR, the weight decay) and its decay / increment styles
 MG_LR, MG_WD = range(2)
 MG_CONSTANT, MG_LINEAR, MG_COSINE, MG_INV_SQRT, MG_WSD, MG_EXPONENTIAL, MG_MINUS_SQRT = range(7)
+# OPTAX shapes, and piecewise interpolation types
+O_CONSTANT, O_POLY, O_EXP, O_COSINE, O_PW_CONSTANT, O_PW_INTERP = range(6)
+O_LINEAR, O_COS = range(2)
 # warm-up types
 W_LINEAR, W_COSINE, W_SQRT, W_PLUS_ONE, W_FROM = range(5)
 
 #: Leaves whose value ignores the incoming learning rate (torch computes them
 #: from ``base_lrs`` or from their own parameters).
 OVERWRITING = frozenset(
-    {WARM_RESTARTS, CYCLIC, ONE_CYCLE, LAMBDA, FACTOR, TIMM, DEEPSPEED, MEGATRON}
+    {WARM_RESTARTS, CYCLIC, ONE_CYCLE, LAMBDA, FACTOR, TIMM, DEEPSPEED, MEGATRON, OPTAX}
 )
 
 #: Leaves whose value is a function of the step alone (no recurrence, no state, no
 #: mode, no user function): any set of steps can be evaluated, e.g. a stride.
-POINTWISE = frozenset({DEEPSPEED, MEGATRON})
+POINTWISE = frozenset({DEEPSPEED, MEGATRON, OPTAX})
 
 # How torch reaches a leaf at a given step (see LRScheduler.step / SequentialLR).
 INITIAL = 0  # the step inside the constructor (`_initial_step`)

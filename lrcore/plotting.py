@@ -324,6 +324,48 @@ def gallery_figures():
             False,
         ),
         (
+            "optax.png",
+            "optax: warmup_cosine_decay, sgdr, cosine_onecycle, exponential_decay (staircase)",
+            [
+                (
+                    "warmup_cosine_decay",
+                    parse(
+                        "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.1,"
+                        " warmup_steps=50, decay_steps=600, end_value=0.001)"
+                    ),
+                    1.0,
+                ),
+                (
+                    "sgdr (3 cycles)",
+                    parse(
+                        "optax_sgdr(cosine_kwargs=["
+                        "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.08,"
+                        " warmup_steps=20, decay_steps=150),"
+                        " optax_warmup_cosine_decay(init_value=0.0, peak_value=0.06,"
+                        " warmup_steps=20, decay_steps=200),"
+                        " optax_warmup_cosine_decay(init_value=0.0, peak_value=0.04,"
+                        " warmup_steps=20, decay_steps=250)])"
+                    ),
+                    1.0,
+                ),
+                (
+                    "cosine_onecycle",
+                    parse("optax_cosine_onecycle(transition_steps=600, peak_value=0.05)"),
+                    1.0,
+                ),
+                (
+                    "exponential_decay (staircase)",
+                    parse(
+                        "optax_exponential_decay(init_value=0.1, transition_steps=100,"
+                        " decay_rate=0.6, staircase=True)"
+                    ),
+                    1.0,
+                ),
+            ],
+            650,
+            False,
+        ),
+        (
             "plateau.png",
             "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
             [("", None, 0.1)],

@@ -79,7 +79,7 @@ ABSOLUTE = [  # specs holding their own learning rates
     " final_div_factor=100.0, three_phase=True)",
 ]
 
-FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed's, Megatron-Core's), equal to their own
+FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed, Megatron-Core, optax), equal to their own
     "deepspeed_warmup(warmup_min_lr=1e-05, warmup_max_lr=0.01, warmup_num_steps=500)",
     "deepspeed_warmup(warmup_max_lr=0.003, warmup_num_steps=1, warmup_type='linear')",
     "deepspeed_warmup_decay(total_num_steps=8000, warmup_min_lr=1e-06, warmup_max_lr=0.02,"
@@ -113,6 +113,37 @@ FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed's, Megatron-Core's), eq
     " lr_decay_style='WSD', wsd_decay_steps=5000, lr_wsd_decay_style='cosine')",
     "megatron(max_lr=0.0006, lr_decay_steps=10000, lr_warmup_steps=10, lr_decay_style='WSD',"
     " wsd_decay_steps=10000, lr_wsd_decay_style='linear')",
+] + [  # optax's (tests/test_optax.py builds the same schedules with optax itself)
+    "optax_constant(value=0.01)",
+    "optax_linear(init_value=0.1, end_value=0.001, transition_steps=1000, transition_begin=50)",
+    "optax_polynomial(init_value=0.1, end_value=0.001, power=2.5, transition_steps=1000,"
+    " transition_begin=10)",
+    "optax_polynomial(init_value=0.1, end_value=0.001, power=3, transition_steps=1000)",
+    "optax_exponential_decay(init_value=0.1, transition_steps=100, decay_rate=0.5,"
+    " transition_begin=20, staircase=True, end_value=0.01)",
+    "optax_exponential_decay(init_value=0.1, transition_steps=300, decay_rate=0.7)",
+    "optax_cosine_decay(init_value=0.1, decay_steps=1000, alpha=0.01, exponent=2.0)",
+    "optax_cosine_decay(init_value=0.1, decay_steps=1000, exponent=3)",
+    "optax_piecewise_constant(init_value=0.1, boundaries_and_scales={300: 0.5, 100: 0.3,"
+    " 700: 0.1})",
+    "optax_piecewise_interpolate(interpolate_type='cosine', init_value=0.1,"
+    " boundaries_and_scales={300: 0.5, 100: 3.0, 700: 0.1})",
+    "optax_piecewise_interpolate(interpolate_type='linear', init_value=0.1,"
+    " boundaries_and_scales={200: 2.0, 900: 0.01})",
+    "optax_linear_onecycle(transition_steps=1000, peak_value=0.1)",
+    "optax_cosine_onecycle(transition_steps=1000, peak_value=0.1, pct_start=0.25,"
+    " div_factor=10.0, final_div_factor=100.0)",
+    "optax_warmup_constant(init_value=0.0, peak_value=0.1, warmup_steps=100)",
+    "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.1, warmup_steps=100,"
+    " decay_steps=1000, end_value=0.001)",
+    "optax_warmup_exponential_decay(init_value=0.0, peak_value=0.1, warmup_steps=100,"
+    " transition_steps=200, decay_rate=0.5, transition_begin=50, end_value=0.001)",
+    "optax_sgdr(cosine_kwargs=[optax_warmup_cosine_decay(init_value=0.0, peak_value=0.1,"
+    " warmup_steps=50, decay_steps=300), optax_warmup_cosine_decay(init_value=0.01,"
+    " peak_value=0.05, warmup_steps=20, decay_steps=500, end_value=0.001)])",
+    "optax_join(schedules=[optax_linear(init_value=0.0, end_value=0.1, transition_steps=100),"
+    " optax_constant(value=0.1), optax_exponential_decay(init_value=0.1, transition_steps=100,"
+    " decay_rate=0.9)], boundaries=[100, 400])",
 ]
 
 FUNCTIONS = [

@@ -196,6 +196,8 @@ def table(spec, n: int, base: float = 1.0) -> list[float]:
                 continue
             out.append(base * (f * (1 - m) + m))
         return out
+    if spec.name.startswith("optax_"):
+        return [optax(spec, t) for t in range(n)]
     if spec.name == "sequential":
         starts = (0,) + tuple(spec.milestones)
         out = []
@@ -395,3 +397,110 @@ def megatron(spec, t: int, quantity: str = "lr") -> float:
         "minus_sqrt": lambda: float(1 - mpmath.sqrt(mpmath.mpf(r.numerator) / r.denominator)),
     }[style]()
     return low + c * (top - low)
+
+
+def optax(spec, t: int) -> float:
+    """optax's schedules (lrcore.schedules.optax's docstring) at count t: joins as
+    where() chains, ratios exact, cosines at 40 digits, powers in plain floats."""
+    name = spec.name
+    if name == "optax_join":
+        out = optax(spec.schedules[0], t)
+        for boundary, child in zip(spec.boundaries, spec.schedules[1:]):
+            if t >= boundary:
+                out = optax(child, t - boundary)
+        return out
+    if name == "optax_sgdr":
+        start = 0
+        for k, cycle in enumerate(spec.cosine_kwargs):
+            last = k == len(spec.cosine_kwargs) - 1
+            if t < start + cycle.decay_steps or last:
+                return optax(cycle, t - start)
+            start += cycle.decay_steps
+    if name == "optax_warmup_cosine_decay":
+        w = spec.warmup_steps
+        if t < w:
+            return spec.init_value + (spec.peak_value - spec.init_value) * t / w
+        alpha = 0.0 if spec.peak_value == 0 else spec.end_value / spec.peak_value
+        c = min(t - w, spec.decay_steps - w)
+        f = one_plus_cos_pi(Fraction(c, spec.decay_steps - w)) ** spec.exponent
+        return spec.peak_value * ((1 - alpha) * f + alpha)
+    if name == "optax_warmup_exponential_decay":
+        w = spec.warmup_steps
+        if t < w:
+            return spec.init_value + (spec.peak_value - spec.init_value) * t / w
+        from lrcore import OptaxExponentialDecay
+
+        decay = OptaxExponentialDecay(
+            spec.peak_value,
+            spec.transition_steps,
+            spec.decay_rate,
+            spec.transition_begin,
+            spec.staircase,
+            spec.end_value,
+        )  # the spec as data only: its value comes from the branch below
+        return optax(decay, t - w)
+    if name == "optax_constant":
+        return spec.value
+    if name in ("optax_linear", "optax_polynomial", "optax_warmup_constant"):
+        init = spec.init_value
+        end = spec.peak_value if name == "optax_warmup_constant" else spec.end_value
+        steps = spec.warmup_steps if name == "optax_warmup_constant" else spec.transition_steps
+        begin = max(0, getattr(spec, "transition_begin", 0))
+        power = getattr(spec, "power", 1)
+        if steps <= 0:
+            return init
+        c = min(max(t - begin, 0), steps)
+        return (init - end) * float(1 - Fraction(c, steps)) ** power + end
+    if name == "optax_exponential_decay":
+        if spec.transition_steps <= 0 or spec.decay_rate == 0:
+            return spec.init_value
+        d = t - max(0, spec.transition_begin)
+        p = Fraction(d, spec.transition_steps)
+        if spec.staircase:
+            p = Fraction(math.floor(p))
+        value = spec.init_value if d <= 0 else spec.init_value * spec.decay_rate ** float(p)
+        if spec.end_value is not None:
+            keep = max if spec.decay_rate < 1 else min
+            value = keep(value, spec.end_value)
+        return value
+    if name == "optax_cosine_decay":
+        c = min(t, spec.decay_steps)
+        f = one_plus_cos_pi(Fraction(c, spec.decay_steps)) ** spec.exponent
+        return spec.init_value * ((1 - spec.alpha) * f + spec.alpha)
+    if name == "optax_piecewise_constant":
+        value = spec.init_value
+        for boundary, scale in spec.boundaries_and_scales or ():
+            if t >= boundary:
+                value *= scale
+        return value
+    if name in ("optax_linear_onecycle", "optax_cosine_onecycle"):
+        T, peak, div = spec.transition_steps, spec.peak_value, spec.div_factor
+        if name == "optax_linear_onecycle":
+            pairs = {
+                int(spec.pct_start * T): div,
+                int(spec.pct_final * T): 1 / div,
+                T: 1 / spec.final_div_factor,
+            }
+            kind = "linear"
+        else:
+            pairs = {int(spec.pct_start * T): div, T: 1 / (div * spec.final_div_factor)}
+            kind = "cosine"
+        return _interpolate(kind, peak / div, sorted(pairs.items()), t)
+    if name == "optax_piecewise_interpolate":
+        return _interpolate(spec.interpolate_type, spec.init_value, spec.boundaries_and_scales, t)
+    raise AssertionError(name)
+
+
+def _interpolate(kind, init, pairs, t):
+    bounds = [0] + [b for b, _ in pairs]
+    values = [init]
+    for _, scale in pairs:
+        values.append(values[-1] * scale)
+    if t >= bounds[-1]:
+        return values[-1]
+    k = max(i for i in range(len(bounds) - 1) if bounds[i] <= t)
+    pct = Fraction(t - bounds[k], max(bounds[k + 1] - bounds[k], 1))
+    a, b = values[k], values[k + 1]
+    if kind == "linear":
+        return (b - a) * float(pct) + a
+    return b + (a - b) * one_plus_cos_pi(pct)

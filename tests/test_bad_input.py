@@ -130,6 +130,29 @@ DS_WARMUP = {
     "warmup_type": NONE,
 }
 
+ANY_INT = Domain("int", _int)
+OPTAX_LINEAR = {
+    "init_value": NONNEG,
+    "end_value": NONNEG,
+    "transition_steps": ANY_INT,  # <= 0: optax's constant schedule
+    "transition_begin": ANY_INT,  # < 0: optax's 0
+}
+OPTAX_EXP = {
+    "init_value": NONNEG,
+    "transition_steps": ANY_INT,
+    "decay_rate": NONNEG,
+    "transition_begin": ANY_INT,
+    "staircase": FLAG,
+    "end_value": OR_NONE(NONNEG),
+}
+OPTAX_ONECYCLE = {
+    "transition_steps": INT(1),
+    "peak_value": NONNEG,
+    "pct_start": NONNEG,
+    "div_factor": POS,
+    "final_div_factor": POS,
+}
+
 # family: (valid keyword arguments, {parameter: domain})
 LRCORE = {
     "step": ({"step_size": 10}, {"step_size": INT(1), "gamma": POS}),
@@ -262,6 +285,75 @@ LRCORE = {
             "wd_incr_steps": OR_NONE(INT(1)),
             "wd_incr_style": NONE,
         },
+    ),
+    "optax_constant": ({"value": 0.1}, {"value": NONNEG}),
+    "optax_linear": (
+        {"init_value": 0.1, "end_value": 0.01, "transition_steps": 10},
+        OPTAX_LINEAR,
+    ),
+    "optax_polynomial": (
+        {"init_value": 0.1, "end_value": 0.01, "power": 2, "transition_steps": 10},
+        {**OPTAX_LINEAR, "power": NONNEG},
+    ),
+    "optax_exponential_decay": (
+        {"init_value": 0.1, "transition_steps": 10, "decay_rate": 0.5},
+        OPTAX_EXP,
+    ),
+    "optax_cosine_decay": (
+        {"init_value": 0.1, "decay_steps": 10},
+        {"init_value": NONNEG, "decay_steps": INT(1), "alpha": NONNEG, "exponent": NONNEG},
+    ),
+    "optax_piecewise_constant": (
+        {"init_value": 0.1},
+        {"init_value": NONNEG, "boundaries_and_scales": OR_NONE(NONE)},
+    ),
+    "optax_piecewise_interpolate": (
+        {"interpolate_type": "linear", "init_value": 0.1},
+        {"interpolate_type": NONE, "init_value": NONNEG, "boundaries_and_scales": OR_NONE(NONE)},
+    ),
+    "optax_linear_onecycle": (
+        {"transition_steps": 20, "peak_value": 0.1},
+        {**OPTAX_ONECYCLE, "pct_final": NONNEG},
+    ),
+    "optax_cosine_onecycle": ({"transition_steps": 20, "peak_value": 0.1}, OPTAX_ONECYCLE),
+    "optax_warmup_constant": (
+        {"init_value": 0.0, "peak_value": 0.1, "warmup_steps": 10},
+        {"init_value": NONNEG, "peak_value": NONNEG, "warmup_steps": ANY_INT},
+    ),
+    "optax_warmup_cosine_decay": (
+        {"init_value": 0.0, "peak_value": 0.1, "warmup_steps": 10, "decay_steps": 100},
+        {
+            "init_value": NONNEG,
+            "peak_value": NONNEG,
+            "warmup_steps": WHERE(
+                "int >= 0, < decay_steps (100)", lambda x: _int(x) and 0 <= x < 100
+            ),
+            "decay_steps": WHERE("int > warmup_steps (10)", lambda x: _int(x) and x > 10),
+            "end_value": NONNEG,
+            "exponent": NONNEG,
+        },
+    ),
+    "optax_warmup_exponential_decay": (
+        {
+            "init_value": 0.0,
+            "peak_value": 0.1,
+            "warmup_steps": 10,
+            "transition_steps": 10,
+            "decay_rate": 0.5,
+        },
+        {**OPTAX_EXP, "peak_value": NONNEG, "warmup_steps": INT(0)},
+    ),
+    "optax_sgdr": (
+        {
+            "cosine_kwargs": [
+                {"init_value": 0.0, "peak_value": 0.1, "warmup_steps": 2, "decay_steps": 9}
+            ]
+        },
+        {"cosine_kwargs": NONE},
+    ),
+    "optax_join": (
+        {"schedules": [lrcore.OptaxConstant(0.1), lrcore.OptaxConstant(0.2)], "boundaries": [5]},
+        {"schedules": NONE, "boundaries": NONE},
     ),
     "deepspeed_lr_range_test": (
         {},

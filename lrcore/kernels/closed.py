@@ -29,6 +29,7 @@ from .formulas import (
     factor_value,
     megatron_value,
     one_cycle_value,
+    optax_value,
     timm_value,
 )
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
@@ -216,6 +217,13 @@ def megatron_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, au
 
 
 @njit(cache=True)
+def optax_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # closed forms already (optax's own)
+    for j in range(n):
+        out[i0 + j] = optax_value(code, off + K.LEAF, e0 + j)
+
+
+@njit(cache=True)
 def lambda_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     slot = int(code[off + 3])
     for j in range(n):
@@ -249,6 +257,7 @@ CLOSED = {
     K.TIMM: timm_closed,
     K.DEEPSPEED: deepspeed_closed,
     K.MEGATRON: megatron_closed,
+    K.OPTAX: optax_closed,
     K.LAMBDA: lambda_closed,
     K.MULTIPLICATIVE: multiplicative_closed,
 }

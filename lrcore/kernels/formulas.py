@@ -389,3 +389,81 @@ def megatron_value(code, p, t):
     else:
         coeff = _megatron_coeff(style, float(t - W) / float(D - W), half)
     return low + coeff * (top - low)
+
+
+@njit(cache=True)
+def _integer_pow(x, n):
+    """x ** n for an int n >= 0 as jax.lax.integer_pow computes it: by repeated squaring."""
+    if n == 0:
+        return 1.0
+    acc = np.nan
+    first = True
+    while n > 0:
+        if n & 1:
+            if first:
+                acc, first = x, False
+            else:
+                acc = acc * x
+        n >>= 1
+        if n > 0:
+            x = x * x
+    return acc
+
+
+@njit(cache=True)
+def _optax_pow(x, k, integral):
+    if integral != 0.0:
+        return _integer_pow(x, int(k))
+    return math.pow(x, k)
+
+
+@njit(cache=True)
+def optax_value(code, p, t):
+    """optax's schedule at ``count = t``, float64, in optax's operation order."""
+    shape = int(code[p])
+    if shape == K.O_CONSTANT:
+        return code[p + 1]
+    if shape == K.O_POLY:  # init, end, power, integral, steps, begin
+        init, end, k, integral = code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+        steps, begin = int(code[p + 5]), int(code[p + 6])
+        c = min(max(t - begin, 0), steps)
+        frac = 1 - float(c) / float(steps)
+        return (init - end) * _optax_pow(frac, k, integral) + end
+    if shape == K.O_EXP:  # init, steps, rate, begin, staircase, end (NaN: none)
+        init, steps, rate, begin = code[p + 1], code[p + 2], code[p + 3], int(code[p + 4])
+        d = t - begin
+        ratio = float(d) / steps
+        if code[p + 5] != 0.0:
+            ratio = math.floor(ratio)
+        value = init if d <= 0 else init * math.pow(rate, ratio)
+        end = code[p + 6]
+        if end == end:
+            value = max(value, end) if rate < 1.0 else min(value, end)
+        return value
+    if shape == K.O_COSINE:  # init, decay steps, alpha, exponent, integral
+        init, steps, alpha = code[p + 1], code[p + 2], code[p + 3]
+        c = min(float(t), steps)
+        cosine = 0.5 * (1 + math.cos(math.pi * c / steps))
+        return init * ((1 - alpha) * _optax_pow(cosine, code[p + 4], code[p + 5]) + alpha)
+    if shape == K.O_PW_CONSTANT:  # init, n, boundaries..., scales...
+        value, n = code[p + 1], int(code[p + 2])
+        for k in range(n):
+            if code[p + 3 + k] <= t:
+                value = value * code[p + 3 + n + k]
+        return value
+    # O_PW_INTERP: type, n bounds (0 first), bounds..., values (cumulative products)...
+    kind, n = int(code[p + 1]), int(code[p + 2])
+    q = p + 3
+    out = 0.0
+    for k in range(n - 1):
+        lo, hi = code[q + k], code[q + k + 1]
+        if lo <= t and t < hi:
+            pct = (t - lo) / max(hi - lo, 1.0)
+            a, b = code[q + n + k], code[q + n + k + 1]
+            if kind == K.O_LINEAR:
+                out += (b - a) * pct + a
+            else:
+                out += b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
+    if code[q + n - 1] <= t:
+        out += code[q + 2 * n - 1]
+    return out

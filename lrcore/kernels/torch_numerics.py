@@ -44,6 +44,7 @@ from .formulas import (
     megatron_value,
     multi_step_lr,
     one_cycle_value,
+    optax_value,
     polynomial_lr,
     step_lr,
     timm_value,
@@ -161,6 +162,11 @@ def megatron_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 
 
 @njit(cache=True)
+def optax_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
+    return optax_value(code, off + K.LEAF, e)
+
+
+@njit(cache=True)
 def lambda_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     slot = int(code[off + 3])
     return base * aux[aux_off[slot] + e - aux_lo[slot]]
@@ -191,6 +197,7 @@ GET_LR = {
     K.TIMM: timm_get_lr,
     K.DEEPSPEED: deepspeed_get_lr,
     K.MEGATRON: megatron_get_lr,
+    K.OPTAX: optax_get_lr,
     K.LAMBDA: lambda_get_lr,
     K.MULTIPLICATIVE: multiplicative_get_lr,
 }

@@ -13,6 +13,22 @@ from .deepspeed import (
 )
 from .function import Lambda, Multiplicative
 from .megatron import Megatron
+from .optax import (
+    OptaxConstant,
+    OptaxCosineDecay,
+    OptaxCosineOnecycle,
+    OptaxExponentialDecay,
+    OptaxJoin,
+    OptaxLinear,
+    OptaxLinearOnecycle,
+    OptaxPiecewiseConstant,
+    OptaxPiecewiseInterpolate,
+    OptaxPolynomial,
+    OptaxSGDR,
+    OptaxWarmupConstant,
+    OptaxWarmupCosineDecay,
+    OptaxWarmupExponentialDecay,
+)
 from .piecewise import Constant, MultiStep, Step
 from .timm import TimmCosine, TimmPoly, TimmTanh
 from .warmup import (
@@ -28,6 +44,20 @@ from .warmup import (
 )
 
 __all__ = [
+    "OptaxConstant",
+    "OptaxCosineDecay",
+    "OptaxCosineOnecycle",
+    "OptaxExponentialDecay",
+    "OptaxJoin",
+    "OptaxLinear",
+    "OptaxLinearOnecycle",
+    "OptaxPiecewiseConstant",
+    "OptaxPiecewiseInterpolate",
+    "OptaxPolynomial",
+    "OptaxSGDR",
+    "OptaxWarmupConstant",
+    "OptaxWarmupCosineDecay",
+    "OptaxWarmupExponentialDecay",
     "DeepSpeedLRRangeTest",
     "DeepSpeedOneCycle",
     "DeepSpeedWarmup",

@@ -1,0 +1,127 @@
+"""optax's schedules against optax itself (installed by the dev set-up): every
+``optax_*`` spec of the catalogue, built again with optax's own functions from the same
+parameters, equals lrcore's table bit for bit when optax computes in float64 one count
+at a time (in a fresh process: ``jax_enable_x64`` is set at start-up, and jax's threads
+stay out of the tests that fork)."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from catalogue import FRAMEWORKS
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = [s for s in FRAMEWORKS if s.startswith("optax_")]
+STEPS = 1300  # every catalogue schedule has settled by then
+
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import numpy as np, optax
+    import lrcore
+
+    FUNCTIONS = {  # lrcore's name -> optax's function
+        "optax_constant": optax.constant_schedule,
+        "optax_linear": optax.linear_schedule,
+        "optax_polynomial": optax.polynomial_schedule,
+        "optax_exponential_decay": optax.exponential_decay,
+        "optax_cosine_decay": optax.cosine_decay_schedule,
+        "optax_piecewise_constant": optax.piecewise_constant_schedule,
+        "optax_piecewise_interpolate": optax.piecewise_interpolate_schedule,
+        "optax_linear_onecycle": optax.linear_onecycle_schedule,
+        "optax_cosine_onecycle": optax.cosine_onecycle_schedule,
+        "optax_warmup_constant": optax.warmup_constant_schedule,
+        "optax_warmup_cosine_decay": optax.warmup_cosine_decay_schedule,
+        "optax_warmup_exponential_decay": optax.warmup_exponential_decay_schedule,
+        "optax_sgdr": optax.sgdr_schedule,
+        "optax_join": optax.join_schedules,
+    }
+
+    def arguments(d):
+        # a spec's dict as optax's keyword arguments
+        out = {}
+        for key, value in d.items():
+            if key == "name":
+                continue
+            if key == "boundaries_and_scales" and value is not None:
+                value = {b: s for b, s in value}
+            elif key == "schedules":
+                value = [build(child) for child in value]
+            elif key == "cosine_kwargs":
+                value = [arguments(child) for child in value]
+            out[key] = value
+        return out
+
+    def build(d):
+        return FUNCTIONS[d["name"]](**arguments(d))
+
+    steps = int(sys.argv[1])
+    results = []
+    for text in json.loads(sys.argv[2]):
+        spec = lrcore.parse(text)
+        schedule = build(spec.to_dict())
+        theirs = np.array([float(schedule(t)) for t in range(steps)])
+        row = []
+        for numerics in ("torch", "closed"):
+            ours = lrcore.table(spec, steps, numerics=numerics)
+            row.append([int(i) for i in np.flatnonzero(ours != theirs)[:5]])
+        results.append(row)
+    names = sorted(n for n in dir(optax.schedules) if not n.startswith("_"))
+    print(json.dumps({"results": results, "names": names}))
+    """
+)
+
+
+def _run():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "python")])}
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(STEPS), json.dumps(SPECS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_every_optax_schedule_is_optaxs_float64_bits_and_every_function_has_a_spec():
+    out = _run()
+    results = out["results"]
+    differing = {text: row for text, row in zip(SPECS, results) if row != [[], []]}
+    assert differing == {}
+    assert len(results) == len(SPECS) == 18
+
+    covered = {
+        "constant_schedule",
+        "linear_schedule",
+        "polynomial_schedule",
+        "exponential_decay",
+        "cosine_decay_schedule",
+        "piecewise_constant_schedule",
+        "piecewise_interpolate_schedule",
+        "linear_onecycle_schedule",
+        "cosine_onecycle_schedule",
+        "warmup_constant_schedule",
+        "warmup_cosine_decay_schedule",
+        "warmup_exponential_decay_schedule",
+        "sgdr_schedule",
+        "join_schedules",
+    }
+    names = set(out["names"])
+    assert covered <= names
+    # the rest of optax.schedules is not a schedule of the step: types and injection
+    assert names - covered <= {
+        "Schedule",
+        "StatefulSchedule",
+        "WrappedSchedule",
+        "InjectHyperparamsState",
+        "InjectStatefulHyperparamsState",
+        "inject_hyperparams",
+        "inject_stateful_hyperparams",
+    }
