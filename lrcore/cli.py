@@ -218,6 +218,9 @@ def warmup_specs() -> dict:
     specs.pop("sequential", None)  # compositions run their members' kernels
     specs["timm"] = parse("timm_cosine(t_initial=1000, warmup_t=10, noise_range_t=500)")
     specs["warmup"] = parse("warmup(cosine_decay(decay_steps=1000), warmup_steps=100)")
+    specs["deepspeed"] = parse("deepspeed_warmup_cosine(total_num_steps=40000)")
+    specs["megatron"] = parse("megatron(max_lr=0.001, lr_decay_steps=40000, lr_warmup_steps=100)")
+    specs["optax"] = parse("optax_cosine_decay(init_value=0.001, decay_steps=40000)")
     return specs
 
 

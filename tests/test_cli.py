@@ -196,6 +196,17 @@ def test_warmup_fills_the_cache_it_names(tmp_path):
     assert not any("cosine" in n or "timm" in n for n in names), names
 
 
+def test_warmup_names_a_schedule_of_every_kernel_family():
+    from lrcore.cli import warmup_specs
+    from lrcore.kernels.torch_numerics import GET_LR, program_kinds
+    from lrcore.program import lower
+
+    covered = set()
+    for spec in warmup_specs().values():
+        covered |= program_kinds(lower(spec).code)
+    assert covered == set(GET_LR)
+
+
 def test_warmup_cabi_compiles_the_named_familys_entry_points(tmp_path):
     import os
 
