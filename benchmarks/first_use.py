@@ -39,6 +39,15 @@ FAMILIES = {
         "sequential([linear(start_factor=0.01, total_iters=1000),"
         " cosine_annealing(T_max=999000)], milestones=[1000])"
     ),
+    "deepspeed_warmup_cosine": "deepspeed_warmup_cosine(total_num_steps=1000000)",
+    "megatron (WSD)": (
+        "megatron(max_lr=0.001, lr_decay_steps=1000000, lr_warmup_steps=1000,"
+        " lr_decay_style='WSD', wsd_decay_steps=200000, lr_wsd_decay_style='minus_sqrt')"
+    ),
+    "optax_warmup_cosine_decay": (
+        "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.001, warmup_steps=1000,"
+        " decay_steps=1000000)"
+    ),
 }
 
 TABLE = """

@@ -65,6 +65,11 @@ def to_keras(spec, base_lr: float = 1.0, steps: int | None = None):
     """A Keras ``LearningRateSchedule`` serving ``spec``'s table, serialisable with
     ``get_config`` (registered as ``lrcore>TableSchedule``: ``import
     lrcore.keras_schedule`` before loading a saved model in a fresh process)."""
-    from .keras_schedule import TableSchedule
-
+    try:
+        from .keras_schedule import TableSchedule
+    except ImportError as error:  # keras 3's default backend is TensorFlow
+        raise ImportError(
+            f"to_keras needs Keras 3 and a backend it can import ({error}); without "
+            "TensorFlow, set KERAS_BACKEND=torch or KERAS_BACKEND=jax before keras is imported"
+        ) from error
     return TableSchedule(spec, base_lr, steps)

@@ -140,3 +140,21 @@ def test_errors_name_the_parameter():
         lrcore.to_optax("cosine_annealing(T_max=10)", steps=0)
     with pytest.raises(TypeError, match="to_optax: spec must be a schedule spec"):
         lrcore.to_optax(3.0)
+
+
+def test_keras_without_a_backend_it_can_import_says_what_to_set():
+    # keras 3 defaults to TensorFlow, which the dev set-up does not install
+    result = _fresh(
+        """
+        import json, os
+        os.environ.pop("KERAS_BACKEND", None)
+        import lrcore
+        try:
+            lrcore.to_keras("one_cycle(max_lr=0.1, total_steps=100)")
+            print(json.dumps("imported"))
+        except ImportError as error:
+            print(json.dumps(str(error)))
+        """
+    )
+    if result != "imported":  # (a machine with TensorFlow imports keras as it is)
+        assert "set KERAS_BACKEND=torch or KERAS_BACKEND=jax" in result
