@@ -221,6 +221,7 @@ def warmup_specs() -> dict:
     specs["deepspeed"] = parse("deepspeed_warmup_cosine(total_num_steps=40000)")
     specs["megatron"] = parse("megatron(max_lr=0.001, lr_decay_steps=40000, lr_warmup_steps=100)")
     specs["optax"] = parse("optax_cosine_decay(init_value=0.001, decay_steps=40000)")
+    specs["keras"] = parse("keras_cosine_decay(initial_learning_rate=0.001, decay_steps=40000)")
     return specs
 
 

@@ -37,23 +37,14 @@ DEEPSPEED = {
 }
 
 
-def _load(config: Any, where: str) -> Any:
+def deepspeed_block(config: Any, where: str = "from_deepspeed_config"):
+    """(type, params, the optimizer's LR or None) of a DeepSpeed config's
+    ``"scheduler"`` block; ``config`` is the whole config or the block, as a dict or a
+    JSON file's path. Refuses an unknown type and ``"auto"`` values (transformers'
+    DeepSpeed integration fills those in)."""
     if isinstance(config, (str, os.PathLike)):
         with open(config, encoding="utf-8") as f:
-            return json.load(f)
-    return config
-
-
-def from_deepspeed_config(config: Any) -> tuple[Spec, float | None]:
-    """(spec, base LR) for a DeepSpeed config (a dict or a JSON file's path; the whole
-    config or its ``"scheduler"`` block).
-
-    The base LR is the config's ``optimizer.params.lr`` (None when it has none): the
-    LR ``WarmupCosineLR`` scales, and ``WarmupLR``'s ``warmup_max_lr`` when that is
-    left out (DeepSpeed then reads the optimizer's LR). Per-group lists are refused:
-    a spec is one group's schedule."""
-    where = "from_deepspeed_config"
-    config = _load(config, where)
+            config = json.load(f)
     if not isinstance(config, dict):
         raise TypeError(
             f"{where}: config must be a DeepSpeed config (a dict or a JSON file's path), "
@@ -65,19 +56,33 @@ def from_deepspeed_config(config: Any) -> tuple[Spec, float | None]:
             f'{where}: config must hold a "scheduler" block with a "type" (one of '
             f"{', '.join(DEEPSPEED)}), got config={config!r}"
         )
-    kind, params = block["type"], dict(block.get("params") or {})
+    kind, params = block["type"], block.get("params") or {}
     if kind not in DEEPSPEED:
         raise ValueError(
             f"{where}: scheduler type must be one of {', '.join(DEEPSPEED)}, got type={kind!r}"
         )
+    if not isinstance(params, dict):
+        raise TypeError(f"{where}: scheduler params must be a dict, got params={params!r}")
+    auto = sorted(k for k, value in params.items() if value == "auto")
+    if auto:
+        raise ValueError(
+            f"{where}: scheduler params {', '.join(auto)} are 'auto', which transformers' "
+            "DeepSpeed integration fills in from its TrainingArguments; give numbers here"
+        )
     optimizer = config.get("optimizer") if isinstance(config.get("optimizer"), dict) else {}
-    base = (optimizer.get("params") or {}).get("lr")
+    return kind, dict(params), (optimizer.get("params") or {}).get("lr")
+
+
+def from_deepspeed_config(config: Any) -> tuple[Spec, float | None]:
+    """(spec, base LR) for a DeepSpeed config (see :func:`deepspeed_block`).
+
+    The base LR is the config's ``optimizer.params.lr`` (None when it has none): the
+    LR ``WarmupCosineLR`` scales, and ``WarmupLR``'s ``warmup_max_lr`` when that is
+    left out (DeepSpeed then reads the optimizer's LR). Per-group lists are refused:
+    a spec is one group's schedule."""
+    where = "from_deepspeed_config"
+    kind, params, base = deepspeed_block(config, where)
     for key, value in params.items():
-        if value == "auto":
-            raise ValueError(
-                f"{where}: scheduler params {key} is 'auto', which transformers' DeepSpeed "
-                "integration fills in from its TrainingArguments; give a number"
-            )
         if isinstance(value, (list, tuple)):
             raise ValueError(
                 f"{where}: scheduler params {key} is a per-group list ({value!r}); a spec is "
@@ -187,5 +192,6 @@ def from_text_or_json(text: str) -> Spec:
     if stripped.startswith("{"):
         return from_dict(json.loads(stripped))
     if stripped.endswith(".json") and os.path.exists(stripped):
-        return from_dict(_load(stripped, "convert"))
+        with open(stripped, encoding="utf-8") as f:
+            return from_dict(json.load(f))
     return parse(stripped)

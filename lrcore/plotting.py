@@ -366,6 +366,46 @@ def gallery_figures():
             False,
         ),
         (
+            "keras.png",
+            "Keras: cosine (warm-up), cosine restarts, polynomial (cycle), piecewise",
+            [
+                (
+                    "CosineDecay, warm-up",
+                    parse(
+                        "keras_cosine_decay(initial_learning_rate=0.0, decay_steps=500,"
+                        " warmup_target=0.1, warmup_steps=100, alpha=0.05)"
+                    ),
+                    1.0,
+                ),
+                (
+                    "CosineDecayRestarts (t_mul=2, m_mul=0.7)",
+                    parse(
+                        "keras_cosine_decay_restarts(initial_learning_rate=0.08,"
+                        " first_decay_steps=80, m_mul=0.7)"
+                    ),
+                    1.0,
+                ),
+                (
+                    "PolynomialDecay (power=0.5, cycle)",
+                    parse(
+                        "keras_polynomial_decay(initial_learning_rate=0.06, decay_steps=200,"
+                        " end_learning_rate=0.005, power=0.5, cycle=True)"
+                    ),
+                    1.0,
+                ),
+                (
+                    "PiecewiseConstantDecay",
+                    parse(
+                        "keras_piecewise_constant_decay(boundaries=[150, 350, 500],"
+                        " values=[0.05, 0.03, 0.015, 0.005])"
+                    ),
+                    1.0,
+                ),
+            ],
+            650,
+            False,
+        ),
+        (
             "plateau.png",
             "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
             [("", None, 0.1)],

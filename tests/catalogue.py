@@ -79,72 +79,98 @@ ABSOLUTE = [  # specs holding their own learning rates
     " final_div_factor=100.0, three_phase=True)",
 ]
 
-FRAMEWORKS = [  # other frameworks' schedules (DeepSpeed, Megatron-Core, optax), equal to their own
-    "deepspeed_warmup(warmup_min_lr=1e-05, warmup_max_lr=0.01, warmup_num_steps=500)",
-    "deepspeed_warmup(warmup_max_lr=0.003, warmup_num_steps=1, warmup_type='linear')",
-    "deepspeed_warmup_decay(total_num_steps=8000, warmup_min_lr=1e-06, warmup_max_lr=0.02,"
-    " warmup_num_steps=777, warmup_type='linear')",
-    "deepspeed_warmup_decay(total_num_steps=5000, warmup_max_lr=0.02, warmup_num_steps=300)",
-    "deepspeed_warmup_cosine(total_num_steps=9000, warmup_min_ratio=0.1, warmup_num_steps=333,"
-    " cos_min_ratio=0.01)",
-    "deepspeed_warmup_cosine(total_num_steps=4000, warmup_num_steps=100, warmup_type='linear')",
-    "deepspeed_one_cycle(cycle_min_lr=0.0001, cycle_max_lr=0.01, cycle_first_step_size=1000,"
-    " cycle_second_step_size=1500, decay_lr_rate=0.5, decay_step_size=100, decay_mom_rate=0.1)",
-    "deepspeed_one_cycle(cycle_min_lr=0.0001, cycle_max_lr=0.01, cycle_first_step_size=700,"
-    " cycle_first_stair_count=7, cycle_second_stair_count=3, decay_step_size=50,"
-    " decay_lr_rate=0.01)",
-    "deepspeed_lr_range_test(lr_range_test_min_lr=1e-05, lr_range_test_step_size=100,"
-    " lr_range_test_step_rate=0.5)",
-    "deepspeed_lr_range_test(lr_range_test_min_lr=1e-05, lr_range_test_step_size=300,"
-    " lr_range_test_step_rate=2.0, lr_range_test_staircase=True)",
-    "megatron(max_lr=0.0003, lr_decay_steps=10000, init_lr=1e-06, min_lr=3e-05,"
-    " lr_warmup_steps=500, lr_decay_style='cosine')",
-    "megatron(max_lr=0.001, lr_decay_steps=9000, lr_warmup_steps=700, start_wd=0.0, end_wd=0.1,"
-    " wd_incr_style='cosine')",
-    "megatron(max_lr=0.001, lr_decay_steps=11000, min_lr=1e-05, lr_warmup_steps=1000,"
-    " lr_decay_style='inverse-square-root', start_wd=0.01, end_wd=0.05, wd_incr_steps=6000,"
-    " wd_incr_style='linear')",
-    "megatron(max_lr=0.0002, lr_decay_steps=8000, lr_warmup_steps=100, lr_decay_style='constant')",
-    "megatron(max_lr=0.0006, lr_decay_steps=10000, min_lr=6e-05, lr_warmup_steps=300,"
-    " lr_decay_style='WSD', wsd_decay_steps=2000, lr_wsd_decay_style='exponential')",
-    "megatron(max_lr=0.0006, lr_decay_steps=10000, lr_decay_style='WSD', wsd_decay_steps=3000,"
-    " lr_wsd_decay_style='minus_sqrt')",
-    "megatron(max_lr=0.0006, lr_decay_steps=10000, min_lr=1e-05, lr_warmup_steps=10,"
-    " lr_decay_style='WSD', wsd_decay_steps=5000, lr_wsd_decay_style='cosine')",
-    "megatron(max_lr=0.0006, lr_decay_steps=10000, lr_warmup_steps=10, lr_decay_style='WSD',"
-    " wsd_decay_steps=10000, lr_wsd_decay_style='linear')",
-] + [  # optax's (tests/test_optax.py builds the same schedules with optax itself)
-    "optax_constant(value=0.01)",
-    "optax_linear(init_value=0.1, end_value=0.001, transition_steps=1000, transition_begin=50)",
-    "optax_polynomial(init_value=0.1, end_value=0.001, power=2.5, transition_steps=1000,"
-    " transition_begin=10)",
-    "optax_polynomial(init_value=0.1, end_value=0.001, power=3, transition_steps=1000)",
-    "optax_exponential_decay(init_value=0.1, transition_steps=100, decay_rate=0.5,"
-    " transition_begin=20, staircase=True, end_value=0.01)",
-    "optax_exponential_decay(init_value=0.1, transition_steps=300, decay_rate=0.7)",
-    "optax_cosine_decay(init_value=0.1, decay_steps=1000, alpha=0.01, exponent=2.0)",
-    "optax_cosine_decay(init_value=0.1, decay_steps=1000, exponent=3)",
-    "optax_piecewise_constant(init_value=0.1, boundaries_and_scales={300: 0.5, 100: 0.3,"
-    " 700: 0.1})",
-    "optax_piecewise_interpolate(interpolate_type='cosine', init_value=0.1,"
-    " boundaries_and_scales={300: 0.5, 100: 3.0, 700: 0.1})",
-    "optax_piecewise_interpolate(interpolate_type='linear', init_value=0.1,"
-    " boundaries_and_scales={200: 2.0, 900: 0.01})",
-    "optax_linear_onecycle(transition_steps=1000, peak_value=0.1)",
-    "optax_cosine_onecycle(transition_steps=1000, peak_value=0.1, pct_start=0.25,"
-    " div_factor=10.0, final_div_factor=100.0)",
-    "optax_warmup_constant(init_value=0.0, peak_value=0.1, warmup_steps=100)",
-    "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.1, warmup_steps=100,"
-    " decay_steps=1000, end_value=0.001)",
-    "optax_warmup_exponential_decay(init_value=0.0, peak_value=0.1, warmup_steps=100,"
-    " transition_steps=200, decay_rate=0.5, transition_begin=50, end_value=0.001)",
-    "optax_sgdr(cosine_kwargs=[optax_warmup_cosine_decay(init_value=0.0, peak_value=0.1,"
-    " warmup_steps=50, decay_steps=300), optax_warmup_cosine_decay(init_value=0.01,"
-    " peak_value=0.05, warmup_steps=20, decay_steps=500, end_value=0.001)])",
-    "optax_join(schedules=[optax_linear(init_value=0.0, end_value=0.1, transition_steps=100),"
-    " optax_constant(value=0.1), optax_exponential_decay(init_value=0.1, transition_steps=100,"
-    " decay_rate=0.9)], boundaries=[100, 400])",
-]
+FRAMEWORKS = (
+    [  # other frameworks' schedules (DeepSpeed, Megatron-Core, optax, Keras)
+        "deepspeed_warmup(warmup_min_lr=1e-05, warmup_max_lr=0.01, warmup_num_steps=500)",
+        "deepspeed_warmup(warmup_max_lr=0.003, warmup_num_steps=1, warmup_type='linear')",
+        "deepspeed_warmup_decay(total_num_steps=8000, warmup_min_lr=1e-06, warmup_max_lr=0.02,"
+        " warmup_num_steps=777, warmup_type='linear')",
+        "deepspeed_warmup_decay(total_num_steps=5000, warmup_max_lr=0.02, warmup_num_steps=300)",
+        "deepspeed_warmup_cosine(total_num_steps=9000, warmup_min_ratio=0.1, warmup_num_steps=333,"
+        " cos_min_ratio=0.01)",
+        "deepspeed_warmup_cosine(total_num_steps=4000, warmup_num_steps=100, warmup_type='linear')",
+        "deepspeed_one_cycle(cycle_min_lr=0.0001, cycle_max_lr=0.01, cycle_first_step_size=1000,"
+        " cycle_second_step_size=1500, decay_lr_rate=0.5, decay_step_size=100, decay_mom_rate=0.1)",
+        "deepspeed_one_cycle(cycle_min_lr=0.0001, cycle_max_lr=0.01, cycle_first_step_size=700,"
+        " cycle_first_stair_count=7, cycle_second_stair_count=3, decay_step_size=50,"
+        " decay_lr_rate=0.01)",
+        "deepspeed_lr_range_test(lr_range_test_min_lr=1e-05, lr_range_test_step_size=100,"
+        " lr_range_test_step_rate=0.5)",
+        "deepspeed_lr_range_test(lr_range_test_min_lr=1e-05, lr_range_test_step_size=300,"
+        " lr_range_test_step_rate=2.0, lr_range_test_staircase=True)",
+        "megatron(max_lr=0.0003, lr_decay_steps=10000, init_lr=1e-06, min_lr=3e-05,"
+        " lr_warmup_steps=500, lr_decay_style='cosine')",
+        "megatron(max_lr=0.001, lr_decay_steps=9000, lr_warmup_steps=700, start_wd=0.0, end_wd=0.1,"
+        " wd_incr_style='cosine')",
+        "megatron(max_lr=0.001, lr_decay_steps=11000, min_lr=1e-05, lr_warmup_steps=1000,"
+        " lr_decay_style='inverse-square-root', start_wd=0.01, end_wd=0.05, wd_incr_steps=6000,"
+        " wd_incr_style='linear')",
+        "megatron(max_lr=0.0002, lr_decay_steps=8000, lr_warmup_steps=100,"
+        " lr_decay_style='constant')",
+        "megatron(max_lr=0.0006, lr_decay_steps=10000, min_lr=6e-05, lr_warmup_steps=300,"
+        " lr_decay_style='WSD', wsd_decay_steps=2000, lr_wsd_decay_style='exponential')",
+        "megatron(max_lr=0.0006, lr_decay_steps=10000, lr_decay_style='WSD', wsd_decay_steps=3000,"
+        " lr_wsd_decay_style='minus_sqrt')",
+        "megatron(max_lr=0.0006, lr_decay_steps=10000, min_lr=1e-05, lr_warmup_steps=10,"
+        " lr_decay_style='WSD', wsd_decay_steps=5000, lr_wsd_decay_style='cosine')",
+        "megatron(max_lr=0.0006, lr_decay_steps=10000, lr_warmup_steps=10, lr_decay_style='WSD',"
+        " wsd_decay_steps=10000, lr_wsd_decay_style='linear')",
+    ]
+    + [  # optax's (tests/test_optax.py builds the same schedules with optax itself)
+        "optax_constant(value=0.01)",
+        "optax_linear(init_value=0.1, end_value=0.001, transition_steps=1000, transition_begin=50)",
+        "optax_polynomial(init_value=0.1, end_value=0.001, power=2.5, transition_steps=1000,"
+        " transition_begin=10)",
+        "optax_polynomial(init_value=0.1, end_value=0.001, power=3, transition_steps=1000)",
+        "optax_exponential_decay(init_value=0.1, transition_steps=100, decay_rate=0.5,"
+        " transition_begin=20, staircase=True, end_value=0.01)",
+        "optax_exponential_decay(init_value=0.1, transition_steps=300, decay_rate=0.7)",
+        "optax_cosine_decay(init_value=0.1, decay_steps=1000, alpha=0.01, exponent=2.0)",
+        "optax_cosine_decay(init_value=0.1, decay_steps=1000, exponent=3)",
+        "optax_piecewise_constant(init_value=0.1, boundaries_and_scales={300: 0.5, 100: 0.3,"
+        " 700: 0.1})",
+        "optax_piecewise_interpolate(interpolate_type='cosine', init_value=0.1,"
+        " boundaries_and_scales={300: 0.5, 100: 3.0, 700: 0.1})",
+        "optax_piecewise_interpolate(interpolate_type='linear', init_value=0.1,"
+        " boundaries_and_scales={200: 2.0, 900: 0.01})",
+        "optax_linear_onecycle(transition_steps=1000, peak_value=0.1)",
+        "optax_cosine_onecycle(transition_steps=1000, peak_value=0.1, pct_start=0.25,"
+        " div_factor=10.0, final_div_factor=100.0)",
+        "optax_warmup_constant(init_value=0.0, peak_value=0.1, warmup_steps=100)",
+        "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.1, warmup_steps=100,"
+        " decay_steps=1000, end_value=0.001)",
+        "optax_warmup_exponential_decay(init_value=0.0, peak_value=0.1, warmup_steps=100,"
+        " transition_steps=200, decay_rate=0.5, transition_begin=50, end_value=0.001)",
+        "optax_sgdr(cosine_kwargs=[optax_warmup_cosine_decay(init_value=0.0, peak_value=0.1,"
+        " warmup_steps=50, decay_steps=300), optax_warmup_cosine_decay(init_value=0.01,"
+        " peak_value=0.05, warmup_steps=20, decay_steps=500, end_value=0.001)])",
+        "optax_join(schedules=[optax_linear(init_value=0.0, end_value=0.1, transition_steps=100),"
+        " optax_constant(value=0.1), optax_exponential_decay(init_value=0.1, transition_steps=100,"
+        " decay_rate=0.9)], boundaries=[100, 400])",
+    ]
+    + [  # Keras's (tests/test_keras.py builds them with Keras, in float32 and float64)
+        "keras_exponential_decay(initial_learning_rate=0.1, decay_steps=1000, decay_rate=0.5)",
+        "keras_exponential_decay(initial_learning_rate=0.1, decay_steps=300, decay_rate=0.7,"
+        " staircase=True)",
+        "keras_inverse_time_decay(initial_learning_rate=0.1, decay_steps=100, decay_rate=0.5)",
+        "keras_inverse_time_decay(initial_learning_rate=0.1, decay_steps=100, decay_rate=0.5,"
+        " staircase=True)",
+        "keras_polynomial_decay(initial_learning_rate=0.1, decay_steps=3000,"
+        " end_learning_rate=0.001, power=2.0)",
+        "keras_polynomial_decay(initial_learning_rate=0.1, decay_steps=700,"
+        " end_learning_rate=0.001, power=0.5, cycle=True)",
+        "keras_piecewise_constant_decay(boundaries=[100, 2000, 3000], values=[0.1, 0.05, 0.01,"
+        " 0.001])",
+        "keras_cosine_decay(initial_learning_rate=0.1, decay_steps=4000, alpha=0.01)",
+        "keras_cosine_decay(initial_learning_rate=0.0, decay_steps=3000, warmup_target=0.1,"
+        " warmup_steps=500)",
+        "keras_cosine_decay_restarts(initial_learning_rate=0.1, first_decay_steps=300, m_mul=0.8,"
+        " alpha=0.01)",
+        "keras_cosine_decay_restarts(initial_learning_rate=0.1, first_decay_steps=500, t_mul=1.0)",
+        "keras_cosine_decay_restarts(initial_learning_rate=0.1, first_decay_steps=100, t_mul=3.0,"
+        " m_mul=0.5)",
+    ]
+)
 
 FUNCTIONS = [
     lrcore.Lambda(_lam_pow),

@@ -1,7 +1,14 @@
-"""Running a script in a fresh Python with an empty kernel cache (first-use tests)."""
+"""Running a script in a fresh Python: with an empty kernel cache (first-use tests), or
+with this checkout on its path and a framework chosen at start-up (jax's x64 flag,
+Keras's backend), or away from the tests that fork (jax starts threads)."""
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def fresh_python(code: str, cache_dir, timeout: int = 300) -> list[str]:
@@ -16,3 +23,20 @@ def fresh_python(code: str, cache_dir, timeout: int = 300) -> list[str]:
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return out.stdout.split()
+
+
+def python_json(code: str, *args: str, timeout: int = 600, **env: str):
+    """Run ``code`` (with ``args``) in a new Python that imports this checkout, with
+    ``env`` added to the environment; fail with its stderr if it fails; the JSON on the
+    last line of its stdout."""
+    run_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "python")])}
+    run_env.update(env)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

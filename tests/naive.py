@@ -198,6 +198,8 @@ def table(spec, n: int, base: float = 1.0) -> list[float]:
         return out
     if spec.name.startswith("optax_"):
         return [optax(spec, t) for t in range(n)]
+    if spec.name.startswith("keras_"):
+        return [keras(spec, t) for t in range(n)]
     if spec.name == "sequential":
         starts = (0,) + tuple(spec.milestones)
         out = []
@@ -504,3 +506,53 @@ def _interpolate(kind, init, pairs, t):
     if kind == "linear":
         return (b - a) * float(pct) + a
     return b + (a - b) * one_plus_cos_pi(pct)
+
+
+def keras(spec, t: int) -> float:
+    """Keras 3's schedules (lrcore.schedules.keras's docstring) in exact arithmetic:
+    ratios as fractions, cosines at 40 digits (for a float64 spec)."""
+    name, lr = (
+        spec.name,
+        spec.initial_learning_rate if hasattr(spec, "initial_learning_rate") else 0,
+    )
+    if name == "keras_piecewise_constant_decay":
+        b, values = spec.boundaries, spec.values
+        if t <= b[0]:
+            return values[0]
+        for k in range(len(b) - 1):
+            if b[k] < t <= b[k + 1]:
+                return values[k + 1]
+        return values[-1]
+    if name in ("keras_exponential_decay", "keras_inverse_time_decay"):
+        p = Fraction(t, spec.decay_steps)
+        if spec.staircase:
+            p = Fraction(math.floor(p))
+        if name == "keras_exponential_decay":
+            return lr * spec.decay_rate ** float(p)
+        return lr / (1 + spec.decay_rate * float(p))
+    if name == "keras_polynomial_decay":
+        steps = spec.decay_steps
+        if spec.cycle:
+            steps *= 1 if t == 0 else math.ceil(Fraction(t, spec.decay_steps))
+            c = t
+        else:
+            c = min(t, steps)
+        rest = float(1 - Fraction(c, steps)) ** spec.power
+        return (lr - spec.end_learning_rate) * rest + spec.end_learning_rate
+    if name == "keras_cosine_decay":
+        T, W, target = spec.decay_steps, spec.warmup_steps, spec.warmup_target
+        if target is None:
+            c, start = min(t, T), lr
+        elif min(t, T + W) < W:
+            return lr + (target - lr) * t / W
+        else:
+            c, start = min(t, T + W) - W, target
+        return start * ((1 - spec.alpha) * one_plus_cos_pi(Fraction(c, T)) + spec.alpha)
+    # keras_cosine_decay_restarts: cycle i lasts first * t_mul**i, peak m_mul**i
+    start, length, i = 0, spec.first_decay_steps, 0
+    while t >= start + length:
+        start += length
+        length *= spec.t_mul
+        i += 1
+    f = one_plus_cos_pi(Fraction(t - start) / Fraction(length))
+    return lr * ((1 - spec.alpha) * spec.m_mul**i * f + spec.alpha)

@@ -131,6 +131,14 @@ DS_WARMUP = {
 }
 
 ANY_INT = Domain("int", _int)
+KERAS_DECAY_BASE = {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5}
+KERAS_DECAY = {
+    "initial_learning_rate": NONNEG,
+    "decay_steps": INT(1),
+    "decay_rate": NONNEG,
+    "staircase": FLAG,
+    "dtype": NONE,
+}
 OPTAX_LINEAR = {
     "init_value": NONNEG,
     "end_value": NONNEG,
@@ -355,6 +363,45 @@ LRCORE = {
         {"schedules": [lrcore.OptaxConstant(0.1), lrcore.OptaxConstant(0.2)], "boundaries": [5]},
         {"schedules": NONE, "boundaries": NONE},
     ),
+    "keras_exponential_decay": (KERAS_DECAY_BASE, KERAS_DECAY),
+    "keras_inverse_time_decay": (KERAS_DECAY_BASE, KERAS_DECAY),
+    "keras_polynomial_decay": (
+        {"initial_learning_rate": 0.1, "decay_steps": 10},
+        {
+            "initial_learning_rate": NONNEG,
+            "decay_steps": INT(1),
+            "end_learning_rate": NONNEG,
+            "power": NONNEG,
+            "cycle": FLAG,
+            "dtype": NONE,
+        },
+    ),
+    "keras_piecewise_constant_decay": (
+        {"boundaries": [5, 9], "values": [0.1, 0.01, 0.001]},
+        {"boundaries": NONE, "values": NONE, "dtype": NONE},
+    ),
+    "keras_cosine_decay": (
+        {"initial_learning_rate": 0.1, "decay_steps": 10},
+        {
+            "initial_learning_rate": NONNEG,
+            "decay_steps": INT(1),
+            "alpha": NONNEG,
+            "warmup_target": OR_NONE(NONNEG),
+            "warmup_steps": INT(0),
+            "dtype": NONE,
+        },
+    ),
+    "keras_cosine_decay_restarts": (
+        {"initial_learning_rate": 0.1, "first_decay_steps": 10},
+        {
+            "initial_learning_rate": NONNEG,
+            "first_decay_steps": INT(1),
+            "t_mul": POS,
+            "m_mul": NONNEG,
+            "alpha": NONNEG,
+            "dtype": NONE,
+        },
+    ),
     "deepspeed_lr_range_test": (
         {},
         {
@@ -370,6 +417,9 @@ OVERFLOWS = {
     ("exponential", "gamma", 10**6),  # 1e6 ** 52 > 1.8e308
     ("timm_cosine", "k_decay", 10**6),  # t ** k_decay, as timm computes it
     ("timm_poly", "k_decay", 10**6),
+    # Keras's own NaN: cycles shrinking by t_mul < 1 sum to first / (1 - t_mul) steps,
+    # after which its log(1 - fraction * (1 - t_mul)) has no value
+    ("keras_cosine_decay_restarts", "t_mul", 0.5),
 }
 # families whose parameters are functions or other specs: tests/test_specs.py's BAD table
 STRUCTURAL = {"lambda", "multiplicative", "sequential", "chained"}

@@ -8,22 +8,19 @@ import logging
 import math
 import os
 import pickle
-import subprocess
-import sys
 import textwrap
 import weakref
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from catalogue import FRAMEWORKS
 from deepspeed.runtime import lr_schedules as D
+from fresh import python_json
 from lrsched import deepspeed as L
 
 import lrcore
 
-ROOT = Path(__file__).resolve().parents[1]
 N = 12_000
 SPECS = [lrcore.parse(s) for s in FRAMEWORKS if s.startswith("deepspeed_")]
 CLASSES = {
@@ -476,24 +473,17 @@ ENGINE = textwrap.dedent(
 
 
 def test_inside_deepspeeds_engine_stopped_and_resumed(tmp_path):
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "python")]),
-        "MASTER_ADDR": "127.0.0.1",
-        "MASTER_PORT": str(29500 + os.getpid() % 1000),
-        "RANK": "0",
-        "LOCAL_RANK": "0",
-        "WORLD_SIZE": "1",
-    }
-    proc = subprocess.run(
-        [sys.executable, "-c", ENGINE, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
+    port = str(29500 + os.getpid() % 1000)
+    result = python_json(
+        ENGINE,
+        str(tmp_path),
         timeout=300,
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=port,
+        RANK="0",
+        LOCAL_RANK="0",
+        WORLD_SIZE="1",
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["type"] == "lrsched.deepspeed"
     assert result["ours"] == result["reference"]
     assert result["theirs"] == result["reference"]

@@ -1,18 +1,13 @@
 """Any lrcore schedule in JAX (optax) and Keras: the values are lrcore's table in the
 framework's float type, inside the framework's own optimizers, jitted, serialised."""
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+from fresh import python_json
 
 import lrcore
 
-ROOT = Path(__file__).resolve().parents[1]
 SPECS = [  # torch's, DeepSpeed's, Megatron's (samples), and a bounded one (no steps needed)
     ("cosine_annealing_warm_restarts(T_0=100, T_mult=2, eta_min=0.001)", 0.1, 1500),
     ("deepspeed_warmup_cosine(total_num_steps=1200, warmup_num_steps=100)", 3e-4, 1500),
@@ -27,17 +22,7 @@ SPECS = [  # torch's, DeepSpeed's, Megatron's (samples), and a bounded one (no s
 
 
 def _fresh(code, **env):
-    run_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "python")])}
-    run_env.update(env)
-    proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        env=run_env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return python_json(textwrap.dedent(code), **env)
 
 
 def test_import_lrcore_imports_no_framework():

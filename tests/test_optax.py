@@ -5,15 +5,11 @@ at a time (in a fresh process: ``jax_enable_x64`` is set at start-up, and jax's 
 stay out of the tests that fork)."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 from catalogue import FRAMEWORKS
+from fresh import python_json
 
-ROOT = Path(__file__).resolve().parents[1]
 SPECS = [s for s in FRAMEWORKS if s.startswith("optax_")]
 STEPS = 1300  # every catalogue schedule has settled by then
 
@@ -78,16 +74,7 @@ SCRIPT = textwrap.dedent(
 
 
 def _run():
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "python")])}
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(STEPS), json.dumps(SPECS)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return python_json(SCRIPT, str(STEPS), json.dumps(SPECS))
 
 
 def test_every_optax_schedule_is_optaxs_float64_bits_and_every_function_has_a_spec():

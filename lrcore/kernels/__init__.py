@@ -169,6 +169,8 @@ class Kernel:
         self.__name__ = self.__qualname__ = name or fn.__name__
         self.__doc__ = fn.__doc__
         self.__module__ = fn.__module__
+        options = dict(options)
+        self._plain_override = options.pop("plain", None)
         self._decorator, self._options, self._names = decorator, options, names
         self._jit = self._py = None
 
@@ -222,6 +224,8 @@ class Kernel:
     @property
     def py(self):
         """The kernel as plain Python: no numba, the same bits."""
+        if self._plain_override is not None:  # the same C function, called from Python
+            return self._plain_override
         if self._py is None:
             g = _plain_globals(self.__module__)  # shared: kernels defined later are found
             if self._names is not None:  # a specialisation: its own names on top
@@ -264,7 +268,9 @@ def _plain_globals(module: str) -> dict:
 
 
 def njit(*args, **kwargs):
-    """``numba.njit`` made lazily (a :class:`Kernel`); ``cache=True`` means :func:`cache_dir`."""
+    """``numba.njit`` made lazily (a :class:`Kernel`); ``cache=True`` means :func:`cache_dir`.
+    ``plain=f``: the plain-Python engine calls ``f`` instead of the kernel's own code (for
+    a kernel whose compiled code calls a C function Python's ``math`` does not have)."""
     if args and callable(args[0]):
         return Kernel(args[0], "njit", {})
     return lambda fn: Kernel(fn, "njit", kwargs)

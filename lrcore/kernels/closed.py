@@ -27,6 +27,7 @@ from .formulas import (
     cyclic_lr,
     deepspeed_value,
     factor_value,
+    keras_value,
     megatron_value,
     one_cycle_value,
     optax_value,
@@ -224,6 +225,13 @@ def optax_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_l
 
 
 @njit(cache=True)
+def keras_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # closed forms already (Keras's own)
+    for j in range(n):
+        out[i0 + j] = keras_value(code, off + K.LEAF, e0 + j)
+
+
+@njit(cache=True)
 def lambda_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     slot = int(code[off + 3])
     for j in range(n):
@@ -258,6 +266,7 @@ CLOSED = {
     K.DEEPSPEED: deepspeed_closed,
     K.MEGATRON: megatron_closed,
     K.OPTAX: optax_closed,
+    K.KERAS: keras_closed,
     K.LAMBDA: lambda_closed,
     K.MULTIPLICATIVE: multiplicative_closed,
 }

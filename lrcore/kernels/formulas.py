@@ -17,6 +17,7 @@ from .. import kinds as K
 from . import njit
 from .noise import timm_noise
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int, timm_cycle
+from .single import cos_, log_, pow_, rnd
 
 # -- one scalar function per chainable family: the formulas, written once --------
 
@@ -467,3 +468,77 @@ def optax_value(code, p, t):
     if code[q + n - 1] <= t:
         out += code[q + 2 * n - 1]
     return out
+
+
+@njit(cache=True)
+def _keras_cosine(step, steps, start, c1, c2, pi, s):
+    """Keras CosineDecay's ``_decay_function``, every operation in the float type."""
+    fraction = rnd(step / steps, s)
+    cosine = rnd(0.5 * rnd(1.0 + cos_(rnd(pi * fraction, s), s), s), s)
+    return rnd(start * rnd(rnd(c1 * cosine, s) + c2, s), s)
+
+
+@njit(cache=True)
+def keras_value(code, p, t):
+    """Keras 3's schedule at ``step = t``, in float32 (or float64) as Keras computes it:
+    ``code[p + 1]`` says float32; every operation's result is rounded to it."""
+    shape, s = int(code[p]), code[p + 1] != 0.0
+    q = p + 2
+    step = rnd(float(t), s)  # ops.cast(step, dtype)
+    if shape == K.K_PIECEWISE:  # n boundaries, boundaries..., values...
+        n = int(code[q])
+        if t <= code[q + 1]:
+            return code[q + 1 + n]
+        for k in range(n - 1):
+            if code[q + 1 + k] < t and t <= code[q + 2 + k]:
+                return code[q + 2 + n + k]
+        return code[q + 1 + 2 * n]
+    init = code[q]
+    if shape == K.K_EXP or shape == K.K_INVTIME:  # decay steps, rate, staircase
+        p_ = rnd(step / code[q + 1], s)
+        if code[q + 3] != 0.0:
+            p_ = math.floor(p_)
+        if shape == K.K_EXP:
+            return rnd(init * pow_(code[q + 2], p_, s), s)
+        return rnd(init / rnd(1.0 + rnd(code[q + 2] * p_, s), s), s)
+    if shape == K.K_POLY:  # decay steps, end, power, cycle
+        steps, end, power = code[q + 1], code[q + 2], code[q + 3]
+        if code[q + 4] != 0.0:
+            multiplier = 1.0 if step == 0.0 else math.ceil(rnd(step / steps, s))
+            steps = rnd(steps * multiplier, s)
+        else:
+            step = min(step, steps)
+        fraction = rnd(step / steps, s)
+        decayed = pow_(rnd(1.0 - fraction, s), power, s)
+        return rnd(rnd(rnd(init - end, s) * decayed, s) + end, s)
+    if shape == K.K_COSINE:  # decay steps, 1 - alpha, alpha, warm-up target (NaN), steps, pi
+        steps, c1, c2, target, W, pi = (
+            code[q + 1],
+            code[q + 2],
+            code[q + 3],
+            code[q + 4],
+            code[q + 5],
+            code[q + 6],
+        )
+        if target != target:  # no warm-up
+            return _keras_cosine(min(step, steps), steps, init, c1, c2, pi, s)
+        step = min(step, rnd(steps + W, s))
+        if step < W:
+            delta = rnd(target - init, s)
+            return rnd(rnd(delta * rnd(step / W, s), s) + init, s)
+        return _keras_cosine(rnd(step - W, s), steps, target, c1, c2, pi, s)
+    # K_RESTARTS: first decay steps, alpha, t_mul, m_mul, pi
+    first, alpha, t_mul, m_mul, pi = code[q + 1], code[q + 2], code[q + 3], code[q + 4], code[q + 5]
+    fraction = rnd(step / first, s)
+    if t_mul == 1.0:
+        i = math.floor(fraction)
+        fraction = rnd(fraction - i, s)
+    else:
+        inner = rnd(1.0 - rnd(fraction * rnd(1.0 - t_mul, s), s), s)
+        i = math.floor(rnd(log_(inner, s) / log_(t_mul, s), s))
+        sum_r = rnd(rnd(1.0 - pow_(t_mul, i, s), s) / rnd(1.0 - t_mul, s), s)
+        fraction = rnd(rnd(fraction - sum_r, s) / pow_(t_mul, i, s), s)
+    m_fac = pow_(m_mul, i, s)
+    cosine = rnd(rnd(0.5 * m_fac, s) * rnd(1.0 + cos_(rnd(pi * fraction, s), s), s), s)
+    decayed = rnd(rnd(rnd(1.0 - alpha, s) * cosine, s) + alpha, s)
+    return rnd(init * decayed, s)

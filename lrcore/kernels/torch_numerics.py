@@ -40,6 +40,7 @@ from .formulas import (
     deepspeed_value,
     exponential_lr,
     factor_value,
+    keras_value,
     linear_lr,
     megatron_value,
     multi_step_lr,
@@ -167,6 +168,11 @@ def optax_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 
 
 @njit(cache=True)
+def keras_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
+    return keras_value(code, off + K.LEAF, e)
+
+
+@njit(cache=True)
 def lambda_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     slot = int(code[off + 3])
     return base * aux[aux_off[slot] + e - aux_lo[slot]]
@@ -198,6 +204,7 @@ GET_LR = {
     K.DEEPSPEED: deepspeed_get_lr,
     K.MEGATRON: megatron_get_lr,
     K.OPTAX: optax_get_lr,
+    K.KERAS: keras_get_lr,
     K.LAMBDA: lambda_get_lr,
     K.MULTIPLICATIVE: multiplicative_get_lr,
 }

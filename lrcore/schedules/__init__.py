@@ -12,6 +12,14 @@ from .deepspeed import (
     DeepSpeedWarmupDecay,
 )
 from .function import Lambda, Multiplicative
+from .keras import (
+    KerasCosineDecay,
+    KerasCosineDecayRestarts,
+    KerasExponentialDecay,
+    KerasInverseTimeDecay,
+    KerasPiecewiseConstantDecay,
+    KerasPolynomialDecay,
+)
 from .megatron import Megatron
 from .optax import (
     OptaxConstant,
@@ -44,6 +52,12 @@ from .warmup import (
 )
 
 __all__ = [
+    "KerasCosineDecay",
+    "KerasCosineDecayRestarts",
+    "KerasExponentialDecay",
+    "KerasInverseTimeDecay",
+    "KerasPiecewiseConstantDecay",
+    "KerasPolynomialDecay",
     "OptaxConstant",
     "OptaxCosineDecay",
     "OptaxCosineOnecycle",

@@ -293,8 +293,13 @@ class OptaxPiecewiseInterpolate(_Optax):
         ]
 
 
-def _onecycle(name, transition_steps):
-    v.integer(name, "transition_steps", transition_steps, minimum=1)
+def _check_onecycle(spec, pcts):
+    """The checks both one-cycle schedules share; ``pcts``: their fractions."""
+    v.integer(spec.name, "transition_steps", spec.transition_steps, minimum=1)
+    for field in ("peak_value", *pcts):
+        spec._real(field, low=0.0)
+    for field in ("div_factor", "final_div_factor"):
+        spec._set(field, v.real(spec.name, field, getattr(spec, field), low=0.0, low_open=True))
 
 
 @dataclass(frozen=True)
@@ -310,17 +315,7 @@ class OptaxLinearOnecycle(_Optax):
     name = "optax_linear_onecycle"
 
     def __post_init__(self):
-        _onecycle(self.name, self.transition_steps)
-        self._real("peak_value", low=0.0)
-        self._real("pct_start", low=0.0)
-        self._real("pct_final", low=0.0)
-        self._set(
-            "div_factor", v.real(self.name, "div_factor", self.div_factor, low=0.0, low_open=True)
-        )
-        self._set(
-            "final_div_factor",
-            v.real(self.name, "final_div_factor", self.final_div_factor, low=0.0, low_open=True),
-        )
+        _check_onecycle(self, ("pct_start", "pct_final"))
 
     def _interpolate(self):
         T = self.transition_steps
@@ -347,16 +342,7 @@ class OptaxCosineOnecycle(_Optax):
     name = "optax_cosine_onecycle"
 
     def __post_init__(self):
-        _onecycle(self.name, self.transition_steps)
-        self._real("peak_value", low=0.0)
-        self._real("pct_start", low=0.0)
-        self._set(
-            "div_factor", v.real(self.name, "div_factor", self.div_factor, low=0.0, low_open=True)
-        )
-        self._set(
-            "final_div_factor",
-            v.real(self.name, "final_div_factor", self.final_div_factor, low=0.0, low_open=True),
-        )
+        _check_onecycle(self, ("pct_start",))
 
     def params(self, quantity="lr"):
         T = self.transition_steps

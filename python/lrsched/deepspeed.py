@@ -23,16 +23,15 @@ lists (``warmup_min_lr=[...]``) give one spec per group. Differences from DeepSp
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import numbers
-import os
 
 import torch
 from torch.optim import Optimizer
 
 import lrcore
+from lrcore.convert import deepspeed_block
 
 from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
 
@@ -89,6 +88,14 @@ def _warmup_type(warmup_type):
         )
         return WARMUP_LOG_RATE
     return warmup_type
+
+
+def _warn_short(total, warmup, total_given, warmup_given):
+    """DeepSpeed's warning when the run ends inside the warm-up (it keeps going)."""
+    if total < warmup:
+        logger.warning(
+            f"total_num_steps {total_given} is less than warmup_num_steps {warmup_given}"
+        )
 
 
 def _positive_int(name, value):
@@ -318,11 +325,7 @@ class WarmupDecayLR(WarmupLR):
             warmup_type,
             last_batch_iteration,
         )
-        if self.total_num_steps < self.warmup_num_steps:
-            logger.warning(
-                f"total_num_steps {total_num_steps} is less than warmup_num_steps "
-                f"{warmup_num_steps}"
-            )
+        _warn_short(self.total_num_steps, self.warmup_num_steps, total_num_steps, warmup_num_steps)
 
     def _spec(self, low, high):
         return lrcore.DeepSpeedWarmupDecay(
@@ -366,11 +369,7 @@ class WarmupCosineLR(_DeepSpeedScheduler):
         self.warmup_min_ratio = warmup_min_ratio
         self.warmup_num_steps = max(2, warmup_num_steps)
         self.inverse_log_warm_up = 1.0 / math.log(self.warmup_num_steps)
-        if self.total_num_steps < self.warmup_num_steps:
-            logger.warning(
-                f"total_num_steps {total_num_steps} is less than warmup_num_steps "
-                f"{warmup_num_steps}"
-            )
+        _warn_short(self.total_num_steps, self.warmup_num_steps, total_num_steps, warmup_num_steps)
         self.org_lrs = [
             group["lr"].clone() if torch.is_tensor(group["lr"]) else group["lr"]
             for group in self.optimizer.param_groups
@@ -635,42 +634,9 @@ SCHEDULERS = {
 }
 
 
-def scheduler_block(config) -> tuple[str, dict]:
-    """(type, params) of a DeepSpeed config's ``"scheduler"`` block: ``config`` is the
-    whole config or the block, as a dict or the path of a JSON file."""
-    where = "from_deepspeed_config"
-    if isinstance(config, (str, os.PathLike)):
-        with open(config, encoding="utf-8") as f:
-            config = json.load(f)
-    if not isinstance(config, dict):
-        raise TypeError(
-            f"{where}: config must be a DeepSpeed config (a dict or a JSON file's path), "
-            f"got config={config!r}"
-        )
-    block = config.get("scheduler", config)
-    if not isinstance(block, dict) or "type" not in block:
-        raise ValueError(
-            f'{where}: config must hold a "scheduler" block with a "type" (one of '
-            f"{', '.join(SCHEDULERS)}), got config={config!r}"
-        )
-    kind, params = block["type"], block.get("params", {})
-    if kind not in SCHEDULERS:
-        raise ValueError(
-            f"{where}: scheduler type must be one of {', '.join(SCHEDULERS)}, got type={kind!r}"
-        )
-    if not isinstance(params, dict):
-        raise TypeError(f"{where}: scheduler params must be a dict, got params={params!r}")
-    auto = sorted(k for k, v in params.items() if v == "auto")
-    if auto:
-        raise ValueError(
-            f"{where}: scheduler params {', '.join(auto)} are 'auto', which transformers' "
-            "DeepSpeed integration fills in from its TrainingArguments; give numbers here"
-        )
-    return kind, dict(params)
-
-
 def from_deepspeed_config(optimizer, config):
     """The scheduler a DeepSpeed config's ``"scheduler"`` block describes, on
-    ``optimizer``, as DeepSpeed's engine builds it (``Class(optimizer, **params)``)."""
-    kind, params = scheduler_block(config)
+    ``optimizer``, as DeepSpeed's engine builds it (``Class(optimizer, **params)``);
+    ``config`` is the whole config or the block, as a dict or a JSON file's path."""
+    kind, params, _ = deepspeed_block(config)
     return SCHEDULERS[kind](optimizer, **params)
