@@ -198,7 +198,7 @@ class _DeepSpeedScheduler:
         w = self._lrsched
         r = w.lr
         i = t + 1 - r.start if type(t) is int else -1
-        if not (w.fast and t >= 0 and 0 <= i < r.size):
+        if not (w.fast and 0 <= i < r.size and t >= 0):  # (i is -1 for a non-int t)
             return False
         out = []
         for group, row in zip(self.optimizer.param_groups, r.rows):
