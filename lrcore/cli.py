@@ -285,8 +285,12 @@ def cmd_convert(args) -> None:
                 f"# steps count samples ({stride} an iteration): one entry per iteration is "
                 f"lrcore.table(spec, iterations, stride={stride})"
             )
-    else:
-        spec = convert.from_text_or_json(source)
+    elif source.lstrip().startswith("{"):  # the spec's JSON (to_dict)
+        from .spec import from_dict
+
+        spec = from_dict(json.loads(source))
+    else:  # its text form, or a spec file
+        spec = load_spec(source)
     print(json.dumps(spec.to_dict()) if args.as_json else str(spec))
     if note:
         print(note, file=sys.stderr)
@@ -297,17 +301,17 @@ def _source_kind(source: str) -> str:
     spec (text, JSON, or a spec file)."""
     import os
 
+    from . import convert
+
     if source.lstrip().startswith("--"):
         return "megatron"
     if source.lower().endswith(".json") and os.path.isfile(source):
         with open(source, encoding="utf-8") as fh:
             data = json.load(fh)
-        if isinstance(data, dict) and ("scheduler" in data or data.get("type") in _DS_TYPES):
+        types = convert.DEEPSPEED
+        if isinstance(data, dict) and ("scheduler" in data or data.get("type") in types):
             return "deepspeed"
     return "spec"
-
-
-_DS_TYPES = ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR", "OneCycle", "LRRangeTest")
 
 
 def cmd_demo(args) -> None:

@@ -1,5 +1,5 @@
 """Schedules written for other frameworks, as lrcore specs: a DeepSpeed config's
-``"scheduler"`` block, a Megatron-LM argument set, or a spec's own text or JSON.
+``"scheduler"`` block, or a Megatron-LM argument set.
 
 Each function returns the spec (and, where the framework's schedule scales the
 optimizer's LR, the base LR to go with it); ``lrcore convert`` prints it, and
@@ -25,7 +25,7 @@ from .schedules.deepspeed import (
     DeepSpeedWarmupDecay,
 )
 from .schedules.megatron import Megatron
-from .spec import Spec, build, from_dict
+from .spec import Spec, build
 
 #: DeepSpeed's scheduler names and the specs that reproduce them
 DEEPSPEED = {
@@ -182,16 +182,3 @@ def from_megatron_args(args: str | list[str]) -> tuple[Megatron, int]:
         wd_incr_style=a.weight_decay_incr_style,
     )
     return spec, stride
-
-
-def from_text_or_json(text: str) -> Spec:
-    """A spec from its text form, its JSON (``to_dict``), or a JSON file's path."""
-    from .text import parse
-
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        return from_dict(json.loads(stripped))
-    if stripped.endswith(".json") and os.path.exists(stripped):
-        with open(stripped, encoding="utf-8") as f:
-            return from_dict(json.load(f))
-    return parse(stripped)

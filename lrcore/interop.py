@@ -14,18 +14,12 @@ jax and keras are imported when these are called, never by ``import lrcore``.
 from __future__ import annotations
 
 from . import _validate as v
-from .spec import Spec
-from .table import table
+from .table import _spec, table
 
 
 def tabulate(spec, base_lr: float, steps: int | None, where: str):
     """(the spec, its float64 table of ``steps`` entries) for an interop wrapper."""
-    if isinstance(spec, str):
-        from .text import parse
-
-        spec = parse(spec)
-    if not isinstance(spec, Spec):
-        v.fail(where, "spec", spec, "a schedule spec or its text form", TypeError)
+    spec = _spec(spec, where)
     last = spec.last_step()
     if steps is None:
         if last is None:

@@ -20,13 +20,14 @@ MAX_STEP = 2**53  # steps are exact in float64 below this
 _WHERE = "table"
 
 
-def _spec(spec) -> Spec:
+def _spec(spec, where: str = _WHERE) -> Spec:
+    """A spec, or its text form parsed; anything else is an error of ``where``."""
     if isinstance(spec, str):
         from .text import parse
 
         return parse(spec)
     if not isinstance(spec, Spec):
-        v.fail(_WHERE, "spec", spec, "a schedule spec or its text form", TypeError)
+        v.fail(where, "spec", spec, "a schedule spec or its text form", TypeError)
     return spec
 
 

@@ -174,6 +174,8 @@ def test_cli_convert_prints_specs_that_plot_together(tmp_path):
     spec = lrcore.parse(mg.stdout.strip())
     as_json = _cli("convert", "--json", mg.stdout.strip())
     assert lrcore.from_dict(json.loads(as_json.stdout)) == spec
+    from_json = _cli("convert", as_json.stdout.strip())  # the JSON back to the text form
+    assert lrcore.parse(from_json.stdout.strip()) == spec
     png = tmp_path / "both.png"
     plot = _cli("plot", ds.stdout.strip(), mg.stdout.strip(), "--steps", "3200", "-o", str(png))
     assert plot.returncode == 0, plot.stderr

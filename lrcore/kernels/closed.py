@@ -23,16 +23,7 @@ from . import (
     use_parallel,
     use_python,
 )
-from .formulas import (
-    cyclic_lr,
-    deepspeed_value,
-    factor_value,
-    keras_value,
-    megatron_value,
-    one_cycle_value,
-    optax_value,
-    timm_value,
-)
+from .formulas import POINTWISE_VALUE, cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import interpreter, program_kinds
 
@@ -203,32 +194,11 @@ def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
         out[i0 + j], cyc = timm_value(code, off + K.LEAF, base, e0 + j, cyc)
 
 
-@njit(cache=True)
-def deepspeed_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    # closed forms already (DeepSpeed's own)
+def _pointwise_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    """A pointwise family over a run: its ``VALUE`` at each step (the framework's own
+    formula is already closed)."""
     for j in range(n):
-        out[i0 + j] = deepspeed_value(code, off + K.LEAF, base, e0 + j)
-
-
-@njit(cache=True)
-def megatron_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    # closed forms already (Megatron's own)
-    for j in range(n):
-        out[i0 + j] = megatron_value(code, off + K.LEAF, e0 + j)
-
-
-@njit(cache=True)
-def optax_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    # closed forms already (optax's own)
-    for j in range(n):
-        out[i0 + j] = optax_value(code, off + K.LEAF, e0 + j)
-
-
-@njit(cache=True)
-def keras_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    # closed forms already (Keras's own)
-    for j in range(n):
-        out[i0 + j] = keras_value(code, off + K.LEAF, e0 + j)
+        out[i0 + j] = VALUE(code, off + K.LEAF, base, e0 + j)  # noqa: F821
 
 
 @njit(cache=True)
@@ -263,13 +233,15 @@ CLOSED = {
     K.ONE_CYCLE: one_cycle_closed,
     K.FACTOR: factor_closed,
     K.TIMM: timm_closed,
-    K.DEEPSPEED: deepspeed_closed,
-    K.MEGATRON: megatron_closed,
-    K.OPTAX: optax_closed,
-    K.KERAS: keras_closed,
     K.LAMBDA: lambda_closed,
     K.MULTIPLICATIVE: multiplicative_closed,
 }
+CLOSED.update(
+    {
+        kind: specialise(_pointwise_closed, value.__name__, {"VALUE": value})
+        for kind, value in POINTWISE_VALUE.items()
+    }
+)
 
 
 def _closed_link(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):

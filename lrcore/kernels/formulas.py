@@ -355,7 +355,7 @@ def _megatron_coeff(style, ratio, half):
 
 
 @njit(cache=True)
-def megatron_value(code, p, t):
+def megatron_value(code, p, base, t):
     """Megatron-Core's ``get_lr`` (or ``get_wd``) at ``num_steps = t``."""
     if int(code[p]) == K.MG_WD:  # style, start, end, increment steps
         style, start, end, steps = int(code[p + 1]), code[p + 2], code[p + 3], code[p + 4]
@@ -419,7 +419,7 @@ def _optax_pow(x, k, integral):
 
 
 @njit(cache=True)
-def optax_value(code, p, t):
+def optax_value(code, p, base, t):
     """optax's schedule at ``count = t``, float64, in optax's operation order."""
     shape = int(code[p])
     if shape == K.O_CONSTANT:
@@ -479,7 +479,7 @@ def _keras_cosine(step, steps, start, c1, c2, pi, s):
 
 
 @njit(cache=True)
-def keras_value(code, p, t):
+def keras_value(code, p, base, t):
     """Keras 3's schedule at ``step = t``, in float32 (or float64) as Keras computes it:
     ``code[p + 1]`` says float32; every operation's result is rounded to it."""
     shape, s = int(code[p]), code[p + 1] != 0.0
@@ -542,3 +542,13 @@ def keras_value(code, p, t):
     cosine = rnd(rnd(0.5 * m_fac, s) * rnd(1.0 + cos_(rnd(pi * fraction, s), s), s), s)
     decayed = rnd(rnd(rnd(1.0 - alpha, s) * cosine, s) + alpha, s)
     return rnd(init * decayed, s)
+
+
+#: kind -> the value of a pointwise family (:data:`lrcore.kinds.POINTWISE`), a function
+#: ``(code, p, base, t)`` of the step alone: the one declaration its drivers are made from
+POINTWISE_VALUE = {
+    K.DEEPSPEED: deepspeed_value,
+    K.MEGATRON: megatron_value,
+    K.OPTAX: optax_value,
+    K.KERAS: keras_value,
+}

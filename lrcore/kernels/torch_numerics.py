@@ -34,18 +34,15 @@ from . import (
     use_python,
 )
 from .formulas import (
+    POINTWISE_VALUE,
     constant_lr,
     cosine_lr,
     cyclic_lr,
-    deepspeed_value,
     exponential_lr,
     factor_value,
-    keras_value,
     linear_lr,
-    megatron_value,
     multi_step_lr,
     one_cycle_value,
-    optax_value,
     polynomial_lr,
     step_lr,
     timm_value,
@@ -152,24 +149,9 @@ def timm_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     return v
 
 
-@njit(cache=True)
-def deepspeed_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    return deepspeed_value(code, off + K.LEAF, base, e)
-
-
-@njit(cache=True)
-def megatron_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    return megatron_value(code, off + K.LEAF, e)
-
-
-@njit(cache=True)
-def optax_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    return optax_value(code, off + K.LEAF, e)
-
-
-@njit(cache=True)
-def keras_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    return keras_value(code, off + K.LEAF, e)
+def _pointwise_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
+    """A pointwise family's value at ``e`` (its ``VALUE``): no state, no mode."""
+    return VALUE(code, off + K.LEAF, base, e)  # noqa: F821
 
 
 @njit(cache=True)
@@ -201,13 +183,15 @@ GET_LR = {
     K.ONE_CYCLE: one_cycle_get_lr,
     K.FACTOR: factor_get_lr,
     K.TIMM: timm_get_lr,
-    K.DEEPSPEED: deepspeed_get_lr,
-    K.MEGATRON: megatron_get_lr,
-    K.OPTAX: optax_get_lr,
-    K.KERAS: keras_get_lr,
     K.LAMBDA: lambda_get_lr,
     K.MULTIPLICATIVE: multiplicative_get_lr,
 }
+GET_LR.update(
+    {
+        kind: specialise(_pointwise_get_lr, value.__name__, {"VALUE": value})
+        for kind, value in POINTWISE_VALUE.items()
+    }
+)
 
 #: families whose STEP-mode update is ``v -> v * r(e)``: r is get_lr at v = base = 1.0
 #: (``1.0 * gamma`` is ``gamma``, an unchanged step gives 1.0), so ``v * r`` has torch's bits
