@@ -22,6 +22,14 @@ MEGATRON_DEV := megatron-core==0.16.1
 # jax, optax and Keras 3 for tests/test_interop.py (lrcore.to_optax, lrcore.to_keras,
 # run inside optax's and Keras's own optimizers, Keras on its torch and jax backends).
 JAX_DEV := jax==0.10.2 jaxlib==0.10.2 optax==0.2.8 keras==3.15.1
+# fairseq (fairseq-fixed, its maintained fork for Python 3.11+) is the parity reference
+# for tests/test_fairseq.py. It ships as an sdist whose setup.py compiles C++ and Cython
+# extensions against torch (an isolated build would pull a CUDA torch); the LR
+# schedulers need none of them, and its setup.py skips them when READTHEDOCS is set.
+# Its requirements name torchaudio, which would replace the CPU torch, so it goes in
+# without them, after the packages its import needs.
+FAIRSEQ_DEV := fairseq-fixed==0.12.3.1
+FAIRSEQ_DEPS := 'setuptools>=70.1' hydra-core==1.3.2 omegaconf==2.3.0 bitarray sacrebleu scikit-learn
 
 .PHONY: demo test bench fuzz lint clean
 
@@ -31,6 +39,8 @@ $(STAMP): pyproject.toml Makefile requirements-dev.txt
 	$(PY) -m pip install -q -e '.[all]' -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
 	$(PY) -m pip install -q $(DEEPSPEED_DEV) $(MEGATRON_DEV) $(JAX_DEV)
+	$(PY) -m pip install -q $(FAIRSEQ_DEPS)
+	READTHEDOCS=1 $(PY) -m pip install -q --no-deps --no-build-isolation $(FAIRSEQ_DEV)
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -222,6 +222,7 @@ def warmup_specs() -> dict:
     specs["megatron"] = parse("megatron(max_lr=0.001, lr_decay_steps=40000, lr_warmup_steps=100)")
     specs["optax"] = parse("optax_cosine_decay(init_value=0.001, decay_steps=40000)")
     specs["keras"] = parse("keras_cosine_decay(initial_learning_rate=0.001, decay_steps=40000)")
+    specs["fairseq"] = parse("fairseq_inverse_sqrt(lr=0.0005, warmup_updates=4000)")
     return specs
 
 

@@ -30,6 +30,7 @@ DEEPSPEED = 15  # deepspeed.runtime.lr_schedules: WarmupLR, WarmupDecayLR, Warmu
 MEGATRON = 16  # Megatron-Core's OptimizerParamScheduler: its LR and its weight decay
 OPTAX = 17  # optax's schedules (joins are segments)
 KERAS = 18  # Keras 3's LearningRateSchedules, in its float type
+FAIRSEQ = 19  # fairseq.optim.lr_scheduler: inverse_sqrt, step, cosine, tri_stage, ...
 
 # FACTOR shapes (params: shape code, then a, b, c, d)
 F_WARMUP, F_STABLE, F_LINEAR, F_COSINE, F_HARD_RESTARTS, F_POLYNOMIAL, F_INV_SQRT, F_WSD = range(8)
@@ -46,18 +47,32 @@ O_CONSTANT, O_POLY, O_EXP, O_COSINE, O_PW_CONSTANT, O_PW_INTERP = range(6)
 O_LINEAR, O_COS = range(2)
 # KERAS shapes
 K_EXP, K_PIECEWISE, K_POLY, K_INVTIME, K_COSINE, K_RESTARTS = range(6)
+# FAIRSEQ shapes
+FS_INV_SQRT, FS_STEP, FS_COSINE, FS_POLY, FS_TRI_STAGE, FS_TRIANGULAR, FS_FIXED = range(7)
 # warm-up types
 W_LINEAR, W_COSINE, W_SQRT, W_PLUS_ONE, W_FROM = range(5)
 
 #: Leaves whose value ignores the incoming learning rate (torch computes them
 #: from ``base_lrs`` or from their own parameters).
 OVERWRITING = frozenset(
-    {WARM_RESTARTS, CYCLIC, ONE_CYCLE, LAMBDA, FACTOR, TIMM, DEEPSPEED, MEGATRON, OPTAX, KERAS}
+    {
+        WARM_RESTARTS,
+        CYCLIC,
+        ONE_CYCLE,
+        LAMBDA,
+        FACTOR,
+        TIMM,
+        DEEPSPEED,
+        MEGATRON,
+        OPTAX,
+        KERAS,
+        FAIRSEQ,
+    }
 )
 
 #: Leaves whose value is a function of the step alone (no recurrence, no state, no
 #: mode, no user function): any set of steps can be evaluated, e.g. a stride.
-POINTWISE = frozenset({DEEPSPEED, MEGATRON, OPTAX, KERAS})
+POINTWISE = frozenset({DEEPSPEED, MEGATRON, OPTAX, KERAS, FAIRSEQ})
 
 # How torch reaches a leaf at a given step (see LRScheduler.step / SequentialLR).
 INITIAL = 0  # the step inside the constructor (`_initial_step`)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -174,9 +175,15 @@ def _finite(spec: Spec, start: int, row: np.ndarray) -> None:
     if where.size == 0:  # only the sum overflowed (values near 1e308): all finite
         return
     bad = int(where[0])
+    value = float(row[bad])
+    why = (
+        "its parameters overflow float64 there"
+        if math.isinf(value)
+        else "its formula has no value there (an overflow, or the logarithm of a number "
+        "<= 0: cycles that shrink, t_mult or t_mul < 1, run out)"
+    )
     raise ValueError(
-        f"table: {spec.name} is not finite from step {start + bad} on "
-        f"(value {float(row[bad])!r}): its parameters overflow float64 there"
+        f"table: {spec.name} is not finite from step {start + bad} on (value {value!r}): {why}"
     )
 
 

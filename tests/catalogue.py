@@ -80,7 +80,7 @@ ABSOLUTE = [  # specs holding their own learning rates
 ]
 
 FRAMEWORKS = (
-    [  # other frameworks' schedules (DeepSpeed, Megatron-Core, optax, Keras)
+    [  # other frameworks' schedules (DeepSpeed, Megatron-Core, optax, Keras, fairseq)
         "deepspeed_warmup(warmup_min_lr=1e-05, warmup_max_lr=0.01, warmup_num_steps=500)",
         "deepspeed_warmup(warmup_max_lr=0.003, warmup_num_steps=1, warmup_type='linear')",
         "deepspeed_warmup_decay(total_num_steps=8000, warmup_min_lr=1e-06, warmup_max_lr=0.02,"
@@ -169,6 +169,29 @@ FRAMEWORKS = (
         "keras_cosine_decay_restarts(initial_learning_rate=0.1, first_decay_steps=500, t_mul=1.0)",
         "keras_cosine_decay_restarts(initial_learning_rate=0.1, first_decay_steps=100, t_mul=3.0,"
         " m_mul=0.5)",
+        "fairseq_inverse_sqrt(lr=0.0005, warmup_updates=4000)",
+        "fairseq_inverse_sqrt(lr=0.0007, warmup_updates=1000, warmup_init_lr=1e-07)",
+        "fairseq_step(lr=0.001, warmup_updates=500, min_lr=1e-05, lr_deacy_period=1500,"
+        " lr_decay=0.7)",
+        "fairseq_step(lr=0.001, lr_deacy_period=2000)",
+        "fairseq_cosine(lr=0.001, warmup_updates=500, max_update=12000)",
+        "fairseq_cosine(lr=0.001, warmup_updates=100, min_lr=1e-06, t_mult=2.0,"
+        " lr_period_updates=2000, lr_shrink=0.5)",
+        "fairseq_cosine(lr=0.001, min_lr=1e-05, t_mult=1.5, lr_period_updates=3000.0)",
+        "fairseq_cosine(lr=0.001, warmup_updates=100, warmup_init_lr=1e-07, min_lr=1e-05,"
+        " t_mult=0.9, lr_period_updates=10000, lr_shrink=1.0)",
+        "fairseq_polynomial_decay(lr=0.001, total_num_update=10000, warmup_updates=1000,"
+        " end_learning_rate=1e-06, power=2.0)",
+        "fairseq_polynomial_decay(lr=0.0003, total_num_update=9000, power=0.5)",
+        "fairseq_tri_stage(lr=0.001, warmup_steps=1000, hold_steps=3000, decay_steps=5000)",
+        "fairseq_tri_stage(lr=0.002, phase_ratio=[0.1, 0.4, 0.5], init_lr_scale=0.05,"
+        " final_lr_scale=0.02, max_update=11000)",
+        "fairseq_triangular(lr=0.0001, max_lr=0.001, lr_period_updates=3000)",
+        "fairseq_triangular(lr=0.0001, max_lr=0.001, lr_period_updates=2501, lr_shrink=0.5,"
+        " shrink_min=True)",
+        "fairseq_fixed(lr=0.001, warmup_updates=700)",
+        "fairseq_fixed(lr=[0.001, 0.0005, 0.0002], force_anneal=5, lr_shrink=0.5,"
+        " warmup_updates=300, updates_per_epoch=1000)",
     ]
 )
 

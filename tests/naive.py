@@ -141,6 +141,8 @@ def closed(spec, t: int, base: float) -> float:
         return deepspeed(spec, t, base)
     if name == "megatron":
         return megatron(spec, t)
+    if name.startswith("fairseq_"):
+        return fairseq(spec, t)
     if name == "lambda":
         return base * spec.lr_lambda(t)
     if name == "multiplicative":
@@ -556,3 +558,62 @@ def keras(spec, t: int) -> float:
         i += 1
     f = one_plus_cos_pi(Fraction(t - start) / Fraction(length))
     return lr * ((1 - spec.alpha) * spec.m_mul**i * f + spec.alpha)
+
+
+def fairseq(spec, t: int) -> float:
+    """fairseq's schedulers (lrcore.schedules.fairseq's docstring) at num_updates = t:
+    the cosine cycles walked one by one, the stages and epochs found by counting."""
+    name, lr = spec.name, spec.lr
+    if name == "fairseq_fixed":
+        lrs = spec.lr if isinstance(spec.lr, tuple) else (spec.lr,)
+        epoch = 1 + (t // spec.updates_per_epoch if spec.updates_per_epoch else 0)
+        if spec.force_anneal is None or epoch < spec.force_anneal:
+            value = lrs[min(epoch, len(lrs)) - 1]
+        else:
+            value = lrs[-1] * spec.lr_shrink ** (epoch + 1 - spec.force_anneal)
+        w = spec.warmup_updates
+        return value * (t + 1) / w if t < w else value
+    if name == "fairseq_polynomial_decay":
+        w, total, end = spec.warmup_updates, spec.total_num_update, spec.end_learning_rate
+        if 0 < w and t <= w:
+            return lr * t / w
+        if t >= total:
+            return end
+        return end + (lr - end) * (1 - (t - w) / (total - w)) ** spec.power
+    if name == "fairseq_tri_stage":
+        if spec.phase_ratio is None:
+            w, h, d = spec.warmup_steps, spec.hold_steps, spec.decay_steps
+        else:
+            w, h, d = (int(spec.max_update * r) for r in spec.phase_ratio)
+        low = lr * spec.init_lr_scale
+        if t < w:
+            return low + (lr - low) * t / w
+        if t < w + h:
+            return lr
+        if t <= w + h + d:  # from lr down to lr * final_lr_scale over d steps
+            return lr * spec.final_lr_scale ** ((t - w - h) / d)
+        return lr * spec.final_lr_scale
+    if name == "fairseq_triangular":
+        half = spec.lr_period_updates // 2
+        cycle, pos = divmod(t, 2 * half)
+        shrink = spec.lr_shrink**cycle
+        top = spec.max_lr * shrink
+        bottom = lr * shrink if spec.shrink_min else lr
+        return bottom + (top - bottom) * (1 - abs(pos - half) / half)
+    # the warm-up of inverse_sqrt, step and cosine
+    w = spec.warmup_updates
+    low = 0.0 if name == "fairseq_inverse_sqrt" else min(spec.min_lr, lr)
+    start = spec.warmup_init_lr if spec.warmup_init_lr >= 0 else low
+    if t < w:
+        return start + (lr - start) * t / w
+    if name == "fairseq_inverse_sqrt":
+        return lr * math.sqrt(w / t)
+    if name == "fairseq_step":
+        return max(lr * spec.lr_decay ** ((t - w) // spec.lr_deacy_period), spec.min_lr)
+    # fairseq_cosine: walk the cycles
+    period = spec.lr_period_updates if spec.lr_period_updates > 0 else spec.max_update - w
+    c, i = t - w, 0
+    while c >= period:
+        c, period, i = c - period, period * spec.t_mult, i + 1
+    shrink = spec.lr_shrink**i
+    return low * shrink + (lr - low) * shrink * one_plus_cos_pi(c / period)

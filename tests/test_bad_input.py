@@ -294,6 +294,77 @@ LRCORE = {
             "wd_incr_style": NONE,
         },
     ),
+    "fairseq_inverse_sqrt": (
+        {"lr": 0.1},
+        {"lr": NONNEG, "warmup_updates": INT(1), "warmup_init_lr": REAL()},
+    ),
+    "fairseq_step": (
+        {"lr": 0.1},
+        {
+            "lr": POS,  # > min_lr
+            "warmup_updates": INT(0),
+            "warmup_init_lr": REAL(),
+            "min_lr": REAL(0, 0.1, hi_open=True),
+            "lr_deacy_period": INT(1),
+            "lr_decay": REAL(hi=1),
+        },
+    ),
+    "fairseq_cosine": (
+        {"lr": 0.1, "max_update": 100},
+        {
+            "lr": NONNEG,
+            "warmup_updates": INT(0),
+            "warmup_init_lr": REAL(),
+            "min_lr": NONNEG,
+            "t_mult": POS,
+            "lr_period_updates": REAL(),
+            "lr_shrink": NONNEG,
+            "max_update": INT(1),  # the period, with lr_period_updates <= 0
+        },
+    ),
+    "fairseq_polynomial_decay": (
+        {"lr": 0.1, "total_num_update": 50},
+        {
+            "lr": NONNEG,
+            "total_num_update": POS,
+            "warmup_updates": INT(0),
+            "end_learning_rate": NONNEG,
+            "power": REAL(),
+        },
+    ),
+    "fairseq_tri_stage": (
+        {"lr": 0.1, "decay_steps": 10},
+        {
+            "lr": NONNEG,
+            "warmup_steps": INT(0),
+            "hold_steps": INT(0),
+            "decay_steps": INT(1),
+            "phase_ratio": OR_NONE(NONE),
+            "init_lr_scale": NONNEG,
+            "final_lr_scale": POS,
+            "max_update": OR_NONE(NONNEG),
+        },
+    ),
+    "fairseq_triangular": (
+        {"lr": 0.1, "max_lr": 1.0},
+        {
+            "lr": REAL(0, 1.0, hi_open=True),
+            "max_lr": REAL(0.1, lo_open=True),
+            "lr_period_updates": REAL(2),
+            "lr_shrink": NONNEG,
+            "shrink_min": FLAG,
+        },
+    ),
+    "fairseq_fixed": (
+        {"lr": 0.1},
+        {
+            "lr": NONNEG,
+            "force_anneal": OR_NONE(INT(0)),
+            "lr_shrink": NONNEG,
+            "warmup_updates": INT(0),
+            "updates_per_epoch": OR_NONE(INT(1)),
+        },
+    ),
     "optax_constant": ({"value": 0.1}, {"value": NONNEG}),
     "optax_linear": (
         {"init_value": 0.1, "end_value": 0.01, "transition_steps": 10},

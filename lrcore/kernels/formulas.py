@@ -544,6 +544,84 @@ def keras_value(code, p, base, t):
     return rnd(init * decayed, s)
 
 
+@njit(cache=True)
+def _fairseq_fixed(code, q, t):
+    """fairseq's ``fixed``: the epoch's LR (``get_next_lr``) times the warm-up factor."""
+    n = int(code[q])
+    anneal, shrink, W, per = code[q + 1 + n], code[q + 2 + n], code[q + 3 + n], code[q + 4 + n]
+    epoch = 1 if per == 0.0 else 1 + t // int(per)
+    if anneal != anneal or epoch < anneal:
+        lr = code[q + 1 + min(epoch - 1, n - 1)]
+    else:
+        lr = code[q + n] * math.pow(shrink, float(epoch + 1 - anneal))
+    if W > 0 and t < W:
+        return (float(t + 1) / W) * lr
+    return lr
+
+
+@njit(cache=True)
+def fairseq_value(code, p, base, t):
+    """fairseq's LR after ``step_update(t)``, in fairseq's order (Python's ``max(a, b)``
+    is ``b if b > a else a``, kept so for signed zeros)."""
+    shape = int(code[p])
+    q = p + 1
+    if shape == K.FS_POLY:  # lr, W, end, power, total
+        lr, W, end, power, total = code[q], code[q + 1], code[q + 2], code[q + 3], code[q + 4]
+        if W > 0 and t <= W:
+            return (t / W) * lr
+        if t >= total:
+            return end
+        pct = 1 - (t - W) / (total - W)
+        return (lr - end) * math.pow(pct, power) + end
+    if shape == K.FS_TRI_STAGE:  # init, rate, W, H, D, peak, decay factor, final
+        W, H, D = code[q + 2], code[q + 3], code[q + 4]
+        if t < W:
+            return code[q] + code[q + 1] * t
+        if t < W + H:
+            return code[q + 5]
+        if t <= W + H + D:
+            return code[q + 5] * math.exp(-code[q + 6] * (t - W - H))
+        return code[q + 7]
+    if shape == K.FS_TRIANGULAR:  # lr, max lr, step size, shrink, shrink min
+        low, high, size = code[q], code[q + 1], code[q + 2]
+        cycle = math.floor(t / (2 * size))
+        shrink = math.pow(code[q + 3], float(cycle))
+        high = high * shrink
+        if code[q + 4] != 0.0:
+            low = low * shrink
+        x = abs(t / size - 2 * (cycle + 1) + 1)
+        rise = 1 - x
+        return low + (high - low) * (rise if rise > 0 else 0.0)
+    if shape == K.FS_FIXED:
+        return _fairseq_fixed(code, q, t)
+    # the warm-up of inverse_sqrt, step and cosine: rate, init, W
+    if t < code[q + 2]:
+        return code[q + 1] + t * code[q]
+    if shape == K.FS_INV_SQRT:  # decay factor, -0.5 (as data: see megatron_value)
+        return code[q + 3] * math.pow(float(t), code[q + 4])
+    c = t - code[q + 2]
+    if shape == K.FS_STEP:  # lr, min lr, period, decay
+        lr, low, period, decay = code[q + 3], code[q + 4], code[q + 5], code[q + 6]
+        value = lr * math.pow(decay, float(math.floor(c / period)))
+        return low if low > value else value
+    # FS_COSINE: lr, min lr, period, t_mult, shrink, pi
+    lr, low, period, t_mult, pi = code[q + 3], code[q + 4], code[q + 5], code[q + 6], code[q + 8]
+    if t_mult != 1:
+        inner = 1 - c / period * (1 - t_mult)
+        if not inner > 0.0:  # fairseq: math.log raises (ValueError)
+            return np.nan
+        i = float(math.floor(math.log(inner) / math.log(t_mult)))
+        t_i = math.pow(t_mult, i) * period
+        t_curr = c - (1 - math.pow(t_mult, i)) / (1 - t_mult) * period
+    else:
+        i = float(math.floor(c / period))
+        t_i = period
+        t_curr = c - (period * i)
+    shrink = math.pow(code[q + 7], i)
+    low, lr = low * shrink, lr * shrink
+    return low + 0.5 * (lr - low) * (1 + math.cos(pi * t_curr / t_i))
+
+
 #: kind -> the value of a pointwise family (:data:`lrcore.kinds.POINTWISE`), a function
 #: ``(code, p, base, t)`` of the step alone: the one declaration its drivers are made from
 POINTWISE_VALUE = {
@@ -551,4 +629,5 @@ POINTWISE_VALUE = {
     K.MEGATRON: megatron_value,
     K.OPTAX: optax_value,
     K.KERAS: keras_value,
+    K.FAIRSEQ: fairseq_value,
 }

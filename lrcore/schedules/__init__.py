@@ -11,6 +11,15 @@ from .deepspeed import (
     DeepSpeedWarmupCosine,
     DeepSpeedWarmupDecay,
 )
+from .fairseq import (
+    FairseqCosine,
+    FairseqFixed,
+    FairseqInverseSqrt,
+    FairseqPolynomialDecay,
+    FairseqStep,
+    FairseqTriangular,
+    FairseqTriStage,
+)
 from .function import Lambda, Multiplicative
 from .keras import (
     KerasCosineDecay,
@@ -52,6 +61,13 @@ from .warmup import (
 )
 
 __all__ = [
+    "FairseqCosine",
+    "FairseqFixed",
+    "FairseqInverseSqrt",
+    "FairseqPolynomialDecay",
+    "FairseqStep",
+    "FairseqTriangular",
+    "FairseqTriStage",
     "KerasCosineDecay",
     "KerasCosineDecayRestarts",
     "KerasExponentialDecay",

@@ -6,7 +6,7 @@ schedule functions (same names), ``TableLR`` for any lrcore spec, and device
 mode (``device=``) for in-graph schedules. timm's classes are in ``lrsched.timm``,
 DeepSpeed's in ``lrsched.deepspeed`` (and ``from_deepspeed_config`` reads a
 DeepSpeed config's ``"scheduler"`` block), Megatron-Core's OptimizerParamScheduler
-in ``lrsched.megatron``.
+in ``lrsched.megatron``, fairseq's schedulers in ``lrsched.fairseq``.
 """
 
 try:

@@ -1,0 +1,351 @@
+r"""fairseq's LR schedulers (``fairseq.optim.lr_scheduler``), with its parameter names.
+
+Table index ``t`` is fairseq's ``num_updates``: the LR its ``step_update(t)`` sets,
+which is the LR of the update after ``t`` updates (fairseq's Trainer calls
+``step_update(0)`` when it builds the scheduler, then after every update). ``lr`` is
+fairseq's ``--lr`` (``cfg.lr[0]``); these specs carry their own LRs, so a table's
+``base_lr`` is not used. With :math:`W` = ``warmup_updates`` and :math:`\eta_0` the
+warm-up's first LR (``warmup_init_lr``; fairseq's -1 default picks it per scheduler):
+
+* ``fairseq_inverse_sqrt``: :math:`\eta_0 + t(\eta - \eta_0)/W` for :math:`t < W`,
+  then :math:`\eta\sqrt W / \sqrt t`.
+* ``fairseq_step``: the same warm-up, then
+  :math:`\max(\eta\,\gamma^{\lfloor (t - W)/P \rfloor}, \eta_{min})` (``lr_decay``
+  :math:`\gamma`, ``lr_deacy_period`` :math:`P`: fairseq's spelling).
+* ``fairseq_cosine``: the same warm-up, then SGDR (Loshchilov & Hutter, 2017):
+  cycles of ``lr_period_updates`` (default: ``max_update - warmup_updates``) growing
+  by ``t_mult``, each cycle's bounds shrunk by ``lr_shrink`` to the cycle's power.
+* ``fairseq_polynomial_decay``: :math:`\eta\,t/W` for :math:`t \le W`, then
+  :math:`(\eta - \eta_e)(1 - (t - W)/(T - W))^k + \eta_e`, and :math:`\eta_e` from
+  ``total_num_update`` :math:`T` on.
+* ``fairseq_tri_stage``: linear from ``init_lr_scale``:math:`\cdot\eta` to :math:`\eta`
+  over ``warmup_steps``, :math:`\eta` for ``hold_steps``, an exponential decay to
+  ``final_lr_scale``:math:`\cdot\eta` over ``decay_steps`` (the step counts from
+  ``phase_ratio`` and ``max_update`` when given), then that final LR.
+* ``fairseq_triangular``: Smith's triangular cycle (2017) between ``lr`` and
+  ``max_lr`` over ``lr_period_updates``, the peak (and with ``shrink_min`` the floor)
+  shrunk by ``lr_shrink`` each cycle.
+* ``fairseq_fixed``: ``lr[epoch - 1]`` (the last entry from then on), or after
+  ``force_anneal`` epochs ``lr[-1] * lr_shrink ** (epoch + 1 - force_anneal)``, times
+  :math:`(t + 1)/W` during the warm-up. fairseq's epochs come from its Trainer; the
+  table needs ``updates_per_epoch`` (lrcore's parameter, not fairseq's; None: every
+  update is in epoch 1).
+
+Every constant that fairseq's constructor computes is computed here in the same
+Python arithmetic, and the kernels do the rest in fairseq's order, so the tables
+equal fairseq's values bit for bit (``tests/test_fairseq.py``).
+
+fairseq's epoch-driven parts are the drop-ins' (:mod:`lrsched.fairseq`), not the
+specs': a list of LRs indexed by epoch and ``force_anneal`` in
+``polynomial_decay``, which then restarts its decay from the LR of the moment. The
+values fairseq refuses by raising (a division by zero, a logarithm of a
+non-positive number, a failed assertion) are refused here when the spec is made,
+naming the parameter; a ``t_mult < 1`` whose shrinking cycles run out gives NaN in
+the table's check, which names the step (fairseq raises ``ValueError`` there).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .. import _validate as v
+from .. import kinds as K
+from .leaf import Leaf
+
+_NAN = float("nan")
+
+
+class _Fairseq(Leaf):
+    kind = K.FAIRSEQ
+    absolute = True
+
+    def _set(self, field, value):
+        object.__setattr__(self, field, value)
+
+    def _reals(self, *fields, low=None):
+        for field in fields:
+            self._set(field, v.real(self.name, field, getattr(self, field), low=low))
+
+    def _ints(self, *fields, minimum=0):
+        for field in fields:
+            v.integer(self.name, field, getattr(self, field), minimum=minimum)
+
+    def _above(self, high, low):
+        """fairseq's ``assert high > low``, as an error naming both."""
+        a, b = getattr(self, high), getattr(self, low)
+        if not a > b:
+            raise ValueError(f"{self.name}: {high} must be > {low}, got {high}={a!r}, {low}={b!r}")
+
+    def _warmup_start(self, default):
+        """fairseq's ``warmup_init_lr``: its -1 (any negative) means ``default``."""
+        return self.warmup_init_lr if self.warmup_init_lr >= 0 else default
+
+
+@dataclass(frozen=True)
+class FairseqInverseSqrt(_Fairseq):
+    """fairseq's ``inverse_sqrt``: linear warm-up, then decay as 1/sqrt(num_updates)."""
+
+    lr: float
+    warmup_updates: int = 4000
+    warmup_init_lr: float = -1.0
+    name = "fairseq_inverse_sqrt"
+
+    def __post_init__(self):
+        self._reals("lr", low=0.0)
+        self._reals("warmup_init_lr")
+        self._ints("warmup_updates", minimum=1)  # fairseq divides by it
+
+    def params(self, quantity="lr"):
+        W, lr = self.warmup_updates, self.lr
+        init = self._warmup_start(0)
+        return [K.FS_INV_SQRT, (lr - init) / W, init, W, lr * W**0.5, -0.5]
+
+
+@dataclass(frozen=True)
+class FairseqStep(_Fairseq):
+    """fairseq's ``step``: linear warm-up, then a factor ``lr_decay`` every
+    ``lr_deacy_period`` updates (fairseq's spelling), no lower than ``min_lr``."""
+
+    lr: float
+    warmup_updates: int = 0
+    warmup_init_lr: float = -1.0
+    min_lr: float = 0.0
+    lr_deacy_period: int = 25000
+    lr_decay: float = 0.5
+    name = "fairseq_step"
+
+    def __post_init__(self):
+        self._reals("lr", "min_lr", low=0.0)
+        self._reals("warmup_init_lr")
+        self._set("lr_decay", v.real(self.name, "lr_decay", self.lr_decay, high=1.0))
+        self._ints("warmup_updates")
+        self._ints("lr_deacy_period", minimum=1)
+        self._above("lr", "min_lr")
+
+    def params(self, quantity="lr"):
+        W = self.warmup_updates
+        init = self._warmup_start(self.min_lr)
+        rate = (self.lr - init) / W if W > 0 else 1
+        return [K.FS_STEP, rate, init, W, self.lr, self.min_lr, self.lr_deacy_period, self.lr_decay]
+
+
+@dataclass(frozen=True)
+class FairseqCosine(_Fairseq):
+    """fairseq's ``cosine``: linear warm-up, then cosine cycles (SGDR) that grow by
+    ``t_mult`` and shrink by ``lr_shrink``."""
+
+    lr: float
+    warmup_updates: int = 0
+    warmup_init_lr: float = -1.0
+    min_lr: float = 0.0
+    t_mult: float = 1.0
+    lr_period_updates: float = -1.0
+    lr_shrink: float = 0.1
+    max_update: int | None = None
+    name = "fairseq_cosine"
+
+    def __post_init__(self):
+        self._reals("lr", "min_lr", "lr_shrink", low=0.0)
+        self._reals("warmup_init_lr", "lr_period_updates")
+        self._set("t_mult", v.real(self.name, "t_mult", self.t_mult, low=0.0, low_open=True))
+        self._ints("warmup_updates")
+        if self.max_update is not None:  # fairseq's default 0: no limit
+            self._ints("max_update")
+        if self.lr_period_updates <= 0 and not (self.max_update or 0) > 0:
+            # fairseq: "Either --max_update or --lr-period-updates must be set"
+            allowed = "an integer >= 1 when lr_period_updates <= 0 (the period)"
+            v.fail(self.name, "max_update", self.max_update, allowed)
+        if self._period() == 0:  # fairseq divides by it
+            v.fail(
+                self.name, "max_update", self.max_update, f"!= warmup_updates={self.warmup_updates}"
+            )
+
+    def _period(self):
+        if self.lr_period_updates > 0:
+            return self.lr_period_updates
+        return self.max_update - self.warmup_updates
+
+    def params(self, quantity="lr"):
+        min_lr = min(self.min_lr, self.lr)  # fairseq lowers min_lr to lr
+        W = self.warmup_updates
+        init = self._warmup_start(min_lr)
+        rate = (self.lr - init) / W if W > 0 else 1
+        return [
+            K.FS_COSINE,
+            rate,
+            init,
+            W,
+            self.lr,
+            min_lr,
+            self._period(),
+            self.t_mult,
+            self.lr_shrink,
+            math.pi,
+        ]
+
+
+@dataclass(frozen=True)
+class FairseqPolynomialDecay(_Fairseq):
+    """fairseq's ``polynomial_decay``: linear warm-up from 0, then a polynomial decay to
+    ``end_learning_rate`` at ``total_num_update``."""
+
+    lr: float
+    total_num_update: float
+    warmup_updates: int = 0
+    end_learning_rate: float = 0.0
+    power: float = 1.0
+    name = "fairseq_polynomial_decay"
+
+    def __post_init__(self):
+        self._reals("lr", "end_learning_rate", low=0.0)
+        self._reals("power")
+        self._set(
+            "total_num_update",
+            v.real(self.name, "total_num_update", self.total_num_update, low=0.0, low_open=True),
+        )
+        self._ints("warmup_updates")
+
+    def params(self, quantity="lr"):
+        return [
+            K.FS_POLY,
+            self.lr,
+            self.warmup_updates,
+            self.end_learning_rate,
+            self.power,
+            self.total_num_update,
+        ]
+
+
+@dataclass(frozen=True)
+class FairseqTriStage(_Fairseq):
+    """fairseq's ``tri_stage`` (Park et al. 2019): warm-up, hold, exponential decay."""
+
+    lr: float
+    warmup_steps: int = 0
+    hold_steps: int = 0
+    decay_steps: int = 0
+    phase_ratio: tuple | None = None
+    init_lr_scale: float = 0.01
+    final_lr_scale: float = 0.01
+    max_update: float | None = None
+    name = "fairseq_tri_stage"
+
+    def __post_init__(self):
+        n = self.name
+        self._reals("lr", "init_lr_scale", low=0.0)
+        self._set(  # fairseq takes its logarithm
+            "final_lr_scale",
+            v.real(n, "final_lr_scale", self.final_lr_scale, low=0.0, low_open=True),
+        )
+        self._ints("warmup_steps", "hold_steps", "decay_steps")
+        if self.phase_ratio is not None:
+            ratio = self.phase_ratio
+            if isinstance(ratio, (str, bytes)) or not isinstance(ratio, (list, tuple)):
+                v.fail(n, "phase_ratio", ratio, "three numbers that add up to 1", TypeError)
+            ratio = tuple(v.real(n, "phase_ratio", r, low=0.0) for r in ratio)
+            if len(ratio) != 3 or sum(ratio) != 1:  # fairseq: "phase ratios must add up to 1"
+                v.fail(n, "phase_ratio", self.phase_ratio, "three numbers that add up to 1")
+            self._set("phase_ratio", ratio)
+        if self.max_update is not None:  # fairseq's default 0: no limit
+            self._set("max_update", v.real(n, "max_update", self.max_update, low=0.0))
+        if self.phase_ratio is not None and not (self.max_update or 0) > 0:
+            v.fail(n, "max_update", self.max_update, "a number > 0 when phase_ratio is given")
+        if self._steps()[2] == 0:  # fairseq divides by it
+            field = "phase_ratio" if self.phase_ratio is not None else "decay_steps"
+            v.fail(n, field, getattr(self, field), "such that there are decay steps (> 0)")
+
+    def _steps(self):
+        if self.phase_ratio is None:
+            return self.warmup_steps, self.hold_steps, self.decay_steps
+        return tuple(int(self.max_update * r) for r in self.phase_ratio)
+
+    def params(self, quantity="lr"):
+        W, H, D = self._steps()
+        peak = self.lr
+        init = self.init_lr_scale * peak
+        rate = (peak - init) / W if W != 0 else 0
+        return [
+            K.FS_TRI_STAGE,
+            init,
+            rate,
+            W,
+            H,
+            D,
+            peak,
+            -math.log(self.final_lr_scale) / D,
+            self.final_lr_scale * peak,
+        ]
+
+
+@dataclass(frozen=True)
+class FairseqTriangular(_Fairseq):
+    """fairseq's ``triangular``: cycles between ``lr`` and ``max_lr``, shrinking."""
+
+    lr: float
+    max_lr: float
+    lr_period_updates: float = 5000.0
+    lr_shrink: float = 0.1
+    shrink_min: bool = False
+    name = "fairseq_triangular"
+
+    def __post_init__(self):
+        self._reals("lr", "max_lr", "lr_shrink", low=0.0)
+        # fairseq divides by lr_period_updates // 2
+        self._set(
+            "lr_period_updates",
+            v.real(self.name, "lr_period_updates", self.lr_period_updates, low=2.0),
+        )
+        v.flag(self.name, "shrink_min", self.shrink_min)
+        self._above("max_lr", "lr")
+
+    def params(self, quantity="lr"):
+        return [
+            K.FS_TRIANGULAR,
+            self.lr,
+            self.max_lr,
+            self.lr_period_updates // 2,
+            self.lr_shrink,
+            1.0 if self.shrink_min else 0.0,
+        ]
+
+
+@dataclass(frozen=True)
+class FairseqFixed(_Fairseq):
+    """fairseq's ``fixed``: an LR per epoch (``lr`` a list), annealed after
+    ``force_anneal`` epochs, with a linear warm-up over the first updates."""
+
+    lr: float | tuple
+    force_anneal: int | None = None
+    lr_shrink: float = 0.1
+    warmup_updates: int = 0
+    updates_per_epoch: int | None = None
+    name = "fairseq_fixed"
+
+    def __post_init__(self):
+        n = self.name
+        lrs = self.lr
+        if isinstance(lrs, (list, tuple)):
+            if not lrs:
+                v.fail(n, "lr", lrs, "a number or a non-empty list of numbers")
+            self._set("lr", tuple(v.real(n, "lr", x, low=0.0) for x in lrs))
+        else:
+            self._reals("lr", low=0.0)
+        self._reals("lr_shrink", low=0.0)
+        self._ints("warmup_updates")
+        if self.force_anneal is not None:
+            self._ints("force_anneal", minimum=0)
+        if self.updates_per_epoch is not None:
+            self._ints("updates_per_epoch", minimum=1)
+
+    def params(self, quantity="lr"):
+        lrs = self.lr if isinstance(self.lr, tuple) else (self.lr,)
+        return [
+            K.FS_FIXED,
+            len(lrs),
+            *lrs,
+            _NAN if self.force_anneal is None else self.force_anneal,
+            self.lr_shrink,
+            self.warmup_updates,
+            0 if self.updates_per_epoch is None else self.updates_per_epoch,
+        ]

@@ -1,0 +1,512 @@
+"""fairseq's LR schedulers (``fairseq.optim.lr_scheduler``), table-backed.
+
+The classes take what fairseq's take, ``(cfg, optimizer)``, and keep its protocol:
+fairseq's Trainer calls ``step_update(num_updates)`` after building the scheduler
+and after every update, ``step_begin_epoch(epoch)`` when an epoch starts and
+``step(epoch, val_loss)`` when it ends; each sets the optimizer's LR and returns it.
+``state_dict()`` / ``load_state_dict()`` have fairseq's keys (``{"best": ...}``, and
+``{"lr": ...}`` for ``fixed``), so checkpoints move both ways. fairseq itself is not
+needed.
+
+* ``cfg``: fairseq's dataclass config, an omegaconf ``DictConfig``, an argparse
+  ``Namespace`` or a dict; a missing field takes fairseq's default. ``cfg.lr`` is a
+  list (fairseq's ``--lr``) or a number. Like fairseq's classes, the constructor writes
+  the resolved ``warmup_init_lr`` (and ``cosine``'s lowered ``min_lr``) back into it.
+* ``optimizer``: a fairseq optimizer (anything with ``get_lr()`` / ``set_lr(lr)``) or a
+  ``torch.optim.Optimizer``, whose groups then all get the LR, as fairseq's
+  ``set_lr`` does.
+
+``step_update`` reads lrcore's ``fairseq_*`` table (equal to fairseq's values bit for
+bit) through a window that grows while the updates run in order. ``fixed`` and the
+epoch parts of ``polynomial_decay`` (an LR per epoch, ``force_anneal``) are
+fairseq's per-epoch arithmetic, done as fairseq does it; ``polynomial_decay``
+re-tables its decay when its epoch LR changes.
+
+To use them inside fairseq's own Trainer, replace its builder before the Trainer is
+made::
+
+    import fairseq.optim.lr_scheduler, lrsched.fairseq
+    fairseq.optim.lr_scheduler.build_lr_scheduler = lrsched.fairseq.build_lr_scheduler
+
+Differences from fairseq: ``num_updates`` must be a whole number >= 0 (fairseq would
+compute its formula at a negative or fractional count), and the values derived from
+``cfg`` at construction (``decay_factor``, ``period``, ...) are read-only here, since
+the table is made from them; change ``cfg`` and build a new scheduler instead.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import lrcore
+
+from ._window import FIRST_WINDOW, MAX_WINDOW
+
+__all__ = [
+    "FairseqLRScheduler",
+    "InverseSquareRootSchedule",
+    "StepLRSchedule",
+    "CosineLRSchedule",
+    "PolynomialDecayLRSchedule",
+    "TriStageLRSchedule",
+    "TriangularLRSchedule",
+    "FixedLRSchedule",
+    "SCHEDULERS",
+    "build_lr_scheduler",
+]
+
+_MISSING = object()
+
+
+def _get(cfg, name, default=_MISSING):
+    value = cfg.get(name, _MISSING) if isinstance(cfg, Mapping) else getattr(cfg, name, _MISSING)
+    if value is _MISSING:
+        if default is _MISSING:
+            raise ValueError(f"fairseq scheduler: cfg has no {name!r} (fairseq's --{name})")
+        return default
+    return value
+
+
+def _put(cfg, name, value):
+    if isinstance(cfg, Mapping):
+        cfg[name] = value
+    else:
+        setattr(cfg, name, value)
+
+
+def _lrs(cfg):
+    """``cfg.lr`` as fairseq holds it: a list (a number becomes a one-entry list)."""
+    lr = _get(cfg, "lr")
+    if isinstance(lr, numbers.Real):
+        return [lr]
+    return list(lr)
+
+
+def _single_lr(cfg, who, show=False):
+    """``cfg.lr[0]``, refused as fairseq refuses a list of several LRs (``show``: its
+    message ends with the list, as fairseq's ``cosine`` writes it)."""
+    lrs = _lrs(cfg)
+    if len(lrs) > 1:
+        end = f" ({_get(cfg, 'lr')})" if show else ""
+        raise ValueError(
+            f"Cannot use a fixed learning rate schedule with {who}."
+            f" Consider --lr-scheduler=fixed instead.{end}"
+        )
+    return lrs[0]
+
+
+class _TorchOptimizer:
+    """A torch optimizer seen as fairseq's optimizer (``get_lr`` / ``set_lr``)."""
+
+    __slots__ = ("optimizer",)
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+
+    @property
+    def param_groups(self):
+        return self.optimizer.param_groups
+
+    def get_lr(self):
+        return self.optimizer.param_groups[0]["lr"]
+
+    def set_lr(self, lr):
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+
+def _as_fairseq_optimizer(optimizer):
+    if callable(getattr(optimizer, "set_lr", None)) and callable(
+        getattr(optimizer, "get_lr", None)
+    ):
+        return optimizer
+    if isinstance(getattr(optimizer, "param_groups", None), list):
+        return _TorchOptimizer(optimizer)
+    raise ValueError(
+        "optimizer must be a fairseq optimizer (with get_lr() and set_lr()) or a "
+        f"torch.optim.Optimizer, got {type(optimizer).__name__}"
+    )
+
+
+def _updates(num_updates):
+    """fairseq's update count as the table index: a whole number >= 0."""
+    if isinstance(num_updates, numbers.Integral) and not isinstance(num_updates, bool):
+        t = int(num_updates)
+    elif isinstance(num_updates, float) and num_updates.is_integer():
+        t = int(num_updates)
+    else:
+        raise TypeError(f"num_updates must be a whole number >= 0, got num_updates={num_updates!r}")
+    if t < 0:
+        raise ValueError(
+            f"num_updates must be a whole number >= 0, got num_updates={num_updates!r}"
+        )
+    return t
+
+
+class _Series:
+    """The table of one spec at ``start .. start + len(values) - 1``; a new window when
+    a count falls outside, twice as long when it continues the last one."""
+
+    __slots__ = ("spec", "values", "start")
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.values = []
+        self.start = 0
+
+    def at(self, t):
+        i = t - self.start
+        values = self.values
+        if 0 <= i < len(values):
+            return values[i]
+        size = min(2 * len(values), MAX_WINDOW) if values and i == len(values) else FIRST_WINDOW
+        self.values = lrcore.table(self.spec, size, start=t).tolist()
+        self.start = t
+        return self.values[0]
+
+
+class FairseqLRScheduler:
+    """fairseq's scheduler base: ``best`` tracks the lowest validation loss."""
+
+    def __init__(self, cfg, optimizer):
+        self.cfg = cfg
+        self.optimizer = _as_fairseq_optimizer(optimizer)
+        self.best = None
+
+    def state_dict(self):
+        """Return the LR scheduler state dict."""
+        return {"best": self.best}
+
+    def load_state_dict(self, state_dict):
+        """Load an LR scheduler state dict."""
+        self.best = state_dict["best"]
+
+    def step_begin_epoch(self, epoch):
+        """Update the learning rate at the beginning of the given epoch."""
+
+    def step(self, epoch, val_loss=None):
+        """Update the learning rate at the end of the given epoch."""
+        if val_loss is not None:
+            self.best = val_loss if self.best is None else min(self.best, val_loss)
+
+    def step_update(self, num_updates):
+        """Update the learning rate after each update."""
+        return self.optimizer.get_lr()
+
+
+def _derived(name, index):
+    """A read-only attribute: entry ``index`` of the spec's parameters (what fairseq's
+    constructor computes), in fairseq's type."""
+
+    def get(self):
+        value = self._series.spec.params()[index]
+        return int(value) if isinstance(value, float) and name in self._ints else value
+
+    def refuse(self, value):
+        raise AttributeError(
+            f"{type(self).__name__}.{name} is computed from cfg when the scheduler is built "
+            "(its table is made from it): change cfg and build a new scheduler"
+        )
+
+    return property(get, refuse, doc=f"fairseq's ``self.{name}`` (read-only here).")
+
+
+class _Tabled(FairseqLRScheduler):
+    """A scheduler whose LR is a function of ``num_updates``: the epoch hooks leave it."""
+
+    _ints = frozenset()
+
+    def _start(self, spec, lr):
+        self._series = _Series(spec)
+        self.lr = lr
+        self.optimizer.set_lr(lr)
+
+    def step(self, epoch, val_loss=None):
+        """Update the learning rate at the end of the given epoch."""
+        super().step(epoch, val_loss)
+        # we don't change the learning rate at epoch boundaries
+        return self.optimizer.get_lr()
+
+    def step_update(self, num_updates):
+        """Update the learning rate after each update."""
+        self.lr = lr = self._series.at(_updates(num_updates))
+        self.optimizer.set_lr(lr)
+        return lr
+
+
+class InverseSquareRootSchedule(_Tabled):
+    """fairseq's ``inverse_sqrt``: linear warm-up, then ``lr * sqrt(W / num_updates)``."""
+
+    lr_step = _derived("lr_step", 1)
+    decay_factor = _derived("decay_factor", 4)
+
+    def __init__(self, cfg, optimizer):
+        super().__init__(cfg, optimizer)
+        lr = _single_lr(cfg, "inverse_sqrt")
+        warmup = _get(cfg, "warmup_updates", 4000)
+        init = _get(cfg, "warmup_init_lr", -1)
+        if init < 0:
+            init = 0 if warmup > 0 else lr
+            _put(cfg, "warmup_init_lr", init)
+        spec = lrcore.FairseqInverseSqrt(lr=lr, warmup_updates=warmup, warmup_init_lr=init)
+        self._start(spec, init)
+
+
+class StepLRSchedule(_Tabled):
+    """fairseq's ``step``: linear warm-up, then ``lr_decay`` every ``lr_deacy_period``."""
+
+    _ints = frozenset({"warmup_updates", "lr_deacy_period"})
+    warmup_lr_step = _derived("warmup_lr_step", 1)
+    warmup_init_lr = _derived("warmup_init_lr", 2)
+    warmup_updates = _derived("warmup_updates", 3)
+    max_lr = _derived("max_lr", 4)
+    min_lr = _derived("min_lr", 5)
+    lr_deacy_period = _derived("lr_deacy_period", 6)
+    lr_decay = _derived("lr_decay", 7)
+
+    def __init__(self, cfg, fairseq_optimizer):
+        super().__init__(cfg, fairseq_optimizer)
+        spec = lrcore.FairseqStep(
+            lr=_lrs(cfg)[0],
+            warmup_updates=_get(cfg, "warmup_updates", 0),
+            warmup_init_lr=_get(cfg, "warmup_init_lr", -1),
+            min_lr=_get(cfg, "min_lr", 0.0),
+            lr_deacy_period=_get(cfg, "lr_deacy_period", 25000),
+            lr_decay=_get(cfg, "lr_decay", 0.5),
+        )
+        self._start(spec, spec.params()[2])
+
+
+class CosineLRSchedule(_Tabled):
+    """fairseq's ``cosine``: linear warm-up, then SGDR cycles (``t_mult``, ``lr_shrink``)."""
+
+    _ints = frozenset({"warmup_updates"})
+    lr_step = _derived("lr_step", 1)
+    warmup_updates = _derived("warmup_updates", 3)
+    max_lr = _derived("max_lr", 4)
+    period = _derived("period", 6)
+    t_mult = _derived("t_mult", 7)
+    lr_shrink = _derived("lr_shrink", 8)
+
+    def __init__(self, cfg, fairseq_optimizer):
+        super().__init__(cfg, fairseq_optimizer)
+        lr = _single_lr(cfg, "cosine", show=True)
+        min_lr = _get(cfg, "min_lr", 0.0)
+        if lr < min_lr:
+            min_lr = lr
+            _put(cfg, "min_lr", lr)
+        init = _get(cfg, "warmup_init_lr", -1)
+        if init < 0:
+            init = min_lr
+            _put(cfg, "warmup_init_lr", init)
+        period = _get(cfg, "lr_period_updates", -1)
+        max_update = _get(cfg, "max_update", None)
+        if period <= 0 and not (max_update is not None and max_update > 0):
+            raise ValueError("Either --max_update or --lr-period-updates must be set")
+        spec = lrcore.FairseqCosine(
+            lr=lr,
+            warmup_updates=_get(cfg, "warmup_updates", 0),
+            warmup_init_lr=init,
+            min_lr=min_lr,
+            t_mult=_get(cfg, "t_mult", 1.0),
+            lr_period_updates=period,
+            lr_shrink=_get(cfg, "lr_shrink", 0.1),
+            max_update=max_update if period <= 0 else None,
+        )
+        self._start(spec, init)
+
+
+class TriStageLRSchedule(_Tabled):
+    """fairseq's ``tri_stage``: warm-up, hold, exponential decay, then the final LR."""
+
+    _ints = frozenset({"warmup_steps", "hold_steps", "decay_steps"})
+    init_lr = _derived("init_lr", 1)
+    warmup_rate = _derived("warmup_rate", 2)
+    warmup_steps = _derived("warmup_steps", 3)
+    hold_steps = _derived("hold_steps", 4)
+    decay_steps = _derived("decay_steps", 5)
+    peak_lr = _derived("peak_lr", 6)
+    decay_factor = _derived("decay_factor", 7)
+    final_lr = _derived("final_lr", 8)
+
+    def __init__(self, cfg, optimizer):
+        super().__init__(cfg, optimizer)
+        lr = _single_lr(cfg, "tri-stage lr")
+        ratio = _get(cfg, "phase_ratio", None)
+        spec = lrcore.FairseqTriStage(
+            lr=lr,
+            warmup_steps=_get(cfg, "warmup_steps", 0),
+            hold_steps=_get(cfg, "hold_steps", 0),
+            decay_steps=_get(cfg, "decay_steps", 0),
+            phase_ratio=None if ratio is None else tuple(ratio),
+            init_lr_scale=_get(cfg, "init_lr_scale", 0.01),
+            final_lr_scale=_get(cfg, "final_lr_scale", 0.01),
+            max_update=_get(cfg, "max_update", None) if ratio is not None else None,
+        )
+        self._start(spec, spec.params()[1])
+
+
+class TriangularLRSchedule(_Tabled):
+    """fairseq's ``triangular``: cycles between ``lr`` and ``max_lr`` (Smith 2017)."""
+
+    min_lr = _derived("min_lr", 1)
+    max_lr = _derived("max_lr", 2)
+    stepsize = _derived("stepsize", 3)
+    lr_shrink = _derived("lr_shrink", 4)
+
+    def __init__(self, cfg, optimizer):
+        super().__init__(cfg, optimizer)
+        lr = _single_lr(cfg, "triangular")
+        spec = lrcore.FairseqTriangular(
+            lr=lr,
+            max_lr=_get(cfg, "max_lr"),
+            lr_period_updates=_get(cfg, "lr_period_updates", 5000),
+            lr_shrink=_get(cfg, "lr_shrink", 0.1),
+            shrink_min=bool(_get(cfg, "shrink_min", False)),
+        )
+        self._start(spec, lr)
+
+    @property
+    def shrink_min(self):
+        """fairseq's ``self.shrink_min`` (read-only here)."""
+        return self._series.spec.shrink_min
+
+
+class PolynomialDecayLRSchedule(FairseqLRScheduler):
+    """fairseq's ``polynomial_decay``: linear warm-up from 0, then a polynomial decay to
+    ``end_learning_rate`` at ``total_num_update``. ``self.lr`` is the epoch's peak
+    (``cfg.lr[epoch]``, or with ``force_anneal`` the LR of the moment)."""
+
+    def __init__(self, cfg, optimizer):
+        super().__init__(cfg, optimizer)
+        total = _get(cfg, "total_num_update")
+        if not total > 0:  # fairseq: assert cfg.total_num_update > 0
+            raise ValueError(
+                f"polynomial_decay: total_num_update must be > 0, got total_num_update={total!r}"
+            )
+        self.lr = _lrs(cfg)[0]
+        warmup = _get(cfg, "warmup_updates", 0)
+        self.warmup_factor = 1.0 / warmup if warmup > 0 else 1
+        self.end_learning_rate = _get(cfg, "end_learning_rate", 0.0)
+        self.total_num_update = total
+        self.power = _get(cfg, "power", 1.0)
+        self._warmup = warmup
+        self._series = None
+        self._table(self.lr)  # the checks
+        self.optimizer.set_lr(self.warmup_factor * self.lr)
+
+    def _table(self, lr):
+        spec = lrcore.FairseqPolynomialDecay(
+            lr=lr,
+            total_num_update=self.total_num_update,
+            warmup_updates=self._warmup,
+            end_learning_rate=self.end_learning_rate,
+            power=self.power,
+        )
+        self._series = _Series(spec)
+
+    def get_next_lr(self, epoch):
+        lrs = _lrs(self.cfg)
+        anneal = _get(self.cfg, "force_anneal", None)
+        if anneal is None or epoch < anneal:
+            return lrs[min(epoch, len(lrs) - 1)]  # fairseq indexes by epoch here
+        return self.optimizer.get_lr()
+
+    def step_begin_epoch(self, epoch):
+        """Update the learning rate at the beginning of the given epoch."""
+        self.lr = self.get_next_lr(epoch)
+        self.optimizer.set_lr(self.warmup_factor * self.lr)
+        return self.optimizer.get_lr()
+
+    def step_update(self, num_updates):
+        """Update the learning rate after each update."""
+        t = _updates(num_updates)
+        spec = self._series.spec
+        if (self.lr, self.end_learning_rate, self.total_num_update, self.power) != (
+            spec.lr,
+            spec.end_learning_rate,
+            spec.total_num_update,
+            spec.power,
+        ):
+            self._table(self.lr)
+        if 0 < self._warmup and t <= self._warmup:
+            self.warmup_factor = t / float(self._warmup)
+        lr = self._series.at(t)
+        self.optimizer.set_lr(lr)
+        return self.optimizer.get_lr()
+
+
+class FixedLRSchedule(FairseqLRScheduler):
+    """fairseq's ``fixed``: ``cfg.lr[epoch - 1]`` (the last from then on), annealed by
+    ``lr_shrink`` after ``force_anneal`` epochs, with a linear warm-up over updates.
+    Its LR changes per epoch, so it is fairseq's arithmetic, not a table
+    (``lrcore.FairseqFixed`` tabulates it for a fixed epoch length)."""
+
+    def __init__(self, cfg, optimizer):
+        super().__init__(cfg, optimizer)
+        lrcore.FairseqFixed(  # the checks
+            lr=tuple(_lrs(cfg)),
+            force_anneal=_get(cfg, "force_anneal", None),
+            lr_shrink=_get(cfg, "lr_shrink", 0.1),
+            warmup_updates=_get(cfg, "warmup_updates", 0),
+        )
+        self.lr = _lrs(cfg)[0]
+        warmup = _get(cfg, "warmup_updates", 0)
+        self.warmup_factor = 1.0 / warmup if warmup > 0 else 1
+
+    def state_dict(self):
+        return {"lr": self.lr}
+
+    def load_state_dict(self, state_dict):
+        if "lr" in state_dict:
+            self.lr = state_dict["lr"]
+
+    def get_next_lr(self, epoch):
+        lrs = _lrs(self.cfg)
+        anneal = _get(self.cfg, "force_anneal", None)
+        if anneal is None or epoch < anneal:
+            return lrs[min(epoch - 1, len(lrs) - 1)]
+        return lrs[-1] * _get(self.cfg, "lr_shrink", 0.1) ** (epoch + 1 - anneal)
+
+    def step_begin_epoch(self, epoch):
+        """Update the learning rate at the beginning of the given epoch."""
+        self.lr = self.get_next_lr(epoch)
+        self.optimizer.set_lr(self.warmup_factor * self.lr)
+        return self.optimizer.get_lr()
+
+    def step_update(self, num_updates):
+        """Update the learning rate after each update."""
+        t = _updates(num_updates)
+        warmup = _get(self.cfg, "warmup_updates", 0)
+        if warmup > 0 and t < warmup:
+            self.warmup_factor = (t + 1) / float(warmup)
+            self.optimizer.set_lr(self.warmup_factor * self.lr)
+        else:
+            self.optimizer.set_lr(self.lr)
+        return self.optimizer.get_lr()
+
+
+#: fairseq's ``--lr-scheduler`` names -> the classes here
+SCHEDULERS = {
+    "inverse_sqrt": InverseSquareRootSchedule,
+    "step": StepLRSchedule,
+    "cosine": CosineLRSchedule,
+    "polynomial_decay": PolynomialDecayLRSchedule,
+    "tri_stage": TriStageLRSchedule,
+    "triangular": TriangularLRSchedule,
+    "fixed": FixedLRSchedule,
+}
+
+
+def build_lr_scheduler(cfg, optimizer):
+    """fairseq's ``build_lr_scheduler``: the scheduler named by ``cfg._name`` (fairseq's
+    ``--lr-scheduler``; ``fixed`` when absent). A name lrsched does not have is refused,
+    naming the ones it has."""
+    name = _get(cfg, "_name", None) or _get(cfg, "lr_scheduler", None) or "fixed"
+    if name not in SCHEDULERS:
+        raise ValueError(
+            f"build_lr_scheduler: lr_scheduler must be one of {', '.join(sorted(SCHEDULERS))}, "
+            f"got lr_scheduler={name!r}"
+        )
+    return SCHEDULERS[name](cfg, optimizer)

@@ -1,0 +1,359 @@
+"""fairseq's LR schedulers against fairseq itself (fairseq-fixed, installed by the dev
+set-up): lrcore's ``fairseq_*`` tables and lrsched.fairseq's drop-ins give its numbers
+bit for bit, stepped as fairseq's Trainer steps them; and fairseq's own training loop
+(``fairseq_cli.train``) runs with the drop-ins in place of its schedulers, stopped and
+resumed, with checkpoints moving both ways.
+
+fairseq runs in fresh processes: importing it configures the root logger and the
+warning filters of the process that imports it.
+"""
+
+import copy
+import importlib.util
+import json
+import pickle
+import shutil
+import textwrap
+from argparse import Namespace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from catalogue import FRAMEWORKS
+from fresh import python_json
+from lrsched import fairseq as F
+
+import lrcore
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("fairseq") is None, reason="fairseq is not installed (make test)"
+)
+
+SPECS = [lrcore.parse(s) for s in FRAMEWORKS if s.startswith("fairseq_")]
+N = 12_000
+
+# Runs fairseq's scheduler `name` with `cfg` through a protocol of fairseq's Trainer
+# calls, recording what each call returns and the optimizer's LR after it.
+REFERENCE = textwrap.dedent(
+    """
+    import json, sys
+    import torch
+    import fairseq.optim.lr_scheduler as L
+    from fairseq.optim.fairseq_optimizer import FairseqOptimizer
+
+    class Optimizer(FairseqOptimizer):
+        def __init__(self):
+            super().__init__(None)
+            self._optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+
+    def run(name, cfg, calls):
+        cfg = dict(cfg)
+        if not isinstance(cfg["lr"], list):
+            cfg["lr"] = [cfg["lr"]]
+        opt = Optimizer()
+        sched = L.LR_SCHEDULER_REGISTRY[name](L.LR_SCHEDULER_DATACLASS_REGISTRY[name](**cfg), opt)
+        out = [[None, opt.get_lr()]]
+        for call, *args in calls:
+            value = getattr(sched, call)(*args)
+            out.append([value, opt.get_lr()])
+        return out + [sched.state_dict()]
+
+    print(json.dumps([run(*case) for case in json.load(open(sys.argv[1]))]))
+    """
+)
+
+
+def _fairseq(cases, tmp_path):
+    """fairseq's [returned, LR] after each call of each ``(name, cfg, calls)`` case, then
+    its scheduler's state_dict."""
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps(cases))
+    return python_json(REFERENCE, str(path), timeout=300)
+
+
+def _cfg(spec):
+    """fairseq's config fields for a spec (lrcore's updates_per_epoch is not one)."""
+    out = {k: v for k, v in spec.to_dict().items() if k not in ("name", "updates_per_epoch")}
+    if spec.name == "fairseq_tri_stage" and out["phase_ratio"] is not None:
+        out["phase_ratio"] = tuple(out["phase_ratio"])
+    return out
+
+
+def _updates_only(spec, steps):
+    """fairseq's Trainer calls for ``steps`` updates at a fixed epoch length."""
+    per = getattr(spec, "updates_per_epoch", None)
+    calls, epoch = [["step_update", 0]], 1
+    if per:
+        calls += [["step_begin_epoch", 1], ["step_update", 0]]
+    for t in range(1, steps):
+        calls.append(["step_update", t])
+        if per and t % per == 0:  # the epoch ends after update t, the next begins
+            calls += [["step", epoch], ["step_update", t]]
+            epoch += 1
+            calls += [["step_begin_epoch", epoch], ["step_update", t]]
+    return calls
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """fairseq's LR after ``step_update(t)``, t < N, for every catalogue spec."""
+    cases = [(s.name[len("fairseq_") :], _cfg(s), _updates_only(s, N)) for s in SPECS]
+    runs = _fairseq(cases, tmp_path_factory.mktemp("fairseq"))
+    out = {}
+    for spec, (case, run) in zip(SPECS, zip(cases, runs)):
+        # the LR in effect for each count: the last call at that count wins
+        lrs = {}
+        for (call, *args), (_, lr) in zip(case[2], run[1:-1]):
+            if call == "step_update":
+                lrs[args[0]] = lr
+        out[spec] = np.array([lrs[t] for t in range(N)])
+    return out
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.brief()[8:70])
+def test_tables_are_fairseqs_bits(spec, reference):
+    theirs = reference[spec]
+    for numerics in ("torch", "closed"):
+        ours = lrcore.table(spec, N, numerics=numerics)
+        assert np.array_equal(ours, theirs), (numerics, np.flatnonzero(ours != theirs)[:5])
+        window = lrcore.table(spec, 700, start=5_000, numerics=numerics)
+        assert np.array_equal(window, theirs[5_000:5_700])
+    assert np.array_equal(lrcore.table(spec, N // 7, stride=7), theirs[::7][: N // 7])
+
+
+# -- the drop-ins, stepped as fairseq's Trainer steps them ------------------------------
+
+DROP_INS = [
+    ("inverse_sqrt", dict(lr=[0.0005], warmup_updates=400)),
+    ("inverse_sqrt", dict(lr=[0.0005], warmup_updates=1, warmup_init_lr=0.0001)),
+    ("step", dict(lr=[0.001], warmup_updates=50, min_lr=1e-05, lr_deacy_period=300, lr_decay=0.5)),
+    ("cosine", dict(lr=[0.001], warmup_updates=100, max_update=2000, lr_shrink=0.5)),
+    ("cosine", dict(lr=[0.001], min_lr=0.01, lr_period_updates=300, t_mult=2.0, max_update=0)),
+    ("polynomial_decay", dict(lr=[0.001], warmup_updates=100, total_num_update=1500, power=2.0)),
+    # an LR per epoch (fairseq indexes them by epoch here), then force_anneal: the decay
+    # restarts from the LR of the moment
+    (
+        "polynomial_decay",
+        dict(lr=[0.003, 0.002, 0.001], force_anneal=4, total_num_update=2600, warmup_updates=10),
+    ),
+    ("tri_stage", dict(lr=[0.001], phase_ratio=(0.1, 0.3, 0.6), max_update=2000)),
+    ("tri_stage", dict(lr=[0.001], warmup_steps=0, hold_steps=100, decay_steps=700)),
+    ("triangular", dict(lr=[0.0001], max_lr=0.001, lr_period_updates=400, shrink_min=True)),
+    ("fixed", dict(lr=[0.001])),
+    ("fixed", dict(lr=[0.003, 0.002, 0.001], force_anneal=4, lr_shrink=0.5, warmup_updates=150)),
+]
+
+
+def _trainer_calls(epochs, per_epoch, resume_at=None):
+    """fairseq's Trainer: build (step_update(0)); per epoch step_begin_epoch(e) and
+    step_update(n), step_update after each update, step(e, val_loss) and step_update(n)
+    at its end. Validation losses go up and down, so ``best`` moves."""
+    calls, n = [["step_update", 0]], 0
+    for epoch in range(1, epochs + 1):
+        calls += [["step_begin_epoch", epoch], ["step_update", n]]
+        for _ in range(per_epoch):
+            n += 1
+            calls.append(["step_update", n])
+        calls += [["step", epoch, 3.0 + (epoch % 3) - epoch / 10], ["step_update", n]]
+    return calls
+
+
+def _ours(name, cfg, calls, groups=3):
+    opt = torch.optim.SGD(
+        [{"params": [torch.zeros(1, requires_grad=True)], "lr": 0.0} for _ in range(groups)]
+    )
+    sched = F.SCHEDULERS[name](copy.deepcopy(dict(cfg)), opt)
+    out = [[None, opt.param_groups[0]["lr"]]]
+    for call, *args in calls:
+        value = getattr(sched, call)(*args)
+        lrs = {g["lr"] for g in opt.param_groups}
+        assert len(lrs) == 1, "set_lr gives every group the LR"
+        out.append([value, opt.param_groups[0]["lr"]])
+    return sched, out
+
+
+def test_drop_ins_step_as_fairseqs_classes(tmp_path):
+    calls = _trainer_calls(epochs=7, per_epoch=400)
+    cases = [(name, {**cfg, "lr": list(cfg["lr"])}, calls) for name, cfg in DROP_INS]
+    theirs = _fairseq(cases, tmp_path)
+    for (name, cfg), run in zip(DROP_INS, theirs):
+        sched, ours = _ours(name, cfg, calls)
+        # returned values and the optimizer's LR, call for call, bit for bit
+        assert json.loads(json.dumps(ours)) == run[:-1], (name, cfg)
+        assert sched.state_dict() == run[-1]
+
+
+def test_drop_ins_resume_from_a_checkpoint_loaded_with_weights_only(tmp_path):
+    calls = _trainer_calls(epochs=6, per_epoch=300)
+    half = len(calls) // 2
+    for name, cfg in DROP_INS:
+        first, whole = _ours(name, cfg, calls[:half]), _ours(name, cfg, calls)[1]
+        torch.save({"lr_scheduler_state": first[0].state_dict()}, tmp_path / "ck.pt")
+        state = torch.load(tmp_path / "ck.pt", weights_only=True)["lr_scheduler_state"]
+        sched, _ = _ours(name, cfg, [])
+        sched.load_state_dict(state)
+        if name == "polynomial_decay" and "force_anneal" in cfg:
+            continue  # its epoch LR comes from the optimizer, as in fairseq (tested below)
+        # what step_update sets (the epoch hooks' own return values are transient: a
+        # resumed polynomial_decay's begins from its constructor's warm-up factor, as
+        # fairseq's does)
+        rest = [(call, getattr(sched, call)(*args)) for call, *args in calls[half:]]
+        updates = [
+            v
+            for (call, *_), (v, _) in zip(calls[half:], whole[half + 1 :])
+            if call == "step_update"
+        ]
+        assert [v for call, v in rest if call == "step_update"] == updates, (name, cfg)
+
+
+def test_configs_come_as_fairseq_holds_them():
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+    ns = Namespace(lr=[0.001], warmup_updates=10, warmup_init_lr=-1, lr_scheduler="inverse_sqrt")
+    sched = F.build_lr_scheduler(ns, opt)
+    assert isinstance(sched, F.InverseSquareRootSchedule)
+    assert ns.warmup_init_lr == 0  # written back, as fairseq does
+    assert sched.step_update(10) == 0.001 and opt.param_groups[0]["lr"] == 0.001
+    omegaconf = pytest.importorskip("omegaconf")
+    dc = omegaconf.OmegaConf.create(
+        {"_name": "cosine", "lr": [0.01], "min_lr": 0.1, "warmup_init_lr": -1, "max_update": 50}
+    )
+    sched = F.build_lr_scheduler(dc, opt)
+    assert dc.min_lr == 0.01 and dc.warmup_init_lr == 0.01  # fairseq lowers min_lr to lr
+    assert sched.period == 50 and sched.max_lr == 0.01
+    # a plain number for lr, a dict config, a fairseq-like optimizer
+    log = []
+
+    class Wrapped:
+        def get_lr(self):
+            return log[-1] if log else None
+
+        def set_lr(self, lr):
+            log.append(lr)
+
+    sched = F.build_lr_scheduler({"_name": "step", "lr": 0.01, "lr_deacy_period": 5}, Wrapped())
+    assert sched.step_update(12) == 0.01 * 0.5**2 == log[-1]
+
+
+def test_bad_input_is_named():
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+    with pytest.raises(ValueError, match="Cannot use a fixed learning rate schedule with cosine"):
+        F.CosineLRSchedule({"lr": [0.1, 0.2], "max_update": 10}, opt)
+    with pytest.raises(ValueError, match="Either --max_update or --lr-period-updates"):
+        F.CosineLRSchedule({"lr": [0.1]}, opt)
+    with pytest.raises(ValueError, match="warmup_updates must be an integer >= 1"):
+        F.InverseSquareRootSchedule({"lr": [0.1], "warmup_updates": 0}, opt)
+    with pytest.raises(ValueError, match="max_lr must be > lr"):
+        F.TriangularLRSchedule({"lr": [0.1], "max_lr": 0.1}, opt)
+    with pytest.raises(ValueError, match="lr_scheduler must be one of .*got lr_scheduler='manual'"):
+        F.build_lr_scheduler({"_name": "manual", "lr": [0.1]}, opt)
+    with pytest.raises(ValueError, match="optimizer must be a fairseq optimizer"):
+        F.StepLRSchedule({"lr": [0.1]}, object())
+    sched = F.StepLRSchedule({"lr": [0.1]}, opt)
+    for bad, exc in ((-1, ValueError), (2.5, TypeError), ("3", TypeError)):
+        with pytest.raises(exc, match="num_updates must be a whole number >= 0"):
+            sched.step_update(bad)
+    assert sched.step_update(3.0) == sched.step_update(3)
+    with pytest.raises(AttributeError, match="computed from cfg"):
+        sched.lr_decay = 0.1
+
+
+def test_a_held_step_update_pickles_and_copies():
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+    sched = F.CosineLRSchedule({"lr": [0.01], "max_update": 100, "warmup_updates": 10}, opt)
+    step = sched.step_update
+    values = [step(t) for t in range(120)]
+    again = pickle.loads(pickle.dumps(sched))
+    assert [again.step_update(t) for t in range(120)] == values
+    twin = copy.deepcopy(sched)
+    assert [twin.step_update(t) for t in range(119, -1, -1)] == values[::-1]
+
+
+# -- fairseq's own training loop, with the drop-ins in place of its schedulers ----------
+
+TRAIN = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import fairseq.optim.lr_scheduler as L
+    from fairseq.data import data_utils
+
+    if sys.argv.pop(1) == "lrsched":
+        import lrsched.fairseq
+        L.build_lr_scheduler = lrsched.fairseq.build_lr_scheduler
+    log, build = [], L.build_lr_scheduler
+
+    def recording(cfg, optimizer):
+        sched = build(cfg, optimizer)
+        log.append(type(sched).__module__)
+        step_update = sched.step_update
+        def step(n):
+            log.append([n, step_update(n), optimizer.get_lr()])
+            return log[-1][1]
+        sched.step_update = step
+        return sched
+
+    L.build_lr_scheduler = recording
+
+    def batch_by_size(indices, num_tokens_fn, num_tokens_vec=None, max_tokens=None,
+                      max_sentences=None, required_batch_size_multiple=1, fixed_shapes=None):
+        # fairseq's Cython batching is not built (its LR schedulers need none of it)
+        n = max_sentences or 1
+        return [np.asarray(indices[i:i + n], dtype=np.int64) for i in range(0, len(indices), n)]
+
+    data_utils.batch_by_size = batch_by_size
+    from fairseq_cli import train
+    train.cli_main()
+    print(json.dumps(log))
+    """
+)
+
+ARGS = (
+    "--task dummy_lm --dict-size 50 --dataset-size 48 --tokens-per-sample 16 --batch-size 4 "
+    "--arch transformer_lm --decoder-layers 1 --decoder-embed-dim 16 --decoder-ffn-embed-dim 16 "
+    "--decoder-attention-heads 2 --cpu --optimizer adam --lr 0.001 --log-format none "
+    "--disable-validation --no-epoch-checkpoints --seed 3"
+).split()
+
+
+def _train(tmp_path, who, save_dir, max_update, *schedule):
+    argv = ["-", who, *ARGS, *schedule, "--max-update", str(max_update), "--save-dir"]
+    log = python_json(TRAIN, *argv[1:], str(save_dir), timeout=300, PYTHONWARNINGS="ignore")
+    model = torch.load(Path(save_dir) / "checkpoint_last.pt", weights_only=False)["model"]
+    return log[0], log[1:], model
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        "--lr-scheduler cosine --warmup-updates 5 --lr-period-updates 10 --t-mult 1.5 "
+        "--min-lr 1e-05 --lr-shrink 0.5",
+        "--lr-scheduler fixed --lr 0.002,0.001 --force-anneal 4 --lr-shrink 0.5 --warmup-updates 7",
+    ],
+    ids=["cosine", "fixed"],
+)
+def test_fairseq_trains_stops_and_resumes_with_the_drop_ins(tmp_path, schedule):
+    schedule = schedule.split()
+    # fairseq's own scheduler, 60 updates (5 epochs of 12) in one go
+    module, theirs, weights = _train(tmp_path, "fairseq", tmp_path / "a", 60, *schedule)
+    assert module.startswith("fairseq.optim.lr_scheduler")
+    # lrsched's, stopped after 30 updates and resumed from its checkpoint
+    module, first, _ = _train(tmp_path, "lrsched", tmp_path / "b", 30, *schedule)
+    assert module == "lrsched.fairseq"
+    shutil.copytree(tmp_path / "b", tmp_path / "c")  # for fairseq to resume, below
+    _, rest, ours = _train(tmp_path, "lrsched", tmp_path / "b", 60, *schedule)
+    # the LR each update ran at: the last one set at its count; the resumed run's first
+    # step_update(0) comes before the checkpoint is loaded
+    resumed = {**_in_effect(first), **_in_effect(n for n in rest if n[0] >= 30)}
+    assert resumed == _in_effect(theirs) and len(resumed) == 61
+    assert all(lr == optimizer_lr for _, lr, optimizer_lr in first + rest)
+    assert sorted(ours) == sorted(weights)
+    assert all(torch.equal(ours[k], weights[k]) for k in weights), "trained to the same bits"
+    # fairseq's scheduler resumes from lrsched's checkpoint, to the same weights
+    _, again, resumed = _train(tmp_path, "fairseq", tmp_path / "c", 60, *schedule)
+    assert _in_effect(n for n in again if n[0] >= 30) == _in_effect(n for n in theirs if n[0] >= 30)
+    assert all(torch.equal(resumed[k], weights[k]) for k in weights)
+
+
+def _in_effect(log):
+    return {n: lr for n, lr, _ in log}
