@@ -189,6 +189,49 @@ def _megatron_steps(sched, increment, n):
         sched.step(increment)
 
 
+FAIRSEQ = {
+    "inverse_sqrt": dict(lr=[5e-4], warmup_updates=4000),
+    "cosine": dict(lr=[1e-3], warmup_updates=1000, lr_period_updates=5000, t_mult=2.0),
+    "tri_stage": dict(lr=[1e-3], phase_ratio=(0.1, 0.4, 0.5), max_update=10**6),
+    "polynomial_decay": dict(lr=[1e-3], warmup_updates=1000, total_num_update=10**6, power=2.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAIRSEQ))
+@pytest.mark.parametrize("lib", ["fairseq", "lrsched.fairseq"])
+def test_fairseq_step_update_cost(benchmark, case, lib):
+    # both drive the same fairseq optimizer (its set_lr writes every group), as its
+    # Trainer does after every update
+    import lrsched.fairseq
+
+    fairseq = pytest.importorskip("fairseq.optim.lr_scheduler")
+    from fairseq.optim.fairseq_optimizer import FairseqOptimizer
+
+    class Optimizer(FairseqOptimizer):
+        def __init__(self):
+            super().__init__(None)
+            self._optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+
+    config = fairseq.LR_SCHEDULER_DATACLASS_REGISTRY[case](**FAIRSEQ[case])
+    if lib == "fairseq":
+        sched = fairseq.LR_SCHEDULER_REGISTRY[case](config, Optimizer())
+    else:
+        sched = lrsched.fairseq.SCHEDULERS[case](config, Optimizer())
+    _fairseq_updates(sched, 0, 3000)  # warm-up: first tables (numba's cache) and windows
+    benchmark.group = f"fairseq {case}"
+    benchmark.extra_info.update(steps=STEPS, variant=lib, baseline=lib == "lrsched.fairseq")
+    counter = iter(range(3000, 10**9, STEPS))
+    benchmark.pedantic(
+        lambda: _fairseq_updates(sched, next(counter), STEPS), rounds=5, iterations=1
+    )
+
+
+def _fairseq_updates(sched, start, n):
+    step_update = sched.step_update
+    for t in range(start, start + n):
+        step_update(t)
+
+
 # -- how the program holds step(): every style is served from the table ----------------
 CALL_STYLES = {
     "sched.step()": lambda s: lambda: s.step(),

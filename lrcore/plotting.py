@@ -406,6 +406,43 @@ def gallery_figures():
             False,
         ),
         (
+            "fairseq.png",
+            "fairseq: inverse_sqrt, tri_stage, cosine (t_mult=1.5, lr_shrink=0.7), triangular",
+            [
+                (
+                    "inverse_sqrt (warmup_updates=60)",
+                    parse("fairseq_inverse_sqrt(lr=0.05, warmup_updates=60)"),
+                    1.0,
+                ),
+                (
+                    "tri_stage (10% / 40% / 50%)",
+                    parse(
+                        "fairseq_tri_stage(lr=0.04, phase_ratio=[0.1, 0.4, 0.5], max_update=600,"
+                        " final_lr_scale=0.05)"
+                    ),
+                    1.0,
+                ),
+                (
+                    "cosine (t_mult=1.5, lr_shrink=0.7)",
+                    parse(
+                        "fairseq_cosine(lr=0.03, warmup_updates=20, min_lr=0.002, t_mult=1.5,"
+                        " lr_period_updates=80, lr_shrink=0.7)"
+                    ),
+                    1.0,
+                ),
+                (
+                    "triangular (shrink_min)",
+                    parse(
+                        "fairseq_triangular(lr=0.005, max_lr=0.02, lr_period_updates=200,"
+                        " lr_shrink=0.6, shrink_min=True)"
+                    ),
+                    1.0,
+                ),
+            ],
+            650,
+            False,
+        ),
+        (
             "plateau.png",
             "ReduceLROnPlateau on a synthetic validation loss (patience=5, factor=0.5)",
             [("", None, 0.1)],

@@ -180,6 +180,7 @@ FRAMEWORKS = (
         "fairseq_cosine(lr=0.001, min_lr=1e-05, t_mult=1.5, lr_period_updates=3000.0)",
         "fairseq_cosine(lr=0.001, warmup_updates=100, warmup_init_lr=1e-07, min_lr=1e-05,"
         " t_mult=0.9, lr_period_updates=10000, lr_shrink=1.0)",
+        "fairseq_cosine(lr=0.001, t_mult=3.0, lr_period_updates=10, lr_shrink=1.0)",
         "fairseq_polynomial_decay(lr=0.001, total_num_update=10000, warmup_updates=1000,"
         " end_learning_rate=1e-06, power=2.0)",
         "fairseq_polynomial_decay(lr=0.0003, total_num_update=9000, power=0.5)",

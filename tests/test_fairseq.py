@@ -17,6 +17,7 @@ import textwrap
 from argparse import Namespace
 from pathlib import Path
 
+import naive
 import numpy as np
 import pytest
 import torch
@@ -120,6 +121,21 @@ def test_tables_are_fairseqs_bits(spec, reference):
         window = lrcore.table(spec, 700, start=5_000, numerics=numerics)
         assert np.array_equal(window, theirs[5_000:5_700])
     assert np.array_equal(lrcore.table(spec, N // 7, stride=7), theirs[::7][: N // 7])
+
+
+def test_fairseqs_cosine_restarts_a_step_late_where_its_float_log_falls_short(reference):
+    # fairseq finds the cycle as floor(log(1 + c (t_mult - 1) / period, t_mult)); at the
+    # first update of cycle 5 of a period-10, t_mult=3 schedule (c = 10 (3^5 - 1)/2 =
+    # 1210) the logarithm is just below 5, so that update runs at the bottom of cycle 4
+    # (min_lr) and cycle 5's peak is never used. lrcore's table does the same; the
+    # formula (cycles walked one by one) restarts there.
+    spec = next(s for s in SPECS if s.name == "fairseq_cosine" and s.t_mult == 3.0)
+    theirs = reference[spec]
+    assert theirs[1210] == spec.min_lr == 0.0
+    assert naive.fairseq(spec, 1210) == spec.lr
+    assert lrcore.table(spec, 1, start=1210)[0] == theirs[1210]
+    late = [t for t in range(1, N) if theirs[t] != pytest.approx(naive.fairseq(spec, t), rel=1e-9)]
+    assert late == [1210]
 
 
 # -- the drop-ins, stepped as fairseq's Trainer steps them ------------------------------
@@ -256,6 +272,14 @@ def test_bad_input_is_named():
     assert sched.step_update(3.0) == sched.step_update(3)
     with pytest.raises(AttributeError, match="computed from cfg"):
         sched.lr_decay = 0.1
+
+
+def test_phase_ratios_add_up_as_fairseq_adds_them():
+    # fairseq asserts sum(phase_ratio) == 1 in floats: the order of the ratios matters
+    ok = lrcore.FairseqTriStage(lr=0.1, phase_ratio=(0.1, 0.3, 0.6), max_update=100)
+    assert ok.params()[3:6] == [10, 30, 60]
+    with pytest.raises(ValueError, match=r"float sum is exactly 1 .*got 0\.9999999999999999"):
+        lrcore.FairseqTriStage(lr=0.1, phase_ratio=(0.6, 0.3, 0.1), max_update=100)
 
 
 def test_a_held_step_update_pickles_and_copies():

@@ -244,8 +244,15 @@ class FairseqTriStage(_Fairseq):
             if isinstance(ratio, (str, bytes)) or not isinstance(ratio, (list, tuple)):
                 v.fail(n, "phase_ratio", ratio, "three numbers that add up to 1", TypeError)
             ratio = tuple(v.real(n, "phase_ratio", r, low=0.0) for r in ratio)
-            if len(ratio) != 3 or sum(ratio) != 1:  # fairseq: "phase ratios must add up to 1"
+            if len(ratio) != 3:
                 v.fail(n, "phase_ratio", self.phase_ratio, "three numbers that add up to 1")
+            # fairseq's check is exact: (0.6, 0.3, 0.1) fails it, (0.1, 0.3, 0.6) passes
+            if sum(ratio) != 1:
+                got = sum(ratio)
+                allowed = (
+                    f"three numbers whose float sum is exactly 1 (fairseq's check; got {got!r})"
+                )
+                v.fail(n, "phase_ratio", self.phase_ratio, allowed)
             self._set("phase_ratio", ratio)
         if self.max_update is not None:  # fairseq's default 0: no limit
             self._set("max_update", v.real(n, "max_update", self.max_update, low=0.0))

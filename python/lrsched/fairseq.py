@@ -36,6 +36,7 @@ the table is made from them; change ``cfg`` and build a new scheduler instead.
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 from collections.abc import Mapping
 
@@ -148,21 +149,20 @@ class _Series:
     """The table of one spec at ``start .. start + len(values) - 1``; a new window when
     a count falls outside, twice as long when it continues the last one."""
 
-    __slots__ = ("spec", "values", "start")
+    __slots__ = ("spec", "values", "start", "size")
 
     def __init__(self, spec):
         self.spec = spec
         self.values = []
-        self.start = 0
+        self.start = self.size = 0
 
     def at(self, t):
         i = t - self.start
-        values = self.values
-        if 0 <= i < len(values):
-            return values[i]
-        size = min(2 * len(values), MAX_WINDOW) if values and i == len(values) else FIRST_WINDOW
+        if 0 <= i < self.size:
+            return self.values[i]
+        size = min(2 * self.size, MAX_WINDOW) if self.size and i == self.size else FIRST_WINDOW
         self.values = lrcore.table(self.spec, size, start=t).tolist()
-        self.start = t
+        self.start, self.size = t, size
         return self.values[0]
 
 
@@ -230,7 +230,12 @@ class _Tabled(FairseqLRScheduler):
 
     def step_update(self, num_updates):
         """Update the learning rate after each update."""
-        self.lr = lr = self._series.at(_updates(num_updates))
+        series = self._series
+        if type(num_updates) is int and 0 <= num_updates - series.start < series.size:
+            lr = series.values[num_updates - series.start]  # the window: a lookup
+        else:
+            lr = series.at(_updates(num_updates))
+        self.lr = lr
         self.optimizer.set_lr(lr)
         return lr
 
@@ -378,33 +383,31 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
     ``end_learning_rate`` at ``total_num_update``. ``self.lr`` is the epoch's peak
     (``cfg.lr[epoch]``, or with ``force_anneal`` the LR of the moment)."""
 
+    _ints = frozenset()
+    end_learning_rate = _derived("end_learning_rate", 3)
+    power = _derived("power", 4)
+    total_num_update = _derived("total_num_update", 5)
+
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
-        total = _get(cfg, "total_num_update")
-        if not total > 0:  # fairseq: assert cfg.total_num_update > 0
-            raise ValueError(
-                f"polynomial_decay: total_num_update must be > 0, got total_num_update={total!r}"
-            )
         self.lr = _lrs(cfg)[0]
-        warmup = _get(cfg, "warmup_updates", 0)
+        self._warmup = warmup = _get(cfg, "warmup_updates", 0)
         self.warmup_factor = 1.0 / warmup if warmup > 0 else 1
-        self.end_learning_rate = _get(cfg, "end_learning_rate", 0.0)
-        self.total_num_update = total
-        self.power = _get(cfg, "power", 1.0)
-        self._warmup = warmup
-        self._series = None
-        self._table(self.lr)  # the checks
+        spec = lrcore.FairseqPolynomialDecay(  # the checks (fairseq: total_num_update > 0)
+            lr=self.lr,
+            total_num_update=_get(cfg, "total_num_update"),
+            warmup_updates=warmup,
+            end_learning_rate=_get(cfg, "end_learning_rate", 0.0),
+            power=_get(cfg, "power", 1.0),
+        )
+        self._series, self._lr = _Series(spec), self.lr
         self.optimizer.set_lr(self.warmup_factor * self.lr)
 
     def _table(self, lr):
-        spec = lrcore.FairseqPolynomialDecay(
-            lr=lr,
-            total_num_update=self.total_num_update,
-            warmup_updates=self._warmup,
-            end_learning_rate=self.end_learning_rate,
-            power=self.power,
-        )
-        self._series = _Series(spec)
+        """The decay from the epoch's LR ``lr`` (fairseq reads ``self.lr`` each update)."""
+        self._series = _Series(dataclasses.replace(self._series.spec, lr=lr))
+        self._lr = lr
+        return self._series
 
     def get_next_lr(self, epoch):
         lrs = _lrs(self.cfg)
@@ -421,18 +424,14 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
 
     def step_update(self, num_updates):
         """Update the learning rate after each update."""
-        t = _updates(num_updates)
-        spec = self._series.spec
-        if (self.lr, self.end_learning_rate, self.total_num_update, self.power) != (
-            spec.lr,
-            spec.end_learning_rate,
-            spec.total_num_update,
-            spec.power,
-        ):
-            self._table(self.lr)
+        t = num_updates if type(num_updates) is int and num_updates >= 0 else _updates(num_updates)
+        series = self._series
+        if self.lr != self._lr:  # a new epoch LR (or one set by hand): a new table
+            series = self._table(self.lr)
         if 0 < self._warmup and t <= self._warmup:
             self.warmup_factor = t / float(self._warmup)
-        lr = self._series.at(t)
+        i = t - series.start
+        lr = series.values[i] if 0 <= i < series.size else series.at(t)
         self.optimizer.set_lr(lr)
         return self.optimizer.get_lr()
 
