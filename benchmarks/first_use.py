@@ -48,6 +48,9 @@ FAMILIES = {
         "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.001, warmup_steps=1000,"
         " decay_steps=1000000)"
     ),
+    "fairseq_cosine": (
+        "fairseq_cosine(lr=0.001, warmup_updates=1000, t_mult=2.0, lr_period_updates=100000)"
+    ),
 }
 
 TABLE = """
