@@ -12,7 +12,6 @@ import copy
 import importlib.util
 import json
 import pickle
-import shutil
 import textwrap
 from argparse import Namespace
 from pathlib import Path
@@ -295,29 +294,32 @@ def test_a_held_step_update_pickles_and_copies():
 
 # -- fairseq's own training loop, with the drop-ins in place of its schedulers ----------
 
+# Runs the steps given as JSON: ["train", who, max_update, save_dir, *flags] trains with
+# fairseq's own `fairseq-train` (fairseq_cli.train), with fairseq's schedulers (who =
+# "fairseq") or lrsched's (fairseq's builder replaced); ["copy", src, dst] copies a
+# checkpoint folder. One process for all: fairseq's import costs 4 s.
 TRAIN = textwrap.dedent(
     """
-    import json, sys
+    import json, shutil, sys
     import numpy as np
     import fairseq.optim.lr_scheduler as L
+    import lrsched.fairseq
     from fairseq.data import data_utils
+    from fairseq_cli import train
 
-    if sys.argv.pop(1) == "lrsched":
-        import lrsched.fairseq
-        L.build_lr_scheduler = lrsched.fairseq.build_lr_scheduler
-    log, build = [], L.build_lr_scheduler
+    BUILDERS = {"fairseq": L.build_lr_scheduler, "lrsched": lrsched.fairseq.build_lr_scheduler}
 
-    def recording(cfg, optimizer):
-        sched = build(cfg, optimizer)
-        log.append(type(sched).__module__)
-        step_update = sched.step_update
-        def step(n):
-            log.append([n, step_update(n), optimizer.get_lr()])
-            return log[-1][1]
-        sched.step_update = step
-        return sched
-
-    L.build_lr_scheduler = recording
+    def recording(build, log):
+        def builder(cfg, optimizer):
+            sched = build(cfg, optimizer)
+            log.append(type(sched).__module__)
+            step_update = sched.step_update
+            def step(n):
+                log.append([n, step_update(n), optimizer.get_lr()])
+                return log[-1][1]
+            sched.step_update = step
+            return sched
+        return builder
 
     def batch_by_size(indices, num_tokens_fn, num_tokens_vec=None, max_tokens=None,
                       max_sentences=None, required_batch_size_multiple=1, fixed_shapes=None):
@@ -326,9 +328,19 @@ TRAIN = textwrap.dedent(
         return [np.asarray(indices[i:i + n], dtype=np.int64) for i in range(0, len(indices), n)]
 
     data_utils.batch_by_size = batch_by_size
-    from fairseq_cli import train
-    train.cli_main()
-    print(json.dumps(log))
+    logs = []
+    for step in json.load(open(sys.argv[1])):
+        if step[0] == "copy":
+            shutil.copytree(step[1], step[2])
+            continue
+        _, who, max_update, save_dir, *flags = step
+        log = []
+        L.build_lr_scheduler = recording(BUILDERS[who], log)
+        sys.argv = ["fairseq-train", *flags, "--max-update", str(max_update)]
+        sys.argv += ["--save-dir", save_dir]
+        train.cli_main()
+        logs.append(log)
+    print(json.dumps(logs))
     """
 )
 
@@ -336,36 +348,54 @@ ARGS = (
     "--task dummy_lm --dict-size 50 --dataset-size 48 --tokens-per-sample 16 --batch-size 4 "
     "--arch transformer_lm --decoder-layers 1 --decoder-embed-dim 16 --decoder-ffn-embed-dim 16 "
     "--decoder-attention-heads 2 --cpu --optimizer adam --lr 0.001 --log-format none "
-    "--disable-validation --no-epoch-checkpoints --seed 3"
+    "--disable-validation --no-epoch-checkpoints --seed 3 --num-workers 0"
 ).split()
 
+SCHEDULES = {
+    "cosine": "--lr-scheduler cosine --warmup-updates 5 --lr-period-updates 10 --t-mult 1.5 "
+    "--min-lr 1e-05 --lr-shrink 0.5",
+    "fixed": "--lr-scheduler fixed --lr 0.002,0.001 --force-anneal 4 --lr-shrink 0.5 "
+    "--warmup-updates 7",
+}
 
-def _train(tmp_path, who, save_dir, max_update, *schedule):
-    argv = ["-", who, *ARGS, *schedule, "--max-update", str(max_update), "--save-dir"]
-    log = python_json(TRAIN, *argv[1:], str(save_dir), timeout=300, PYTHONWARNINGS="ignore")
-    model = torch.load(Path(save_dir) / "checkpoint_last.pt", weights_only=False)["model"]
-    return log[0], log[1:], model
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """For each schedule: fairseq's scheduler straight to 60 updates (5 epochs of 12),
+    lrsched's to 30 and then resumed to 60, and fairseq's resumed from lrsched's
+    checkpoint at 30; each run's log and final weights."""
+    root = tmp_path_factory.mktemp("fairseq-train")
+    steps, names = [], []
+    for name, flags in SCHEDULES.items():
+        d = {k: str(root / f"{name}-{k}") for k in "abc"}
+        flags = ARGS + flags.split()
+        steps += [
+            ["train", "fairseq", 60, d["a"], *flags],
+            ["train", "lrsched", 30, d["b"], *flags],
+            ["copy", d["b"], d["c"]],
+            ["train", "lrsched", 60, d["b"], *flags],
+            ["train", "fairseq", 60, d["c"], *flags],
+        ]
+        names += [(name, "straight", d["a"]), (name, "first", None), (name, "rest", d["b"])]
+        names += [(name, "again", d["c"])]
+    (root / "steps.json").write_text(json.dumps(steps))
+    logs = python_json(TRAIN, str(root / "steps.json"), timeout=600, PYTHONWARNINGS="ignore")
+    out = {}
+    for (name, run, folder), log in zip(names, logs):
+        weights = None
+        if folder is not None:
+            weights = torch.load(Path(folder) / "checkpoint_last.pt", weights_only=False)["model"]
+        out[name, run] = (log[0], log[1:], weights)
+    return out
 
 
-@pytest.mark.parametrize(
-    "schedule",
-    [
-        "--lr-scheduler cosine --warmup-updates 5 --lr-period-updates 10 --t-mult 1.5 "
-        "--min-lr 1e-05 --lr-shrink 0.5",
-        "--lr-scheduler fixed --lr 0.002,0.001 --force-anneal 4 --lr-shrink 0.5 --warmup-updates 7",
-    ],
-    ids=["cosine", "fixed"],
-)
-def test_fairseq_trains_stops_and_resumes_with_the_drop_ins(tmp_path, schedule):
-    schedule = schedule.split()
-    # fairseq's own scheduler, 60 updates (5 epochs of 12) in one go
-    module, theirs, weights = _train(tmp_path, "fairseq", tmp_path / "a", 60, *schedule)
+@pytest.mark.parametrize("schedule", sorted(SCHEDULES))
+def test_fairseq_trains_stops_and_resumes_with_the_drop_ins(trained, schedule):
+    module, theirs, weights = trained[schedule, "straight"]
     assert module.startswith("fairseq.optim.lr_scheduler")
-    # lrsched's, stopped after 30 updates and resumed from its checkpoint
-    module, first, _ = _train(tmp_path, "lrsched", tmp_path / "b", 30, *schedule)
+    module, first, _ = trained[schedule, "first"]
     assert module == "lrsched.fairseq"
-    shutil.copytree(tmp_path / "b", tmp_path / "c")  # for fairseq to resume, below
-    _, rest, ours = _train(tmp_path, "lrsched", tmp_path / "b", 60, *schedule)
+    _, rest, ours = trained[schedule, "rest"]
     # the LR each update ran at: the last one set at its count; the resumed run's first
     # step_update(0) comes before the checkpoint is loaded
     resumed = {**_in_effect(first), **_in_effect(n for n in rest if n[0] >= 30)}
@@ -373,8 +403,8 @@ def test_fairseq_trains_stops_and_resumes_with_the_drop_ins(tmp_path, schedule):
     assert all(lr == optimizer_lr for _, lr, optimizer_lr in first + rest)
     assert sorted(ours) == sorted(weights)
     assert all(torch.equal(ours[k], weights[k]) for k in weights), "trained to the same bits"
-    # fairseq's scheduler resumes from lrsched's checkpoint, to the same weights
-    _, again, resumed = _train(tmp_path, "fairseq", tmp_path / "c", 60, *schedule)
+    # fairseq's scheduler resumes from lrsched's checkpoint at 30, to the same weights
+    _, again, resumed = trained[schedule, "again"]
     assert _in_effect(n for n in again if n[0] >= 30) == _in_effect(n for n in theirs if n[0] >= 30)
     assert all(torch.equal(resumed[k], weights[k]) for k in weights)
 
