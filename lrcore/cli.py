@@ -279,6 +279,8 @@ def cmd_convert(args) -> None:
         spec, base = convert.from_deepspeed_config(source)
         if not spec.absolute and base is not None:
             note = f"# a ratio of the optimizer's LR: plot or tabulate it with --base-lr {base!r}"
+    elif kind == "fairseq":
+        spec = convert.from_fairseq_args(source)
     elif kind == "megatron":
         spec, stride = convert.from_megatron_args(source)
         if stride != 1:
@@ -298,14 +300,14 @@ def cmd_convert(args) -> None:
 
 
 def _source_kind(source: str) -> str:
-    """What ``lrcore convert`` was given: Megatron flags, a DeepSpeed config file, or a
-    spec (text, JSON, or a spec file)."""
+    """What ``lrcore convert`` was given: fairseq's flags (they name ``--lr-scheduler``),
+    Megatron's, a DeepSpeed config file, or a spec (text, JSON, or a spec file)."""
     import os
 
     from . import convert
 
     if source.lstrip().startswith("--"):
-        return "megatron"
+        return "fairseq" if "--lr-scheduler" in source.split() else "megatron"
     if source.lower().endswith(".json") and os.path.isfile(source):
         with open(source, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -358,18 +360,19 @@ def main(argv=None) -> int:
     w.set_defaults(func=cmd_warmup)
     c = sub.add_parser(
         "convert",
-        help="print the lrcore spec of a DeepSpeed config, Megatron-LM's arguments, or a spec",
+        help="print the lrcore spec of a DeepSpeed config, Megatron-LM's or fairseq's "
+        "arguments, or a spec",
     )
     c.add_argument(
         "source",
         help="a DeepSpeed config (.json, the whole config or its scheduler block), "
         "Megatron-LM's scheduler flags as one quoted string ('--lr 3e-4 --train-iters ...'), "
-        "or a spec's text, JSON or file",
+        "fairseq's ('--lr-scheduler inverse_sqrt --lr 5e-4 ...'), or a spec's text, JSON or file",
     )
     c.add_argument(
         "--from",
         dest="source_kind",
-        choices=["auto", "deepspeed", "megatron", "spec"],
+        choices=["auto", "deepspeed", "megatron", "fairseq", "spec"],
         default="auto",
         help="what SOURCE is (default: guessed from it)",
     )

@@ -1,5 +1,5 @@
 """Schedules written for other frameworks, as lrcore specs: a DeepSpeed config's
-``"scheduler"`` block, or a Megatron-LM argument set.
+``"scheduler"`` block, a Megatron-LM argument set, or fairseq's scheduler options.
 
 Each function returns the spec (and, where the framework's schedule scales the
 optimizer's LR, the base LR to go with it); ``lrcore convert`` prints it, and
@@ -12,6 +12,7 @@ the decay steps, and so does :func:`from_megatron_args`.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shlex
@@ -23,6 +24,15 @@ from .schedules.deepspeed import (
     DeepSpeedWarmup,
     DeepSpeedWarmupCosine,
     DeepSpeedWarmupDecay,
+)
+from .schedules.fairseq import (
+    FairseqCosine,
+    FairseqFixed,
+    FairseqInverseSqrt,
+    FairseqPolynomialDecay,
+    FairseqStep,
+    FairseqTriangular,
+    FairseqTriStage,
 )
 from .schedules.megatron import Megatron
 from .spec import Spec, build
@@ -182,3 +192,153 @@ def from_megatron_args(args: str | list[str]) -> tuple[Megatron, int]:
         wd_incr_style=a.weight_decay_incr_style,
     )
     return spec, stride
+
+
+def _fairseq_parser() -> argparse.ArgumentParser:
+    """fairseq's optimization and LR-scheduler options (names and defaults as there;
+    ``--warmup-updates`` defaults per scheduler), and lrcore's ``--updates-per-epoch``."""
+    p = argparse.ArgumentParser(prog="fairseq", add_help=False, allow_abbrev=False)
+    add = p.add_argument
+    add("--lr-scheduler", default="fixed")
+    add("--lr", default="0.25")
+    add("--max-update", type=int, default=0)
+    add("--warmup-updates", type=int)
+    add("--warmup-init-lr", type=float, default=-1.0)
+    add("--min-lr", type=float, default=0.0)
+    add("--lr-deacy-period", type=int, default=25000)
+    add("--lr-decay", type=float, default=0.5)
+    add("--t-mult", type=float, default=1.0)
+    add("--lr-period-updates", type=float)
+    add("--lr-shrink", type=float, default=0.1)
+    add("--force-anneal", type=int)
+    add("--end-learning-rate", type=float, default=0.0)
+    add("--power", type=float, default=1.0)
+    add("--total-num-update", type=float)
+    add("--warmup-steps", type=int, default=0)
+    add("--hold-steps", type=int, default=0)
+    add("--decay-steps", type=int, default=0)
+    add("--phase-ratio")
+    add("--init-lr-scale", type=float, default=0.01)
+    add("--final-lr-scale", type=float, default=0.01)
+    add("--max-lr", type=float)
+    add("--shrink-min", action="store_true")
+    add("--updates-per-epoch", type=int)
+    return p
+
+
+def from_fairseq_args(args: str | list[str]) -> Spec:
+    """The ``fairseq_*`` spec of fairseq's scheduler options (``--lr-scheduler`` and its
+    flags, as a string or a list; other flags are ignored). Entry ``t`` is the LR of
+    ``step_update(t)``.
+
+    ``--lr`` is fairseq's comma-separated list. Epoch-driven options have no table
+    without an epoch length: ``fixed`` with several LRs or ``--force-anneal`` needs
+    ``--updates-per-epoch`` (lrcore's flag), and ``polynomial_decay``'s per-epoch LRs
+    and ``--force-anneal`` are refused (lrsched.fairseq follows them)."""
+    where = "from_fairseq_args"
+    argv = shlex.split(args) if isinstance(args, str) else list(args)
+    try:
+        a, _ = _fairseq_parser().parse_known_args(argv)
+        lrs = [float(x) for x in a.lr.split(",")]
+    except (SystemExit, ValueError):
+        raise ValueError(
+            f"{where}: fairseq's options need numbers where fairseq has them "
+            f"(--lr 0.0005 or --lr 0.001,0.0005), got {shlex.join(argv)!r}"
+        ) from None
+    name = a.lr_scheduler
+    several = len(lrs) > 1
+    if several and name not in ("fixed", "step"):
+        raise ValueError(
+            f"{where}: --lr {a.lr} gives one LR per epoch, which only fairseq's fixed "
+            f"scheduler (and polynomial_decay, per epoch) reads; {name} takes one"
+        )
+    warmup = a.warmup_updates
+    if name == "inverse_sqrt":
+        return FairseqInverseSqrt(
+            lr=lrs[0],
+            warmup_updates=4000 if warmup is None else warmup,
+            warmup_init_lr=a.warmup_init_lr,
+        )
+    warmup = 0 if warmup is None else warmup
+    if name == "step":
+        return FairseqStep(
+            lr=lrs[0],
+            warmup_updates=warmup,
+            warmup_init_lr=a.warmup_init_lr,
+            min_lr=a.min_lr,
+            lr_deacy_period=a.lr_deacy_period,
+            lr_decay=a.lr_decay,
+        )
+    if name == "cosine":
+        return FairseqCosine(
+            lr=lrs[0],
+            warmup_updates=warmup,
+            warmup_init_lr=a.warmup_init_lr,
+            min_lr=a.min_lr,
+            t_mult=a.t_mult,
+            lr_period_updates=-1.0 if a.lr_period_updates is None else a.lr_period_updates,
+            lr_shrink=a.lr_shrink,
+            max_update=a.max_update,
+        )
+    if name == "polynomial_decay":
+        if a.force_anneal is not None:
+            raise ValueError(
+                f"{where}: polynomial_decay's --force-anneal restarts its decay from the LR "
+                "of the moment at an epoch: no table; lrsched.fairseq's "
+                "PolynomialDecayLRSchedule follows it"
+            )
+        total = a.total_num_update if a.total_num_update is not None else a.max_update
+        return FairseqPolynomialDecay(
+            lr=lrs[0],
+            total_num_update=total,
+            warmup_updates=warmup,
+            end_learning_rate=a.end_learning_rate,
+            power=a.power,
+        )
+    if name == "tri_stage":
+        ratio = None
+        if a.phase_ratio is not None:
+            try:
+                ratio = ast.literal_eval(a.phase_ratio)
+            except (ValueError, SyntaxError):
+                raise ValueError(
+                    f"{where}: --phase-ratio must be three numbers, e.g. '(0.1, 0.4, 0.5)', "
+                    f"got {a.phase_ratio!r}"
+                ) from None
+        return FairseqTriStage(
+            lr=lrs[0],
+            warmup_steps=a.warmup_steps,
+            hold_steps=a.hold_steps,
+            decay_steps=a.decay_steps,
+            phase_ratio=ratio,
+            init_lr_scale=a.init_lr_scale,
+            final_lr_scale=a.final_lr_scale,
+            max_update=a.max_update,
+        )
+    if name == "triangular":
+        if a.max_lr is None:
+            raise ValueError(f"{where}: fairseq's triangular scheduler needs --max-lr")
+        return FairseqTriangular(
+            lr=lrs[0],
+            max_lr=a.max_lr,
+            lr_period_updates=5000.0 if a.lr_period_updates is None else a.lr_period_updates,
+            lr_shrink=a.lr_shrink,
+            shrink_min=a.shrink_min,
+        )
+    if name == "fixed":
+        if (several or a.force_anneal is not None) and a.updates_per_epoch is None:
+            raise ValueError(
+                f"{where}: fixed with several LRs or --force-anneal changes its LR per "
+                "epoch: give the epoch length as --updates-per-epoch (lrcore's flag)"
+            )
+        return FairseqFixed(
+            lr=tuple(lrs) if several else lrs[0],
+            force_anneal=a.force_anneal,
+            lr_shrink=a.lr_shrink,
+            warmup_updates=warmup,
+            updates_per_epoch=a.updates_per_epoch,
+        )
+    raise ValueError(
+        f"{where}: --lr-scheduler must be one of cosine, fixed, inverse_sqrt, "
+        f"polynomial_decay, step, tri_stage, triangular, got --lr-scheduler {name!r}"
+    )

@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import json
 import pickle
+import re
 import textwrap
 from argparse import Namespace
 from pathlib import Path
@@ -25,6 +26,7 @@ from fresh import python_json
 from lrsched import fairseq as F
 
 import lrcore
+import lrcore.convert
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("fairseq") is None, reason="fairseq is not installed (make test)"
@@ -290,6 +292,99 @@ def test_a_held_step_update_pickles_and_copies():
     assert [again.step_update(t) for t in range(120)] == values
     twin = copy.deepcopy(sched)
     assert [twin.step_update(t) for t in range(119, -1, -1)] == values[::-1]
+
+
+# -- lrcore convert: fairseq's options, read by fairseq's own parser ------------------
+
+PARSE = textwrap.dedent(
+    """
+    import json, sys
+    import torch
+    import fairseq.optim.lr_scheduler as L
+    from fairseq import options
+    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+    from fairseq.optim.fairseq_optimizer import FairseqOptimizer
+
+    class Optimizer(FairseqOptimizer):
+        def __init__(self):
+            super().__init__(None)
+            self._optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+
+    out = []
+    for flags, per, steps in json.load(open(sys.argv[1])):
+        argv = ["--task", "dummy_lm", "--arch", "transformer_lm", *flags]
+        args = options.parse_args_and_arch(options.get_training_parser(), argv)
+        cfg = convert_namespace_to_omegaconf(args)
+        sched = L.build_lr_scheduler(cfg.lr_scheduler, Optimizer())
+        lrs, epoch = [sched.step_update(0)], 1
+        if per:
+            sched.step_begin_epoch(1)
+            lrs[0] = sched.step_update(0)
+        for t in range(1, steps):
+            if per and t % per == 0:
+                epoch += 1
+                sched.step_begin_epoch(epoch)
+            lrs.append(sched.step_update(t))
+        out.append(lrs)
+    print(json.dumps(out))
+    """
+)
+
+CONVERT = [
+    "--lr-scheduler inverse_sqrt --lr 0.0005",
+    "--lr-scheduler cosine --lr 0.001 --max-update 2500 --warmup-updates 100 --t-mult 2",
+    "--lr-scheduler cosine --lr 0.001 --lr-period-updates 300 --min-lr 1e-05 --lr-shrink 0.7",
+    "--lr-scheduler polynomial_decay --lr 0.001 --total-num-update 2000 --warmup-updates 50 "
+    "--power 2 --end-learning-rate 1e-06",
+    "--lr-scheduler tri_stage --lr 0.001 --phase-ratio (0.1,0.4,0.5) --max-update 2000",
+    "--lr-scheduler triangular --lr 0.0001 --max-lr 0.001 --lr-period-updates 500 --shrink-min",
+    "--lr-scheduler step --lr 0.001 --warmup-updates 100 --lr-deacy-period 400 --lr-decay 0.7",
+    "--lr-scheduler fixed --lr 0.003,0.002,0.001 --force-anneal 4 --warmup-updates 50 "
+    "--updates-per-epoch 300",
+]
+
+
+def test_convert_reads_fairseqs_options_as_fairseq_does(tmp_path):
+    steps = 2_500
+    cases = []
+    for flags in CONVERT:
+        argv = flags.split()
+        per = None
+        if "--updates-per-epoch" in argv:  # lrcore's flag, fairseq's Trainer's epochs
+            k = argv.index("--updates-per-epoch")
+            per = int(argv[k + 1])
+            del argv[k : k + 2]
+        cases.append([argv, per, steps])
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    theirs = python_json(PARSE, str(tmp_path / "cases.json"), timeout=300, PYTHONWARNINGS="ignore")
+    for flags, lrs in zip(CONVERT, theirs):
+        spec = lrcore.convert.from_fairseq_args(flags)
+        assert lrcore.table(spec, steps).tolist() == lrs, flags
+    # fairseq's flags are told from Megatron's by --lr-scheduler
+    from lrcore.cli import main
+
+    assert main(["convert", CONVERT[0]]) in (None, 0)
+
+
+@pytest.mark.parametrize(
+    "flags,match",
+    [
+        ("--lr-scheduler cosine --lr 0.1,0.2 --max-update 9", "cosine takes one"),
+        ("--lr-scheduler fixed --lr 0.1,0.2", "--updates-per-epoch"),
+        (
+            "--lr-scheduler polynomial_decay --lr 0.1 --total-num-update 9 --force-anneal 2",
+            "no table",
+        ),
+        ("--lr-scheduler triangular --lr 0.1", "needs --max-lr"),
+        ("--lr-scheduler manual --lr 0.1", "--lr-scheduler must be one of"),
+        ("--lr-scheduler step --lr x", "need numbers"),
+        ("--lr-scheduler tri_stage --lr 0.1 --phase-ratio (0.1,", "--phase-ratio must be"),
+        ("--lr-scheduler cosine --lr 0.1", "fairseq_cosine: max_update must be"),
+    ],
+)
+def test_convert_refuses_what_has_no_table(flags, match):
+    with pytest.raises(ValueError, match=re.escape(match)):
+        lrcore.convert.from_fairseq_args(flags)
 
 
 # -- fairseq's own training loop, with the drop-ins in place of its schedulers ----------
