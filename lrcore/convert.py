@@ -25,15 +25,7 @@ from .schedules.deepspeed import (
     DeepSpeedWarmupCosine,
     DeepSpeedWarmupDecay,
 )
-from .schedules.fairseq import (
-    FairseqCosine,
-    FairseqFixed,
-    FairseqInverseSqrt,
-    FairseqPolynomialDecay,
-    FairseqStep,
-    FairseqTriangular,
-    FairseqTriStage,
-)
+from .schedules.fairseq import from_config as fairseq_config
 from .schedules.megatron import Megatron
 from .spec import Spec, build
 
@@ -195,34 +187,33 @@ def from_megatron_args(args: str | list[str]) -> tuple[Megatron, int]:
 
 
 def _fairseq_parser() -> argparse.ArgumentParser:
-    """fairseq's optimization and LR-scheduler options (names and defaults as there;
-    ``--warmup-updates`` defaults per scheduler), and lrcore's ``--updates-per-epoch``."""
+    """fairseq's optimization and LR-scheduler options (no defaults: the specs hold
+    fairseq's), and lrcore's ``--updates-per-epoch``."""
     p = argparse.ArgumentParser(prog="fairseq", add_help=False, allow_abbrev=False)
     add = p.add_argument
     add("--lr-scheduler", default="fixed")
     add("--lr", default="0.25")
-    add("--max-update", type=int, default=0)
-    add("--warmup-updates", type=int)
-    add("--warmup-init-lr", type=float, default=-1.0)
-    add("--min-lr", type=float, default=0.0)
-    add("--lr-deacy-period", type=int, default=25000)
-    add("--lr-decay", type=float, default=0.5)
-    add("--t-mult", type=float, default=1.0)
-    add("--lr-period-updates", type=float)
-    add("--lr-shrink", type=float, default=0.1)
-    add("--force-anneal", type=int)
-    add("--end-learning-rate", type=float, default=0.0)
-    add("--power", type=float, default=1.0)
-    add("--total-num-update", type=float)
-    add("--warmup-steps", type=int, default=0)
-    add("--hold-steps", type=int, default=0)
-    add("--decay-steps", type=int, default=0)
+    for flag in ("--max-update", "--warmup-updates", "--lr-deacy-period", "--force-anneal"):
+        add(flag, type=int)
+    for flag in ("--warmup-steps", "--hold-steps", "--decay-steps", "--updates-per-epoch"):
+        add(flag, type=int)
+    for flag in (
+        "--warmup-init-lr",
+        "--min-lr",
+        "--lr-decay",
+        "--t-mult",
+        "--lr-period-updates",
+        "--lr-shrink",
+        "--end-learning-rate",
+        "--power",
+        "--total-num-update",
+        "--init-lr-scale",
+        "--final-lr-scale",
+        "--max-lr",
+    ):
+        add(flag, type=float)
     add("--phase-ratio")
-    add("--init-lr-scale", type=float, default=0.01)
-    add("--final-lr-scale", type=float, default=0.01)
-    add("--max-lr", type=float)
-    add("--shrink-min", action="store_true")
-    add("--updates-per-epoch", type=int)
+    add("--shrink-min", action="store_true", default=None)
     return p
 
 
@@ -245,100 +236,35 @@ def from_fairseq_args(args: str | list[str]) -> Spec:
             f"{where}: fairseq's options need numbers where fairseq has them "
             f"(--lr 0.0005 or --lr 0.001,0.0005), got {shlex.join(argv)!r}"
         ) from None
-    name = a.lr_scheduler
-    several = len(lrs) > 1
-    if several and name not in ("fixed", "step"):
+    name, fields = a.lr_scheduler, vars(a)
+    fields["lr"] = lrs[0]
+    if len(lrs) > 1 and name not in ("fixed", "step"):  # step reads lr[0], as fairseq's
         raise ValueError(
             f"{where}: --lr {a.lr} gives one LR per epoch, which only fairseq's fixed "
             f"scheduler (and polynomial_decay, per epoch) reads; {name} takes one"
         )
-    warmup = a.warmup_updates
-    if name == "inverse_sqrt":
-        return FairseqInverseSqrt(
-            lr=lrs[0],
-            warmup_updates=4000 if warmup is None else warmup,
-            warmup_init_lr=a.warmup_init_lr,
-        )
-    warmup = 0 if warmup is None else warmup
-    if name == "step":
-        return FairseqStep(
-            lr=lrs[0],
-            warmup_updates=warmup,
-            warmup_init_lr=a.warmup_init_lr,
-            min_lr=a.min_lr,
-            lr_deacy_period=a.lr_deacy_period,
-            lr_decay=a.lr_decay,
-        )
-    if name == "cosine":
-        return FairseqCosine(
-            lr=lrs[0],
-            warmup_updates=warmup,
-            warmup_init_lr=a.warmup_init_lr,
-            min_lr=a.min_lr,
-            t_mult=a.t_mult,
-            lr_period_updates=-1.0 if a.lr_period_updates is None else a.lr_period_updates,
-            lr_shrink=a.lr_shrink,
-            max_update=a.max_update,
-        )
-    if name == "polynomial_decay":
+    if name == "fixed":
+        fields["lr"] = tuple(lrs) if len(lrs) > 1 else lrs[0]
+        if (len(lrs) > 1 or a.force_anneal is not None) and a.updates_per_epoch is None:
+            raise ValueError(
+                f"{where}: fixed with several LRs or --force-anneal changes its LR per "
+                "epoch: give the epoch length as --updates-per-epoch (lrcore's flag)"
+            )
+    elif name == "polynomial_decay":
         if a.force_anneal is not None:
             raise ValueError(
                 f"{where}: polynomial_decay's --force-anneal restarts its decay from the LR "
                 "of the moment at an epoch: no table; lrsched.fairseq's "
                 "PolynomialDecayLRSchedule follows it"
             )
-        total = a.total_num_update if a.total_num_update is not None else a.max_update
-        return FairseqPolynomialDecay(
-            lr=lrs[0],
-            total_num_update=total,
-            warmup_updates=warmup,
-            end_learning_rate=a.end_learning_rate,
-            power=a.power,
-        )
-    if name == "tri_stage":
-        ratio = None
-        if a.phase_ratio is not None:
-            try:
-                ratio = ast.literal_eval(a.phase_ratio)
-            except (ValueError, SyntaxError):
-                raise ValueError(
-                    f"{where}: --phase-ratio must be three numbers, e.g. '(0.1, 0.4, 0.5)', "
-                    f"got {a.phase_ratio!r}"
-                ) from None
-        return FairseqTriStage(
-            lr=lrs[0],
-            warmup_steps=a.warmup_steps,
-            hold_steps=a.hold_steps,
-            decay_steps=a.decay_steps,
-            phase_ratio=ratio,
-            init_lr_scale=a.init_lr_scale,
-            final_lr_scale=a.final_lr_scale,
-            max_update=a.max_update,
-        )
-    if name == "triangular":
-        if a.max_lr is None:
-            raise ValueError(f"{where}: fairseq's triangular scheduler needs --max-lr")
-        return FairseqTriangular(
-            lr=lrs[0],
-            max_lr=a.max_lr,
-            lr_period_updates=5000.0 if a.lr_period_updates is None else a.lr_period_updates,
-            lr_shrink=a.lr_shrink,
-            shrink_min=a.shrink_min,
-        )
-    if name == "fixed":
-        if (several or a.force_anneal is not None) and a.updates_per_epoch is None:
+        if a.total_num_update is None:  # fairseq's config: ${optimization.max_update}
+            fields["total_num_update"] = a.max_update
+    elif name == "tri_stage" and a.phase_ratio is not None:
+        try:
+            fields["phase_ratio"] = ast.literal_eval(a.phase_ratio)
+        except (ValueError, SyntaxError):
             raise ValueError(
-                f"{where}: fixed with several LRs or --force-anneal changes its LR per "
-                "epoch: give the epoch length as --updates-per-epoch (lrcore's flag)"
-            )
-        return FairseqFixed(
-            lr=tuple(lrs) if several else lrs[0],
-            force_anneal=a.force_anneal,
-            lr_shrink=a.lr_shrink,
-            warmup_updates=warmup,
-            updates_per_epoch=a.updates_per_epoch,
-        )
-    raise ValueError(
-        f"{where}: --lr-scheduler must be one of cosine, fixed, inverse_sqrt, "
-        f"polynomial_decay, step, tri_stage, triangular, got --lr-scheduler {name!r}"
-    )
+                f"{where}: --phase-ratio must be three numbers, e.g. '(0.1, 0.4, 0.5)', "
+                f"got {a.phase_ratio!r}"
+            ) from None
+    return fairseq_config(name, fields, where)

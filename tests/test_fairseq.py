@@ -238,6 +238,16 @@ def test_configs_come_as_fairseq_holds_them():
     sched = F.build_lr_scheduler(dc, opt)
     assert dc.min_lr == 0.01 and dc.warmup_init_lr == 0.01  # fairseq lowers min_lr to lr
     assert sched.period == 50 and sched.max_lr == 0.01
+    # omegaconf's lists (ListConfig) where fairseq has lists
+    tri = omegaconf.OmegaConf.create(
+        {"_name": "tri_stage", "lr": [0.01], "phase_ratio": [0.1, 0.4, 0.5], "max_update": 100}
+    )
+    sched = F.build_lr_scheduler(tri, opt)
+    assert (sched.warmup_steps, sched.hold_steps, sched.decay_steps) == (10, 40, 50)
+    fixed = omegaconf.OmegaConf.create({"_name": "fixed", "lr": [0.01, 0.005]})
+    sched = F.build_lr_scheduler(fixed, opt)
+    sched.step_begin_epoch(2)
+    assert sched.step_update(0) == 0.005
     # a plain number for lr, a dict config, a fairseq-like optimizer
     log = []
 
@@ -375,8 +385,8 @@ def test_convert_reads_fairseqs_options_as_fairseq_does(tmp_path):
             "--lr-scheduler polynomial_decay --lr 0.1 --total-num-update 9 --force-anneal 2",
             "no table",
         ),
-        ("--lr-scheduler triangular --lr 0.1", "needs --max-lr"),
-        ("--lr-scheduler manual --lr 0.1", "--lr-scheduler must be one of"),
+        ("--lr-scheduler triangular --lr 0.1", "needs max_lr (--max-lr)"),
+        ("--lr-scheduler manual --lr 0.1", "lr_scheduler must be one of"),
         ("--lr-scheduler step --lr x", "need numbers"),
         ("--lr-scheduler tri_stage --lr 0.1 --phase-ratio (0.1,", "--phase-ratio must be"),
         ("--lr-scheduler cosine --lr 0.1", "fairseq_cosine: max_update must be"),

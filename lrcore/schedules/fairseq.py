@@ -46,7 +46,9 @@ the table's check, which names the step (fairseq raises ``ValueError`` there).
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import _validate as v
@@ -241,7 +243,7 @@ class FairseqTriStage(_Fairseq):
         self._ints("warmup_steps", "hold_steps", "decay_steps")
         if self.phase_ratio is not None:
             ratio = self.phase_ratio
-            if isinstance(ratio, (str, bytes)) or not isinstance(ratio, (list, tuple)):
+            if isinstance(ratio, (str, bytes)) or not isinstance(ratio, Sequence):
                 v.fail(n, "phase_ratio", ratio, "three numbers that add up to 1", TypeError)
             ratio = tuple(v.real(n, "phase_ratio", r, low=0.0) for r in ratio)
             if len(ratio) != 3:
@@ -332,7 +334,7 @@ class FairseqFixed(_Fairseq):
     def __post_init__(self):
         n = self.name
         lrs = self.lr
-        if isinstance(lrs, (list, tuple)):
+        if isinstance(lrs, Sequence) and not isinstance(lrs, (str, bytes)):
             if not lrs:
                 v.fail(n, "lr", lrs, "a number or a non-empty list of numbers")
             self._set("lr", tuple(v.real(n, "lr", x, low=0.0) for x in lrs))
@@ -356,3 +358,35 @@ class FairseqFixed(_Fairseq):
             self.warmup_updates,
             0 if self.updates_per_epoch is None else self.updates_per_epoch,
         ]
+
+
+#: fairseq's ``--lr-scheduler`` names -> the specs
+SCHEDULERS = {
+    "inverse_sqrt": FairseqInverseSqrt,
+    "step": FairseqStep,
+    "cosine": FairseqCosine,
+    "polynomial_decay": FairseqPolynomialDecay,
+    "tri_stage": FairseqTriStage,
+    "triangular": FairseqTriangular,
+    "fixed": FairseqFixed,
+}
+
+
+def from_config(name: str, fields, where: str = "fairseq") -> _Fairseq:
+    """The spec of fairseq's scheduler ``name`` from fairseq's config fields (a mapping
+    of its field names: a config's, or its options' with ``-`` as ``_``). A field that
+    is absent or None takes the spec's default, which is fairseq's; one without a
+    default is asked for by its option's name."""
+    if name not in SCHEDULERS:
+        allowed = "one of " + ", ".join(sorted(SCHEDULERS))
+        v.fail(where, "lr_scheduler", name, allowed)
+    cls = SCHEDULERS[name]
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        value = fields.get(f.name)
+        if value is not None:
+            kwargs[f.name] = value
+        elif f.default is dataclasses.MISSING:
+            option = "--" + f.name.replace("_", "-")
+            raise ValueError(f"{where}: fairseq's {name} scheduler needs {f.name} ({option})")
+    return cls(**kwargs)

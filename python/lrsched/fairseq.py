@@ -41,6 +41,8 @@ import numbers
 from collections.abc import Mapping
 
 import lrcore
+from lrcore.schedules.fairseq import SCHEDULERS as SPECS
+from lrcore.schedules.fairseq import from_config
 
 from ._window import FIRST_WINDOW, MAX_WINDOW
 
@@ -174,6 +176,12 @@ class FairseqLRScheduler:
         self.optimizer = _as_fairseq_optimizer(optimizer)
         self.best = None
 
+    def _spec(self, name, **given):
+        """lrcore's spec of fairseq's scheduler ``name`` from ``cfg`` (a field it lacks
+        takes fairseq's default), with ``given`` fields resolved here."""
+        fields = {f.name: _get(self.cfg, f.name, None) for f in dataclasses.fields(SPECS[name])}
+        return from_config(name, {**fields, **given}, where=name)
+
     def state_dict(self):
         """Return the LR scheduler state dict."""
         return {"best": self.best}
@@ -248,13 +256,10 @@ class InverseSquareRootSchedule(_Tabled):
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
-        lr = _single_lr(cfg, "inverse_sqrt")
-        warmup = _get(cfg, "warmup_updates", 4000)
-        init = _get(cfg, "warmup_init_lr", -1)
-        if init < 0:
-            init = 0 if warmup > 0 else lr
+        spec = self._spec("inverse_sqrt", lr=_single_lr(cfg, "inverse_sqrt"))
+        init = spec.params()[2]
+        if _get(cfg, "warmup_init_lr", -1) < 0:  # resolved, as fairseq writes it back
             _put(cfg, "warmup_init_lr", init)
-        spec = lrcore.FairseqInverseSqrt(lr=lr, warmup_updates=warmup, warmup_init_lr=init)
         self._start(spec, init)
 
 
@@ -272,14 +277,7 @@ class StepLRSchedule(_Tabled):
 
     def __init__(self, cfg, fairseq_optimizer):
         super().__init__(cfg, fairseq_optimizer)
-        spec = lrcore.FairseqStep(
-            lr=_lrs(cfg)[0],
-            warmup_updates=_get(cfg, "warmup_updates", 0),
-            warmup_init_lr=_get(cfg, "warmup_init_lr", -1),
-            min_lr=_get(cfg, "min_lr", 0.0),
-            lr_deacy_period=_get(cfg, "lr_deacy_period", 25000),
-            lr_decay=_get(cfg, "lr_decay", 0.5),
-        )
+        spec = self._spec("step", lr=_lrs(cfg)[0])
         self._start(spec, spec.params()[2])
 
 
@@ -297,28 +295,15 @@ class CosineLRSchedule(_Tabled):
     def __init__(self, cfg, fairseq_optimizer):
         super().__init__(cfg, fairseq_optimizer)
         lr = _single_lr(cfg, "cosine", show=True)
-        min_lr = _get(cfg, "min_lr", 0.0)
-        if lr < min_lr:
-            min_lr = lr
-            _put(cfg, "min_lr", lr)
-        init = _get(cfg, "warmup_init_lr", -1)
-        if init < 0:
-            init = min_lr
-            _put(cfg, "warmup_init_lr", init)
-        period = _get(cfg, "lr_period_updates", -1)
-        max_update = _get(cfg, "max_update", None)
-        if period <= 0 and not (max_update is not None and max_update > 0):
+        period, max_update = _get(cfg, "lr_period_updates", -1), _get(cfg, "max_update", 0)
+        if period <= 0 and not (max_update or 0) > 0:  # fairseq's assertion
             raise ValueError("Either --max_update or --lr-period-updates must be set")
-        spec = lrcore.FairseqCosine(
-            lr=lr,
-            warmup_updates=_get(cfg, "warmup_updates", 0),
-            warmup_init_lr=init,
-            min_lr=min_lr,
-            t_mult=_get(cfg, "t_mult", 1.0),
-            lr_period_updates=period,
-            lr_shrink=_get(cfg, "lr_shrink", 0.1),
-            max_update=max_update if period <= 0 else None,
-        )
+        spec = self._spec("cosine", lr=lr)
+        min_lr, init = spec.params()[5], spec.params()[2]
+        if min_lr != _get(cfg, "min_lr", 0.0):  # lowered to lr, and written back as fairseq does
+            _put(cfg, "min_lr", min_lr)
+        if _get(cfg, "warmup_init_lr", -1) < 0:
+            _put(cfg, "warmup_init_lr", init)
         self._start(spec, init)
 
 
@@ -337,18 +322,7 @@ class TriStageLRSchedule(_Tabled):
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
-        lr = _single_lr(cfg, "tri-stage lr")
-        ratio = _get(cfg, "phase_ratio", None)
-        spec = lrcore.FairseqTriStage(
-            lr=lr,
-            warmup_steps=_get(cfg, "warmup_steps", 0),
-            hold_steps=_get(cfg, "hold_steps", 0),
-            decay_steps=_get(cfg, "decay_steps", 0),
-            phase_ratio=None if ratio is None else tuple(ratio),
-            init_lr_scale=_get(cfg, "init_lr_scale", 0.01),
-            final_lr_scale=_get(cfg, "final_lr_scale", 0.01),
-            max_update=_get(cfg, "max_update", None) if ratio is not None else None,
-        )
+        spec = self._spec("tri_stage", lr=_single_lr(cfg, "tri-stage lr"))
         self._start(spec, spec.params()[1])
 
 
@@ -363,14 +337,7 @@ class TriangularLRSchedule(_Tabled):
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
         lr = _single_lr(cfg, "triangular")
-        spec = lrcore.FairseqTriangular(
-            lr=lr,
-            max_lr=_get(cfg, "max_lr"),
-            lr_period_updates=_get(cfg, "lr_period_updates", 5000),
-            lr_shrink=_get(cfg, "lr_shrink", 0.1),
-            shrink_min=bool(_get(cfg, "shrink_min", False)),
-        )
-        self._start(spec, lr)
+        self._start(self._spec("triangular", lr=lr), lr)
 
     @property
     def shrink_min(self):
@@ -391,15 +358,9 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
         self.lr = _lrs(cfg)[0]
-        self._warmup = warmup = _get(cfg, "warmup_updates", 0)
+        spec = self._spec("polynomial_decay", lr=self.lr)  # fairseq: total_num_update > 0
+        self._warmup = warmup = spec.warmup_updates
         self.warmup_factor = 1.0 / warmup if warmup > 0 else 1
-        spec = lrcore.FairseqPolynomialDecay(  # the checks (fairseq: total_num_update > 0)
-            lr=self.lr,
-            total_num_update=_get(cfg, "total_num_update"),
-            warmup_updates=warmup,
-            end_learning_rate=_get(cfg, "end_learning_rate", 0.0),
-            power=_get(cfg, "power", 1.0),
-        )
         self._series, self._lr = _Series(spec), self.lr
         self.optimizer.set_lr(self.warmup_factor * self.lr)
 
@@ -444,12 +405,7 @@ class FixedLRSchedule(FairseqLRScheduler):
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
-        lrcore.FairseqFixed(  # the checks
-            lr=tuple(_lrs(cfg)),
-            force_anneal=_get(cfg, "force_anneal", None),
-            lr_shrink=_get(cfg, "lr_shrink", 0.1),
-            warmup_updates=_get(cfg, "warmup_updates", 0),
-        )
+        self._spec("fixed", lr=tuple(_lrs(cfg)), updates_per_epoch=None)  # the checks
         self.lr = _lrs(cfg)[0]
         warmup = _get(cfg, "warmup_updates", 0)
         self.warmup_factor = 1.0 / warmup if warmup > 0 else 1
