@@ -228,7 +228,7 @@ def test_configs_come_as_fairseq_holds_them():
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
     ns = Namespace(lr=[0.001], warmup_updates=10, warmup_init_lr=-1, lr_scheduler="inverse_sqrt")
     sched = F.build_lr_scheduler(ns, opt)
-    assert isinstance(sched, F.InverseSquareRootSchedule)
+    assert isinstance(sched, F.InverseSquareRootSchedule) and sched.optimizer.optimizer is opt
     assert ns.warmup_init_lr == 0  # written back, as fairseq does
     assert sched.step_update(10) == 0.001 and opt.param_groups[0]["lr"] == 0.001
     omegaconf = pytest.importorskip("omegaconf")

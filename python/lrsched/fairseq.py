@@ -14,7 +14,8 @@ needed.
   the resolved ``warmup_init_lr`` (and ``cosine``'s lowered ``min_lr``) back into it.
 * ``optimizer``: a fairseq optimizer (anything with ``get_lr()`` / ``set_lr(lr)``) or a
   ``torch.optim.Optimizer``, whose groups then all get the LR, as fairseq's
-  ``set_lr`` does.
+  ``set_lr`` does (``sched.optimizer`` is then a fairseq-style view of it, and
+  ``sched.optimizer.optimizer`` the torch optimizer, as with fairseq's wrappers).
 
 ``step_update`` reads lrcore's ``fairseq_*`` table (equal to fairseq's values bit for
 bit) through a window that grows while the updates run in order. ``fixed`` and the
