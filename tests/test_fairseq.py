@@ -8,12 +8,15 @@ fairseq runs in fresh processes: importing it configures the root logger and the
 warning filters of the process that imports it.
 """
 
+import concurrent.futures
 import copy
+import gc
 import importlib.util
 import json
 import pickle
 import re
 import textwrap
+import weakref
 from argparse import Namespace
 from pathlib import Path
 
@@ -31,6 +34,10 @@ import lrcore.convert
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("fairseq") is None, reason="fairseq is not installed (make test)"
 )
+
+# torch's first optimizer imports torch._dynamo, and torch.fx's wrap() there keeps its
+# importer's frames for good: imported here, so no test's frame (and scheduler) is kept
+import torch._dynamo  # noqa: E402, F401
 
 SPECS = [lrcore.parse(s) for s in FRAMEWORKS if s.startswith("fairseq_")]
 N = 12_000
@@ -291,6 +298,29 @@ def test_phase_ratios_add_up_as_fairseq_adds_them():
     assert ok.params()[3:6] == [10, 30, 60]
     with pytest.raises(ValueError, match=r"float sum is exactly 1 .*got 0\.9999999999999999"):
         lrcore.FairseqTriStage(lr=0.1, phase_ratio=(0.6, 0.3, 0.1), max_update=100)
+
+
+@pytest.mark.parametrize("name,cfg", DROP_INS[::2], ids=lambda x: x if isinstance(x, str) else "")
+def test_freed_by_reference_counting_with_gc_off(name, cfg):
+    gc.disable()
+    try:
+        sched, _ = _ours(name, cfg, _trainer_calls(epochs=2, per_epoch=100))
+        step_update = sched.step_update
+        step_update(150)
+        ref = weakref.ref(sched)
+        del sched, step_update
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_threads_step_their_own_schedulers():
+    # one scheduler a thread, as fairseq's data-parallel workers hold theirs
+    calls = _trainer_calls(epochs=3, per_epoch=700)
+    expected = [_ours(name, cfg, calls)[1] for name, cfg in DROP_INS[:6]]
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        runs = list(pool.map(lambda case: _ours(*case, calls)[1], DROP_INS[:6]))
+    assert runs == expected
 
 
 def test_a_held_step_update_pickles_and_copies():
