@@ -136,9 +136,10 @@ class OptimizerParamScheduler:
     # -- the tables ------------------------------------------------------------------
     def _drop_tables(self):
         self.__dict__["_series"] = {}
+        self.__dict__["_last"] = (None, None)
 
     def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_series"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_series", "_last")}
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -212,13 +213,24 @@ class OptimizerParamScheduler:
             increment = int(increment) if float(increment).is_integer() else 0
         tables = d["_series"]
         top, low, start, end = d["max_lr"], d["min_lr"], d["start_wd"], d["end_wd"]
+        # the last overrides and their tables, kept from step to step: a group with the
+        # same ones (all of them, usually) skips the lookup, since a tuple compares its
+        # items by identity first and hashes nothing
+        last, found = d["_last"]
         for group in self.optimizer.param_groups:
             get = group.get
-            key = (get("max_lr", top), get("min_lr", low))
-            key += (get("start_wd", start), get("end_wd", end))
-            found = tables.get(key)
-            if found is None:
-                found = self._tables(key)
+            key = (
+                get("max_lr", top),
+                get("min_lr", low),
+                get("start_wd", start),
+                get("end_wd", end),
+            )
+            if key != last:
+                found = tables.get(key)
+                if found is None:
+                    found = self._tables(key)
+                d["_last"] = (key, found)
+                last = key
             gap = t - found.start
             i = gap // found.stride
             if 0 <= i < found.size and i * found.stride == gap:  # inside the window
