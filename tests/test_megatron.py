@@ -147,6 +147,26 @@ def test_dropin_steps_as_megatron(spec, increment):
     assert ours.get_lr(our_opt.param_groups[1]) == ref.get_lr(ref_opt.param_groups[1])
 
 
+def test_overrides_edited_during_a_run_take_effect_as_in_megatron():
+    # the drop-in keeps the last step's overrides to skip its lookup: a group edited
+    # between steps (a new max_lr, an added min_lr, one removed) is read again
+    spec = SPECS[1]
+    ref, ref_opt, ours, our_opt = _both(spec, GROUPS[:3])
+    edits = {
+        300: lambda g: g[0].update(max_lr=2e-4),
+        301: lambda g: g[2].update(min_lr=1e-6),
+        900: lambda g: g[1].pop("max_lr"),
+        901: lambda g: g[0].update(max_lr=float("2e-4")),  # equal, another object
+    }
+    for k in range(1500):
+        if k in edits:
+            edits[k](ref_opt.param_groups)
+            edits[k](our_opt.param_groups)
+        ref.step(1)
+        ours.step(1)
+        assert _groups(our_opt) == _groups(ref_opt), k
+
+
 def test_checkpoints_move_both_ways():
     spec = SPECS[2]  # inverse-square-root, a linear weight-decay increase
     ref, ref_opt, ours, our_opt = _both(spec)
