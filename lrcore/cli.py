@@ -276,7 +276,17 @@ def cmd_convert(args) -> None:
         kind = _source_kind(source)
     note = None
     if kind == "deepspeed":
-        spec, base = convert.from_deepspeed_config(source)
+        groups = convert.deepspeed_groups(source)
+        if args.group is None and groups > 1:  # one line a param group
+            specs = [convert.from_deepspeed_config(source, k)[0] for k in range(groups)]
+            for spec in specs:
+                print(json.dumps(spec.to_dict()) if args.as_json else str(spec))
+            print(
+                f"# one spec per param group, groups 0 to {groups - 1} (--group K for one)",
+                file=sys.stderr,
+            )
+            return
+        spec, base = convert.from_deepspeed_config(source, args.group)
         if not spec.absolute and base is not None:
             note = f"# a ratio of the optimizer's LR: plot or tabulate it with --base-lr {base!r}"
     elif kind == "fairseq":
@@ -378,6 +388,13 @@ def main(argv=None) -> int:
     )
     c.add_argument(
         "--json", dest="as_json", action="store_true", help="print the spec's JSON, not its text"
+    )
+    c.add_argument(
+        "--group",
+        type=int,
+        default=None,
+        help="the param group whose schedule to print, where a DeepSpeed config has "
+        "per-group lists (default: one line per group)",
     )
     c.set_defaults(func=cmd_convert)
     t = sub.add_parser("table", help="write a schedule's table to .npy, .csv or .json")

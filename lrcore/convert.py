@@ -18,6 +18,7 @@ import os
 import shlex
 from typing import Any
 
+from . import _validate as v
 from .schedules.deepspeed import (
     DeepSpeedLRRangeTest,
     DeepSpeedOneCycle,
@@ -75,21 +76,47 @@ def deepspeed_block(config: Any, where: str = "from_deepspeed_config"):
     return kind, dict(params), (optimizer.get("params") or {}).get("lr")
 
 
-def from_deepspeed_config(config: Any) -> tuple[Spec, float | None]:
+def _per_group(params: dict, where: str) -> int:
+    """How many param groups a block's per-group lists name (1 when it has none)."""
+    sizes = {k: len(v) for k, v in params.items() if isinstance(v, (list, tuple))}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(
+            f"{where}: per-group lists must all have one entry per param group, got lengths "
+            + ", ".join(f"{k}={n}" for k, n in sorted(sizes.items()))
+        )
+    return next(iter(sizes.values()), 1)
+
+
+def deepspeed_groups(config: Any) -> int:
+    """How many param groups a DeepSpeed config's per-group lists name (1 when its
+    scheduler params are all single values, which DeepSpeed gives every group)."""
+    _, params, _ = deepspeed_block(config, "deepspeed_groups")
+    return _per_group(params, "deepspeed_groups")
+
+
+def from_deepspeed_config(config: Any, group: int | None = None) -> tuple[Spec, float | None]:
     """(spec, base LR) for a DeepSpeed config (see :func:`deepspeed_block`).
 
     The base LR is the config's ``optimizer.params.lr`` (None when it has none): the
     LR ``WarmupCosineLR`` scales, and ``WarmupLR``'s ``warmup_max_lr`` when that is
-    left out (DeepSpeed then reads the optimizer's LR). Per-group lists are refused:
-    a spec is one group's schedule."""
+    left out (DeepSpeed then reads the optimizer's LR). A spec is one param group's
+    schedule: where the block has per-group lists (DeepSpeed's ``warmup_max_lr: [a,
+    b]``), ``group`` picks the entry of each (single values apply to every group, as
+    in DeepSpeed); :func:`deepspeed_groups` says how many there are."""
     where = "from_deepspeed_config"
     kind, params, base = deepspeed_block(config, where)
-    for key, value in params.items():
-        if isinstance(value, (list, tuple)):
-            raise ValueError(
-                f"{where}: scheduler params {key} is a per-group list ({value!r}); a spec is "
-                "one group's schedule: convert each group's value on its own"
-            )
+    groups = _per_group(params, where)
+    lists = [k for k, value in params.items() if isinstance(value, (list, tuple))]
+    if lists and group is None:
+        raise ValueError(
+            f"{where}: scheduler params {', '.join(lists)} are per-group lists ({groups} "
+            f"groups); a spec is one group's schedule: pass group=0 to {groups - 1}"
+        )
+    if group is not None:
+        group = v.integer(where, "group", group, minimum=0)
+        if lists and group >= groups:
+            v.fail(where, "group", group, f"< {groups}, the length of the per-group lists")
+        params = {k: (params[k][group] if k in lists else value) for k, value in params.items()}
     params.pop("last_batch_iteration", None)
     if kind == "WarmupLR" and params.get("warmup_max_lr") is None:
         if base is None:

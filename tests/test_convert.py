@@ -1,6 +1,7 @@
-"""A schedule moves between frameworks: DeepSpeed configs and Megatron-LM arguments
-become lrcore specs whose tables are the frameworks' own LRs (DeepSpeed's classes and
-megatron-core's scheduler run here), and ``lrcore convert`` prints them."""
+"""A schedule moves between frameworks: DeepSpeed configs (per-group lists included)
+and Megatron-LM arguments become lrcore specs whose tables are the frameworks' own LRs
+(DeepSpeed's classes and megatron-core's scheduler run here), and ``lrcore convert``
+prints them. fairseq's options: tests/test_fairseq.py, against fairseq's own parser."""
 
 import json
 import logging
@@ -55,6 +56,66 @@ def test_deepspeed_config_gives_deepspeeds_lrs(block, tmp_path):
         lrs.append(opt.param_groups[0]["lr"])
     ours = lrcore.table(spec, 4000, 1.0 if spec.absolute else base)
     assert ours.tolist() == lrs
+
+
+PER_GROUP = [
+    {"type": "WarmupDecayLR", "params": {"total_num_steps": 3000, "warmup_max_lr": [2e-4, 5e-5]}},
+    {
+        "type": "OneCycle",
+        "params": {
+            "cycle_min_lr": [1e-5, 1e-6, 1e-5],
+            "cycle_max_lr": [1e-3, 1e-4, 3e-3],
+            "cycle_first_step_size": 700,
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("block", PER_GROUP, ids=[b["type"] for b in PER_GROUP])
+def test_deepspeed_per_group_lists_give_each_groups_lrs(block, tmp_path):
+    config = {"optimizer": {"params": {"lr": LR}}, "scheduler": block}
+    groups = convert.deepspeed_groups(config)
+    params = [torch.nn.Parameter(torch.zeros(1)) for _ in range(groups)]
+    opt = torch.optim.AdamW([{"params": [p]} for p in params], lr=LR)
+    sched = getattr(D, block["type"])(opt, **block["params"])  # DeepSpeed takes the lists
+    lrs = [[g["lr"] for g in opt.param_groups]]
+    for _ in range(2999):
+        sched.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+    for k in range(groups):
+        spec, _ = convert.from_deepspeed_config(config, group=k)
+        assert lrcore.table(spec, 3000).tolist() == [row[k] for row in lrs]
+    path = tmp_path / "ds.json"
+    path.write_text(json.dumps(config))
+    out = _cli("convert", str(path))  # one line a group
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert [lrcore.parse(line) for line in lines] == [
+        convert.from_deepspeed_config(config, group=k)[0] for k in range(groups)
+    ]
+    assert f"groups 0 to {groups - 1}" in out.stderr
+    one = _cli("convert", str(path), "--group", "1")
+    assert lrcore.parse(one.stdout.strip()) == lrcore.parse(lines[1])
+    bad = _cli("convert", str(path), "--group", str(groups))
+    assert bad.returncode == 2 and f"group must be < {groups}" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "config,group,match",
+    [
+        (PER_GROUP[1], None, "pass group=0 to 2"),
+        (PER_GROUP[1], -1, "group must be an integer >= 0"),
+        (PER_GROUP[1], True, "group must be an integer"),
+        (
+            {"type": "WarmupLR", "params": {"warmup_min_lr": [0, 1], "warmup_max_lr": [1, 2, 3]}},
+            0,
+            "one entry per param group, got lengths warmup_max_lr=3, warmup_min_lr=2",
+        ),
+    ],
+)
+def test_deepspeed_per_group_errors(config, group, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        convert.from_deepspeed_config({"scheduler": config}, group=group)
 
 
 @pytest.mark.parametrize(
