@@ -277,6 +277,13 @@ def cmd_convert(args) -> None:
     note = None
     if kind == "deepspeed":
         groups = convert.deepspeed_groups(source)
+        if args.group is not None and args.group < 0:
+            raise ValueError(f"--group must be an integer >= 0, got --group {args.group}")
+        if args.group is not None and groups > 1 and args.group >= groups:
+            raise ValueError(
+                f"--group must be < {groups} (this config's per-group lists), "
+                f"got --group {args.group}"
+            )
         if args.group is None and groups > 1:  # one line a param group
             specs = [convert.from_deepspeed_config(source, k)[0] for k in range(groups)]
             for spec in specs:
