@@ -275,6 +275,11 @@ def cmd_convert(args) -> None:
     if kind == "auto":
         kind = _source_kind(source)
     note = None
+    if args.group is not None and kind != "deepspeed":
+        raise ValueError(
+            f"--group picks a param group of a DeepSpeed config's per-group lists; "
+            f"this source is {kind}, got --group {args.group}"
+        )
     if kind == "deepspeed":
         groups = convert.deepspeed_groups(source)
         if args.group is not None and args.group < 0:

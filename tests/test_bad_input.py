@@ -793,6 +793,7 @@ CLI = [
     (["bench", "--steps", "10", "--json", "{}"], "--json", ["missing/x.json"]),
     (["demo", "--steps", "{}"], "--steps", ["-2"]),
     (["convert", "ds.json", "--group", "{}"], "--group", ["-1", "2", "a", "0.5"]),
+    (["convert", SPEC, "--group", "{}"], "--group", ["0"]),  # no per-group lists there
 ]
 
 
