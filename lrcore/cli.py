@@ -329,7 +329,8 @@ def _source_kind(source: str) -> str:
     from . import convert
 
     if source.lstrip().startswith("--"):
-        return "fairseq" if "--lr-scheduler" in source.split() else "megatron"
+        fairseq = any(flag.split("=")[0] == "--lr-scheduler" for flag in source.split())
+        return "fairseq" if fairseq else "megatron"
     if source.lower().endswith(".json") and os.path.isfile(source):
         with open(source, encoding="utf-8") as fh:
             data = json.load(fh)

@@ -94,7 +94,8 @@ def table(
     stride:
         entry ``t`` is step ``start + t * stride``: Megatron's ``num_steps`` moves by a
         global batch of samples a step. Only for schedules whose value is a function of
-        the step alone (``deepspeed_*``, ``megatron``), where both numerics agree.
+        the step alone (``deepspeed_*``, ``megatron``, ``optax_*``, ``keras_*``,
+        ``fairseq_*``), where both numerics agree.
     check_finite:
         raise a ValueError naming the first step whose value overflowed float64
         (``exponential(gamma=2)`` past step 1023); False returns the inf or NaN
@@ -138,7 +139,7 @@ def table(
             "stride",
             stride,
             f"1 for {spec.name} (a stride needs a schedule whose value is a function of "
-            "the step alone: deepspeed_*, megatron)",
+            "the step alone: deepspeed_*, megatron, optax_*, keras_*, fairseq_*)",
         )
     previous = _previous(previous_lr, start, len(bases))
 

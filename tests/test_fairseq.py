@@ -404,6 +404,7 @@ def test_convert_reads_fairseqs_options_as_fairseq_does(tmp_path):
     from lrcore.cli import main
 
     assert main(["convert", CONVERT[0]]) in (None, 0)
+    assert main(["convert", "--lr-scheduler=inverse_sqrt --lr 0.0005"]) in (None, 0)
 
 
 @pytest.mark.parametrize(
