@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import json
 import os
 import shlex
@@ -26,6 +27,8 @@ from .schedules.deepspeed import (
     DeepSpeedWarmupCosine,
     DeepSpeedWarmupDecay,
 )
+from .schedules.fairseq import SCHEDULERS as FAIRSEQ_SPECS
+from .schedules.fairseq import FairseqFixed
 from .schedules.fairseq import from_config as fairseq_config
 from .schedules.megatron import Megatron
 from .spec import Spec, build
@@ -264,6 +267,20 @@ def from_fairseq_args(args: str | list[str]) -> Spec:
             f"(--lr 0.0005 or --lr 0.001,0.0005), got {shlex.join(argv)!r}"
         ) from None
     name, fields = a.lr_scheduler, vars(a)
+    own = {f.name for f in dataclasses.fields(FAIRSEQ_SPECS.get(name, FairseqFixed))}
+    if name == "polynomial_decay":
+        own.add("force_anneal")  # fairseq's, epoch-driven: refused below with the reason
+    stray = sorted(
+        "--" + k.replace("_", "-")
+        for k, value in fields.items()
+        if value is not None and k not in own | {"lr_scheduler", "lr", "max_update"}
+    )
+    if stray:  # fairseq's parser has only the chosen scheduler's options
+        options = ", ".join("--" + f.replace("_", "-") for f in sorted(own))
+        raise ValueError(
+            f"{where}: fairseq's {name} scheduler has no {', '.join(stray)} "
+            f"(its options: {options})"
+        )
     fields["lr"] = lrs[0]
     if len(lrs) > 1 and name not in ("fixed", "step"):  # step reads lr[0], as fairseq's
         raise ValueError(

@@ -421,6 +421,10 @@ def test_convert_reads_fairseqs_options_as_fairseq_does(tmp_path):
         ("--lr-scheduler step --lr x", "need numbers"),
         ("--lr-scheduler tri_stage --lr 0.1 --phase-ratio (0.1,", "--phase-ratio must be"),
         ("--lr-scheduler cosine --lr 0.1", "fairseq_cosine: max_update must be"),
+        (
+            "--lr-scheduler inverse_sqrt --lr 0.1 --t-mult 2 --updates-per-epoch 9",
+            "fairseq's inverse_sqrt scheduler has no --t-mult, --updates-per-epoch",
+        ),
     ],
 )
 def test_convert_refuses_what_has_no_table(flags, match):
