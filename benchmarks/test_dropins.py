@@ -194,6 +194,7 @@ FAIRSEQ = {
     "cosine": dict(lr=[1e-3], warmup_updates=1000, lr_period_updates=5000, t_mult=2.0),
     "tri_stage": dict(lr=[1e-3], phase_ratio=(0.1, 0.4, 0.5), max_update=10**6),
     "polynomial_decay": dict(lr=[1e-3], warmup_updates=1000, total_num_update=10**6, power=2.0),
+    "fixed": dict(lr=[1e-3], warmup_updates=1000),  # fairseq's default scheduler
 }
 
 

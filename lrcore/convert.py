@@ -27,9 +27,8 @@ from .schedules.deepspeed import (
     DeepSpeedWarmupCosine,
     DeepSpeedWarmupDecay,
 )
-from .schedules.fairseq import SCHEDULERS as FAIRSEQ_SPECS
-from .schedules.fairseq import FairseqFixed
 from .schedules.fairseq import from_config as fairseq_config
+from .schedules.fairseq import scheduler as fairseq_scheduler
 from .schedules.megatron import Megatron
 from .spec import Spec, build
 
@@ -267,7 +266,7 @@ def from_fairseq_args(args: str | list[str]) -> Spec:
             f"(--lr 0.0005 or --lr 0.001,0.0005), got {shlex.join(argv)!r}"
         ) from None
     name, fields = a.lr_scheduler, vars(a)
-    own = {f.name for f in dataclasses.fields(FAIRSEQ_SPECS.get(name, FairseqFixed))}
+    own = {f.name for f in dataclasses.fields(fairseq_scheduler(name, where))}
     if name == "polynomial_decay":
         own.add("force_anneal")  # fairseq's, epoch-driven: refused below with the reason
     stray = sorted(

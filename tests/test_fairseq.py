@@ -231,6 +231,55 @@ def test_drop_ins_resume_from_a_checkpoint_loaded_with_weights_only(tmp_path):
         assert [v for call, v in rest if call == "step_update"] == updates, (name, cfg)
 
 
+OWN_CONFIGS = textwrap.dedent(
+    """
+    import json, sys
+    import torch
+    import fairseq.optim.lr_scheduler as L
+    import lrsched.fairseq as F
+
+    out = []
+    for name, cfg, calls in json.load(open(sys.argv[1])):
+        runs = []
+        for build in (L.LR_SCHEDULER_REGISTRY[name], F.SCHEDULERS[name]):
+            config = L.LR_SCHEDULER_DATACLASS_REGISTRY[name](**cfg)  # no hydra: "${...}" kept
+            opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+            if build is L.LR_SCHEDULER_REGISTRY[name]:
+                from fairseq.optim.fairseq_optimizer import FairseqOptimizer
+                wrapped = FairseqOptimizer(None)
+                wrapped._optimizer = opt
+                sched = build(config, wrapped)
+            else:
+                sched = build(config, opt)
+            runs.append([getattr(sched, call)(*args) for call, *args in calls])
+        out.append(runs)
+    print(json.dumps(out))
+    """
+)
+
+
+def test_drop_ins_take_fairseqs_own_dataclass_configs(tmp_path):
+    # fairseq's config dataclasses, made directly, hold "${optimization.max_update}" in
+    # the fields it fills from other groups; both classes read what they need
+    cases = [
+        ("cosine", dict(lr=[0.001], warmup_updates=100, lr_period_updates=500, t_mult=2.0)),
+        ("tri_stage", dict(lr=[0.001], warmup_steps=50, hold_steps=100, decay_steps=300)),
+        ("inverse_sqrt", dict(lr=[0.0005], warmup_updates=100)),
+        ("fixed", dict(lr=[0.001, 0.0005], warmup_updates=20)),
+    ]
+    calls = _trainer_calls(epochs=3, per_epoch=300)
+    (tmp_path / "cases.json").write_text(json.dumps([[n, c, calls] for n, c in cases]))
+    runs = python_json(OWN_CONFIGS, str(tmp_path / "cases.json"), timeout=300)
+    for (name, _), (theirs, ours) in zip(cases, runs):
+        assert ours == theirs, name
+    with pytest.raises(ValueError, match="Either --max_update or --lr-period-updates"):
+        F.CosineLRSchedule({"lr": [0.1], "max_update": "${optimization.max_update}"}, _sgd())
+
+
+def _sgd():
+    return torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+
+
 def test_configs_come_as_fairseq_holds_them():
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
     ns = Namespace(lr=[0.001], warmup_updates=10, warmup_init_lr=-1, lr_scheduler="inverse_sqrt")

@@ -372,15 +372,19 @@ SCHEDULERS = {
 }
 
 
+def scheduler(name: str, where: str = "fairseq") -> type[_Fairseq]:
+    """The spec class of fairseq's ``--lr-scheduler`` ``name``, or an error naming them."""
+    if name not in SCHEDULERS:
+        v.fail(where, "lr_scheduler", name, "one of " + ", ".join(sorted(SCHEDULERS)))
+    return SCHEDULERS[name]
+
+
 def from_config(name: str, fields, where: str = "fairseq") -> _Fairseq:
     """The spec of fairseq's scheduler ``name`` from fairseq's config fields (a mapping
     of its field names: a config's, or its options' with ``-`` as ``_``). A field that
     is absent or None takes the spec's default, which is fairseq's; one without a
     default is asked for by its option's name."""
-    if name not in SCHEDULERS:
-        allowed = "one of " + ", ".join(sorted(SCHEDULERS))
-        v.fail(where, "lr_scheduler", name, allowed)
-    cls = SCHEDULERS[name]
+    cls = scheduler(name, where)
     kwargs = {}
     for f in dataclasses.fields(cls):
         value = fields.get(f.name)

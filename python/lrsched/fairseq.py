@@ -72,6 +72,15 @@ def _get(cfg, name, default=_MISSING):
     return value
 
 
+#: fairseq's defaults, per scheduler: its specs' (and polynomial_decay's force_anneal,
+#: which is fairseq's but not the spec's: epochs drive it)
+_DEFAULTS = {
+    name: {f.name: f.default for f in dataclasses.fields(cls)} for name, cls in SPECS.items()
+}
+_DEFAULTS["polynomial_decay"]["force_anneal"] = None
+_NO_WARMUP = _DEFAULTS["fixed"]["warmup_updates"]
+
+
 def _put(cfg, name, value):
     if isinstance(cfg, Mapping):
         cfg[name] = value
@@ -172,15 +181,35 @@ class _Series:
 class FairseqLRScheduler:
     """fairseq's scheduler base: ``best`` tracks the lowest validation loss."""
 
+    #: fairseq's ``--lr-scheduler`` name (its defaults, its spec)
+    scheduler = None
+
     def __init__(self, cfg, optimizer):
         self.cfg = cfg
         self.optimizer = _as_fairseq_optimizer(optimizer)
         self.best = None
+        self._mapping = isinstance(cfg, Mapping)
 
-    def _spec(self, name, **given):
-        """lrcore's spec of fairseq's scheduler ``name`` from ``cfg`` (a field it lacks
-        takes fairseq's default), with ``given`` fields resolved here."""
+    def _setting(self, name):
+        """``cfg``'s value of ``name``, read now (fairseq reads its config as it goes), or
+        fairseq's default."""
+        default = _DEFAULTS[self.scheduler][name]
+        if self._mapping:
+            return self.cfg.get(name, default)
+        return getattr(self.cfg, name, default)
+
+    def _spec(self, **given):
+        """lrcore's spec of this scheduler from ``cfg`` (a field it lacks takes fairseq's
+        default), with ``given`` fields resolved here."""
+        name = self.scheduler
         fields = {f.name: _get(self.cfg, f.name, None) for f in dataclasses.fields(SPECS[name])}
+        for key, value in fields.items():
+            # fairseq's dataclass configs, made without hydra, keep their defaults from
+            # other groups as "${optimization.max_update}"; fairseq reads those only when
+            # it needs them (cosine's max_update without lr_period_updates), so they are
+            # absent here, and a spec that needs one asks for it
+            if isinstance(value, str) and value.startswith("${"):
+                fields[key] = None
         return from_config(name, {**fields, **given}, where=name)
 
     def state_dict(self):
@@ -252,20 +281,24 @@ class _Tabled(FairseqLRScheduler):
 class InverseSquareRootSchedule(_Tabled):
     """fairseq's ``inverse_sqrt``: linear warm-up, then ``lr * sqrt(W / num_updates)``."""
 
+    scheduler = "inverse_sqrt"
+
     lr_step = _derived("lr_step", 1)
     decay_factor = _derived("decay_factor", 4)
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
-        spec = self._spec("inverse_sqrt", lr=_single_lr(cfg, "inverse_sqrt"))
+        spec = self._spec(lr=_single_lr(cfg, "inverse_sqrt"))
         init = spec.params()[2]
-        if _get(cfg, "warmup_init_lr", -1) < 0:  # resolved, as fairseq writes it back
+        if self._setting("warmup_init_lr") < 0:  # resolved, as fairseq writes it back
             _put(cfg, "warmup_init_lr", init)
         self._start(spec, init)
 
 
 class StepLRSchedule(_Tabled):
     """fairseq's ``step``: linear warm-up, then ``lr_decay`` every ``lr_deacy_period``."""
+
+    scheduler = "step"
 
     _ints = frozenset({"warmup_updates", "lr_deacy_period"})
     warmup_lr_step = _derived("warmup_lr_step", 1)
@@ -278,12 +311,14 @@ class StepLRSchedule(_Tabled):
 
     def __init__(self, cfg, fairseq_optimizer):
         super().__init__(cfg, fairseq_optimizer)
-        spec = self._spec("step", lr=_lrs(cfg)[0])
+        spec = self._spec(lr=_lrs(cfg)[0])
         self._start(spec, spec.params()[2])
 
 
 class CosineLRSchedule(_Tabled):
     """fairseq's ``cosine``: linear warm-up, then SGDR cycles (``t_mult``, ``lr_shrink``)."""
+
+    scheduler = "cosine"
 
     _ints = frozenset({"warmup_updates"})
     lr_step = _derived("lr_step", 1)
@@ -296,20 +331,22 @@ class CosineLRSchedule(_Tabled):
     def __init__(self, cfg, fairseq_optimizer):
         super().__init__(cfg, fairseq_optimizer)
         lr = _single_lr(cfg, "cosine", show=True)
-        period, max_update = _get(cfg, "lr_period_updates", -1), _get(cfg, "max_update", 0)
-        if period <= 0 and not (max_update or 0) > 0:  # fairseq's assertion
+        period, max_update = self._setting("lr_period_updates"), self._setting("max_update")
+        if period <= 0 and not (isinstance(max_update, numbers.Real) and max_update > 0):
             raise ValueError("Either --max_update or --lr-period-updates must be set")
-        spec = self._spec("cosine", lr=lr)
+        spec = self._spec(lr=lr)
         min_lr, init = spec.params()[5], spec.params()[2]
-        if min_lr != _get(cfg, "min_lr", 0.0):  # lowered to lr, and written back as fairseq does
+        if min_lr != self._setting("min_lr"):  # lowered to lr, written back as fairseq does
             _put(cfg, "min_lr", min_lr)
-        if _get(cfg, "warmup_init_lr", -1) < 0:
+        if self._setting("warmup_init_lr") < 0:
             _put(cfg, "warmup_init_lr", init)
         self._start(spec, init)
 
 
 class TriStageLRSchedule(_Tabled):
     """fairseq's ``tri_stage``: warm-up, hold, exponential decay, then the final LR."""
+
+    scheduler = "tri_stage"
 
     _ints = frozenset({"warmup_steps", "hold_steps", "decay_steps"})
     init_lr = _derived("init_lr", 1)
@@ -323,12 +360,14 @@ class TriStageLRSchedule(_Tabled):
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
-        spec = self._spec("tri_stage", lr=_single_lr(cfg, "tri-stage lr"))
+        spec = self._spec(lr=_single_lr(cfg, "tri-stage lr"))
         self._start(spec, spec.params()[1])
 
 
 class TriangularLRSchedule(_Tabled):
     """fairseq's ``triangular``: cycles between ``lr`` and ``max_lr`` (Smith 2017)."""
+
+    scheduler = "triangular"
 
     min_lr = _derived("min_lr", 1)
     max_lr = _derived("max_lr", 2)
@@ -338,7 +377,7 @@ class TriangularLRSchedule(_Tabled):
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
         lr = _single_lr(cfg, "triangular")
-        self._start(self._spec("triangular", lr=lr), lr)
+        self._start(self._spec(lr=lr), lr)
 
     @property
     def shrink_min(self):
@@ -351,6 +390,8 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
     ``end_learning_rate`` at ``total_num_update``. ``self.lr`` is the epoch's peak
     (``cfg.lr[epoch]``, or with ``force_anneal`` the LR of the moment)."""
 
+    scheduler = "polynomial_decay"
+
     _ints = frozenset()
     end_learning_rate = _derived("end_learning_rate", 3)
     power = _derived("power", 4)
@@ -359,7 +400,7 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
         self.lr = _lrs(cfg)[0]
-        spec = self._spec("polynomial_decay", lr=self.lr)  # fairseq: total_num_update > 0
+        spec = self._spec(lr=self.lr)  # fairseq: total_num_update > 0
         self._warmup = warmup = spec.warmup_updates
         self.warmup_factor = 1.0 / warmup if warmup > 0 else 1
         self._series, self._lr = _Series(spec), self.lr
@@ -373,7 +414,7 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
 
     def get_next_lr(self, epoch):
         lrs = _lrs(self.cfg)
-        anneal = _get(self.cfg, "force_anneal", None)
+        anneal = self._setting("force_anneal")
         if anneal is None or epoch < anneal:
             return lrs[min(epoch, len(lrs) - 1)]  # fairseq indexes by epoch here
         return self.optimizer.get_lr()
@@ -404,11 +445,13 @@ class FixedLRSchedule(FairseqLRScheduler):
     Its LR changes per epoch, so it is fairseq's arithmetic, not a table
     (``lrcore.FairseqFixed`` tabulates it for a fixed epoch length)."""
 
+    scheduler = "fixed"
+
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
-        self._spec("fixed", lr=tuple(_lrs(cfg)), updates_per_epoch=None)  # the checks
+        self._spec(lr=tuple(_lrs(cfg)), updates_per_epoch=None)  # the checks
         self.lr = _lrs(cfg)[0]
-        warmup = _get(cfg, "warmup_updates", 0)
+        warmup = self._setting("warmup_updates")
         self.warmup_factor = 1.0 / warmup if warmup > 0 else 1
 
     def state_dict(self):
@@ -420,10 +463,10 @@ class FixedLRSchedule(FairseqLRScheduler):
 
     def get_next_lr(self, epoch):
         lrs = _lrs(self.cfg)
-        anneal = _get(self.cfg, "force_anneal", None)
+        anneal = self._setting("force_anneal")
         if anneal is None or epoch < anneal:
             return lrs[min(epoch - 1, len(lrs) - 1)]
-        return lrs[-1] * _get(self.cfg, "lr_shrink", 0.1) ** (epoch + 1 - anneal)
+        return lrs[-1] * self._setting("lr_shrink") ** (epoch + 1 - anneal)
 
     def step_begin_epoch(self, epoch):
         """Update the learning rate at the beginning of the given epoch."""
@@ -433,8 +476,12 @@ class FixedLRSchedule(FairseqLRScheduler):
 
     def step_update(self, num_updates):
         """Update the learning rate after each update."""
-        t = _updates(num_updates)
-        warmup = _get(self.cfg, "warmup_updates", 0)
+        t = num_updates if type(num_updates) is int and num_updates >= 0 else _updates(num_updates)
+        cfg = self.cfg  # read every update, as fairseq reads it
+        if self._mapping:
+            warmup = cfg.get("warmup_updates", _NO_WARMUP)
+        else:
+            warmup = getattr(cfg, "warmup_updates", _NO_WARMUP)
         if warmup > 0 and t < warmup:
             self.warmup_factor = (t + 1) / float(warmup)
             self.optimizer.set_lr(self.warmup_factor * self.lr)
@@ -445,13 +492,16 @@ class FixedLRSchedule(FairseqLRScheduler):
 
 #: fairseq's ``--lr-scheduler`` names -> the classes here
 SCHEDULERS = {
-    "inverse_sqrt": InverseSquareRootSchedule,
-    "step": StepLRSchedule,
-    "cosine": CosineLRSchedule,
-    "polynomial_decay": PolynomialDecayLRSchedule,
-    "tri_stage": TriStageLRSchedule,
-    "triangular": TriangularLRSchedule,
-    "fixed": FixedLRSchedule,
+    cls.scheduler: cls
+    for cls in (
+        InverseSquareRootSchedule,
+        StepLRSchedule,
+        CosineLRSchedule,
+        PolynomialDecayLRSchedule,
+        TriStageLRSchedule,
+        TriangularLRSchedule,
+        FixedLRSchedule,
+    )
 }
 
 
