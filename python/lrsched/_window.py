@@ -39,7 +39,7 @@ from torch.optim import lr_scheduler as _torch
 
 import lrcore
 
-from . import _args
+from . import _args, _compile
 
 FIRST_WINDOW = 64
 MAX_WINDOW = 65_536
@@ -280,7 +280,7 @@ def _make_step(cls):
     torch_base = cls._torch_base
     step.__doc__ = getattr(getattr(torch_base, "step", None), "__doc__", None)
     step._lrsched_generated = True
-    return step
+    return _compile.run_eagerly(step)
 
 
 class TableStepMixin:
@@ -333,6 +333,8 @@ class TableStepMixin:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if _compile.is_device_class(cls):
+            return  # device mode's twin of a class already set up (see lrsched._compile)
         # torch's signature, plus the device-mode keywords
         import inspect
 
@@ -351,6 +353,8 @@ class TableStepMixin:
             ]
             params = [p for p in sig.parameters.values() if p.kind != p.VAR_KEYWORD]
             cls.__signature__ = sig.replace(parameters=params[1:] + extra)
+        # host mode runs eagerly inside a compiled function, as torch's class does
+        _compile.run_class_eagerly(cls, traced=TRACED)
 
     # -- the step ----------------------------------------------------------------
     def _watched(self):
@@ -591,7 +595,13 @@ class TableStepMixin:
         w.device_check = self._base_step and count == 1
         w.check = self._attribute_getter()
         w.built_from = w.check(self)
+        self.__class__ = _compile.device_class(type(self), type(self)._device_mode_step)
         return self
+
+    def _device_mode_step(self, epoch=None):
+        """``step()`` in device mode (the device class's): device ops only, which dynamo
+        traces into the caller's graph."""
+        self._device_step(self._lrsched, epoch)
 
     def _device_step(self, w, epoch):
         if epoch is not None:
@@ -721,3 +731,9 @@ class TableStepMixin:
         w = self._lrsched = _Window(None)
         if device_mode is not None:
             w.device, w.device_origin, w.device_args = device_mode
+            self.__class__ = _compile.device_class(type(self), type(self)._device_mode_step)
+
+
+#: what device mode runs inside a compiled function: traced, not run eagerly
+TRACED = ("_device_mode_step", "_device_step", "step_tensor", "lr_table")
+_compile.run_class_eagerly(TableStepMixin, traced=TRACED)

@@ -36,6 +36,9 @@ class _Composite(TableStepMixin):
             return
         self._torch_step()
 
+    def _device_mode_step(self):  # the device class's step (lrsched._compile)
+        self._lrsched.device.step()
+
     def _kid_specs(self):
         """Per child: its specs (one per group); and the groups' base LRs."""
         kids = []

@@ -33,6 +33,7 @@ from torch.optim import Optimizer
 import lrcore
 from lrcore.convert import deepspeed_block
 
+from . import _compile
 from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
 
 logger = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ class _DeepSpeedScheduler:
         super().__init_subclass__(**kwargs)
         for name in cls._spec_fields:
             setattr(cls, name, hyperparameter(name, _drop_window))
+        _compile.run_class_eagerly(cls)  # eager inside a compiled function (lrsched._compile)
 
     def _begin(self, optimizer):
         object.__setattr__(self, "_lrsched", _Window())
@@ -234,6 +236,9 @@ class _DeepSpeedScheduler:
     def __setstate__(self, state):
         object.__setattr__(self, "_lrsched", _Window())
         self.__dict__.update(state)
+
+
+_compile.run_class_eagerly(_DeepSpeedScheduler)
 
 
 class WarmupLR(_DeepSpeedScheduler):

@@ -45,6 +45,7 @@ import lrcore
 from lrcore.schedules.fairseq import SCHEDULERS as SPECS
 from lrcore.schedules.fairseq import from_config
 
+from . import _compile
 from ._window import FIRST_WINDOW, MAX_WINDOW
 
 __all__ = [
@@ -184,6 +185,10 @@ class FairseqLRScheduler:
     #: fairseq's ``--lr-scheduler`` name (its defaults, its spec)
     scheduler = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _compile.run_class_eagerly(cls)  # eager inside a compiled function (lrsched._compile)
+
     def __init__(self, cfg, optimizer):
         self.cfg = cfg
         self.optimizer = _as_fairseq_optimizer(optimizer)
@@ -248,6 +253,9 @@ def _derived(name, index):
         )
 
     return property(get, refuse, doc=f"fairseq's ``self.{name}`` (read-only here).")
+
+
+_compile.run_class_eagerly(FairseqLRScheduler)
 
 
 class _Tabled(FairseqLRScheduler):

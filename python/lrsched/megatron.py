@@ -25,6 +25,7 @@ import logging
 
 import lrcore
 
+from . import _compile
 from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
 
 logger = logging.getLogger(__name__)
@@ -302,3 +303,7 @@ class OptimizerParamScheduler:
 for _name in OptimizerParamScheduler._spec_fields:
     _property = hyperparameter(_name, OptimizerParamScheduler._drop_tables)
     setattr(OptimizerParamScheduler, _name, _property)
+
+
+# eager inside a compiled function (lrsched._compile)
+_compile.run_class_eagerly(OptimizerParamScheduler)

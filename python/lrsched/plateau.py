@@ -8,7 +8,7 @@ from torch.optim import lr_scheduler as _torch
 
 import lrcore
 
-from . import _args
+from . import _args, _compile
 from .schedulers import plain_schedule, spec_of
 
 #: torch's constructor, bound now: a program may point torch's module at lrsched's class
@@ -72,6 +72,7 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             from .device import PlateauState
 
             self._lrsched_device = PlateauState(self, device, dtype)
+            self.__class__ = _compile.device_class(type(self), type(self)._device_mode_step)
 
     # -- schedule= --------------------------------------------------------------
     def _factor_at(self, t):
@@ -88,12 +89,8 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def step(self, metrics, epoch=None):  # noqa: D102 - torch's docstring applies
-        if self._lrsched_device is not None:
-            if epoch is not None:
-                raise ValueError(
-                    "ReduceLROnPlateau: step(epoch=...) is not supported in device mode"
-                )
-            self._lrsched_device.step(self, metrics)
+        if self._lrsched_device is not None:  # a step held from before the move
+            self._device_mode_step(metrics, epoch)
             return
         if epoch is not None:  # torch's deprecation warning, at the caller's line
             warnings.warn(_torch.EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
@@ -104,6 +101,13 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             super().step(metrics)
         if self.schedule is not None:
             self._apply(self.last_epoch)
+
+    def _device_mode_step(self, metrics, epoch=None):
+        """``step()`` in device mode (the device class's): tensor ops only, which
+        dynamo traces into the caller's graph."""
+        if epoch is not None:
+            raise ValueError("ReduceLROnPlateau: step(epoch=...) is not supported in device mode")
+        self._lrsched_device.step(self, metrics)
 
     def _reduce_lr(self, epoch):
         if self.schedule is None:
@@ -145,3 +149,9 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
         self._lrsched_device = state.pop("_lrsched_device", None)
         self._lrsched_factors = None
         self.__dict__.update(state)
+        if self._lrsched_device is not None:
+            self.__class__ = _compile.device_class(type(self), type(self)._device_mode_step)
+
+
+# host mode runs eagerly inside a compiled function, as torch's class does
+_compile.run_class_eagerly(ReduceLROnPlateau, traced=("_device_mode_step",))

@@ -23,6 +23,7 @@ import numbers
 
 import lrcore
 
+from . import _compile
 from ._window import FIRST_WINDOW, MAX_WINDOW
 
 _logger = logging.getLogger(__name__)
@@ -48,6 +49,10 @@ class _TimmScheduler:
 
     #: timm's "no effect" warning (cosine and poly; not tanh)
     _warns_no_effect = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _compile.run_class_eagerly(cls)  # eager inside a compiled function (lrsched._compile)
 
     def _init(self, arguments):
         """timm's constructor, from the subclass's arguments (``locals()``): the
@@ -203,6 +208,9 @@ _COMMON = (
     "noise_pct",
     "noise_std",
 )
+
+
+_compile.run_class_eagerly(_TimmScheduler)
 
 
 class CosineLRScheduler(_TimmScheduler):

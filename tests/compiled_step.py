@@ -1,0 +1,96 @@
+"""A training step compiled whole, scheduler included, as users write it: the model's
+forward and backward, ``optimizer.step()``, ``zero_grad()`` and the scheduler's step in
+one ``torch.compile`` function. Shared by tests/test_compiled.py and the fairseq run
+it starts in a fresh process (importing fairseq changes the process's logging)."""
+
+import warnings
+
+import torch
+
+
+def param_groups(opt):
+    """What a scheduler may write, per group: LR, momentum or Adam's betas, weight decay.
+    LR tensors are read as floats (device mode)."""
+
+    def plain(v):
+        return float(v) if isinstance(v, torch.Tensor) else v
+
+    return [
+        [plain(g["lr"]), g.get("momentum"), g.get("betas"), g.get("weight_decay")]
+        for g in opt.param_groups
+    ]
+
+
+def recompiles():
+    """Recompiles since dynamo's compilation metrics were last cleared (each frame
+    compilation has a compile id "frame/attempt": an attempt past 0 is a recompile).
+    dynamo 2.13 keeps no recompile counter of its own: ``counters["recompiles"]``
+    stays empty."""
+    from torch._dynamo.utils import get_compilation_metrics
+
+    return sum(1 for m in get_compilation_metrics() if not str(m.compile_id).endswith("/0"))
+
+
+#: how a training step calls each kind of scheduler, written in the compiled function
+#: itself (a helper called from it would move the graph break to the helper's call)
+CALLS = ("step()", "step(metric)", "step(1)", "step_update(i)")
+
+
+def compiled_run(make, call, steps, *, optimizer="sgd", lrs=(0.1, 0.05), **compile_kw):
+    """Build ``make(opt)`` in a fresh dynamo state, then run ``steps`` compiled training
+    steps (i = 1, 2, ...), each ending with the scheduler's ``call`` (one of
+    :data:`CALLS`; the metric is ``metrics[i]``). Returns the param groups after each
+    step and the dynamo counts (graphs, recompiles, graph breaks)."""
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import (
+        clear_compilation_metrics,
+        counters,
+        set_compilation_metrics_limit,
+    )
+
+    dynamo.reset()
+    counters.clear()
+    clear_compilation_metrics()
+    set_compilation_metrics_limit(100_000)  # all of them, not the last 64
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 2)
+    groups = [{"params": [model.weight], "lr": lrs[0]}, {"params": [model.bias], "lr": lrs[1]}]
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(groups, lr=lrs[0], momentum=0.9)
+    else:
+        opt = torch.optim.AdamW(groups, lr=lrs[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = make(opt)
+
+    if call not in CALLS:
+        raise ValueError(f"call={call!r}; expected one of {CALLS}")
+    metrics = [3.0 - 0.01 * i + (0.5 if i % 9 == 0 else 0.0) for i in range(steps + 1)]
+
+    @torch.compile(**compile_kw)
+    def train_step(x, i, metric):
+        model(x).square().sum().backward()
+        opt.step()
+        opt.zero_grad()
+        if call == "step()":  # a constant: dynamo keeps only the branch taken
+            sched.step()
+        elif call == "step(metric)":
+            sched.step(metric)
+        elif call == "step(1)":
+            sched.step(1)
+        else:
+            sched.step_update(i)
+
+    x = torch.randn(8, 4)
+    seen = [param_groups(opt)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "step() before optimizer.step()": torch's too
+        for i in range(1, steps + 1):
+            train_step(x, i, metrics[i])
+            seen.append(param_groups(opt))
+    counts = {
+        "graphs": counters["stats"]["unique_graphs"],
+        "recompiles": recompiles(),
+        "graph_breaks": sum(counters["graph_break"].values()),
+    }
+    return seen, counts
