@@ -29,6 +29,6 @@ def pytest_terminal_summary(terminalreporter, config):
         if not ref:
             continue
         cells = ", ".join(
-            f"{k} {v * 1e9:.0f} ns/step ({v / ref:.1f}x)" for k, v in sorted(variants.items())
+            f"{k} {v * 1e9:.0f} ns/step ({v / ref:.2f}x)" for k, v in sorted(variants.items())
         )
         terminalreporter.write_line(f"{group} [baseline {baselines[group]}]: {cells}")

@@ -36,25 +36,27 @@ def recompiles():
 CALLS = ("step()", "step(metric)", "step(1)", "step_update(i)")
 
 
-def compiled_run(make, call, steps, *, optimizer="sgd", lrs=(0.1, 0.05), **compile_kw):
-    """Build ``make(opt)`` in a fresh dynamo state, then run ``steps`` compiled training
-    steps (i = 1, 2, ...), each ending with the scheduler's ``call`` (one of
-    :data:`CALLS`; the metric is ``metrics[i]``). Returns the param groups after each
-    step and the dynamo counts (graphs, recompiles, graph breaks)."""
-    import torch._dynamo as dynamo
-    from torch._dynamo.utils import (
-        clear_compilation_metrics,
-        counters,
-        set_compilation_metrics_limit,
-    )
+def metric(i):
+    """The validation metric after step ``i``: falls, with a bump every 9 steps."""
+    return 3.0 - 0.01 * i + (0.5 if i % 9 == 0 else 0.0)
 
-    dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
-    set_compilation_metrics_limit(100_000)  # all of them, not the last 64
+
+def training_step(make, call, *, optimizer="sgd", lrs=(0.1, 0.05), hidden=0, **compile_kw):
+    """A model (a linear layer, or an MLP with ``hidden`` units), its optimizer (two
+    param groups), ``make(opt)``, and ``run(i)``: one compiled training step ending
+    with the scheduler's ``call`` (one of :data:`CALLS`; the metric is ``metric(i)``).
+    Returns ``(run, opt)``."""
+    if call not in CALLS:
+        raise ValueError(f"call={call!r}; expected one of {CALLS}")
     torch.manual_seed(0)
-    model = torch.nn.Linear(4, 2)
-    groups = [{"params": [model.weight], "lr": lrs[0]}, {"params": [model.bias], "lr": lrs[1]}]
+    if hidden:
+        model = torch.nn.Sequential(
+            torch.nn.Linear(4, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2)
+        )
+    else:
+        model = torch.nn.Linear(4, 2)
+    params = list(model.parameters())
+    groups = [{"params": params[:1], "lr": lrs[0]}, {"params": params[1:], "lr": lrs[1]}]
     if optimizer == "sgd":
         opt = torch.optim.SGD(groups, lr=lrs[0], momentum=0.9)
     else:
@@ -62,10 +64,6 @@ def compiled_run(make, call, steps, *, optimizer="sgd", lrs=(0.1, 0.05), **compi
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sched = make(opt)
-
-    if call not in CALLS:
-        raise ValueError(f"call={call!r}; expected one of {CALLS}")
-    metrics = [3.0 - 0.01 * i + (0.5 if i % 9 == 0 else 0.0) for i in range(steps + 1)]
 
     @torch.compile(**compile_kw)
     def train_step(x, i, metric):
@@ -82,12 +80,35 @@ def compiled_run(make, call, steps, *, optimizer="sgd", lrs=(0.1, 0.05), **compi
             sched.step_update(i)
 
     x = torch.randn(8, 4)
+
+    def run(i):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "step() before optimizer.step()": torch's too
+            train_step(x, i, metric(i))
+
+    return run, opt
+
+
+def compiled_run(make, call, steps, **kw):
+    """:func:`training_step` in a fresh dynamo state, run for ``steps`` steps (i = 1,
+    2, ...). Returns the param groups after each step and the dynamo counts (graphs,
+    recompiles, graph breaks)."""
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import (
+        clear_compilation_metrics,
+        counters,
+        set_compilation_metrics_limit,
+    )
+
+    dynamo.reset()
+    counters.clear()
+    clear_compilation_metrics()
+    set_compilation_metrics_limit(100_000)  # all of them, not the last 64
+    run, opt = training_step(make, call, **kw)
     seen = [param_groups(opt)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "step() before optimizer.step()": torch's too
-        for i in range(1, steps + 1):
-            train_step(x, i, metrics[i])
-            seen.append(param_groups(opt))
+    for i in range(1, steps + 1):
+        run(i)
+        seen.append(param_groups(opt))
     counts = {
         "graphs": counters["stats"]["unique_graphs"],
         "recompiles": recompiles(),

@@ -363,6 +363,23 @@ def test_fullgraph_refuses_a_host_mode_step_as_it_refuses_torchs():
         errors.append(caught.value)
     assert type(errors[0]) is type(errors[1])
     assert "lrsched runs a host-mode scheduler eagerly" in str(errors[1])
+    # the step itself compiled: both run eagerly without fullgraph; with it, torch's
+    # is refused as a skipped function, lrsched's as a function with nothing to compile
+    for lib, error in ((T, dynamo.exc.Unsupported), (lrsched, RuntimeError)):
+        for fullgraph in (False, True):
+            dynamo.reset()
+            opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+            sched = lib.StepLR(opt, step_size=2)
+            step = torch.compile(sched.step, fullgraph=fullgraph, backend="eager")
+            if fullgraph:
+                with pytest.raises(error):
+                    step()
+            else:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    for _ in range(4):
+                        step()
+                assert opt.param_groups[0]["lr"] == 0.1 * 0.1 * 0.1
     # device mode: one graph
     dynamo.reset()
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=torch.tensor(0.1))
@@ -436,3 +453,59 @@ def test_device_mode_is_its_class_and_pickles_as_it():
     sched.step()
     sched.step()
     assert param_groups(opt)[0][0] == float(torch.tensor(0.05))  # float32 LR tensors
+
+
+def _sequential_on_device(opt):
+    warm = lrsched.LinearLR(opt, start_factor=0.1, total_iters=5)
+    cos = lrsched.CosineAnnealingLR(opt, T_max=40)
+    return lrsched.SequentialLR(opt, [warm, cos], milestones=[5], device="cpu")
+
+
+DEVICE = {
+    "CyclicLR": lambda opt: lrsched.CyclicLR(opt, 0.01, 0.1, step_size_up=7, device="cpu"),
+    "SequentialLR": _sequential_on_device,
+    "ReduceLROnPlateau": lambda opt: lrsched.ReduceLROnPlateau(
+        opt, patience=1, factor=0.5, device="cpu"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE))
+def test_device_mode_is_one_graph(name):
+    """Device mode's step compiled with ``fullgraph=True`` (its class is the device
+    twin, whose step dynamo traces): one graph, no recompile, no graph break, and the
+    LRs of the same scheduler stepped eagerly."""
+    import torch._dynamo as dynamo
+    from compiled_step import recompiles
+    from torch._dynamo.utils import clear_compilation_metrics, counters
+
+    dynamo.reset()
+    counters.clear()
+    clear_compilation_metrics()
+    plateau = name == "ReduceLROnPlateau"
+    runs = []
+    for compiled in (True, False):
+        p = torch.nn.Parameter(torch.ones(3))
+        opt = torch.optim.SGD([p], lr=torch.tensor(0.1), momentum=0.9)
+        sched = DEVICE[name](opt)
+        assert not getattr(type(sched).step, "_torchdynamo_disable", False)
+
+        def step(metric, sched=sched):
+            if plateau:
+                sched.step(metric)
+            else:
+                sched.step()
+
+        if compiled:
+            step = torch.compile(step, fullgraph=True, backend="aot_eager")
+        p.grad = torch.ones(3)
+        lrs = []
+        for m in [1.0, 0.9, 0.9, 0.95, 0.95, 0.95, 0.8] * 5:
+            opt.step()  # SGD's step breaks the graph by itself (torch.optim's _use_grad)
+            step(torch.tensor(m, dtype=torch.float64))
+            lrs.append((float(opt.param_groups[0]["lr"]), float(opt.param_groups[0]["momentum"])))
+        runs.append(lrs)
+    assert runs[0] == runs[1]
+    assert len(set(runs[0])) > 3  # the schedule moved
+    assert counters["stats"]["unique_graphs"] == 1
+    assert recompiles() == 0 and not counters["graph_break"]
