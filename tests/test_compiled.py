@@ -509,3 +509,35 @@ def test_device_mode_is_one_graph(name):
     assert len(set(runs[0])) > 3  # the schedule moved
     assert counters["stats"]["unique_graphs"] == 1
     assert recompiles() == 0 and not counters["graph_break"]
+
+
+def test_the_optimizer_step_stays_traced_beside_a_host_mode_scheduler():
+    """torch's scheduler wraps ``optimizer.step`` with a function of lr_scheduler.py,
+    which dynamo skips: a graph break, and the optimizer's step compiles as frames of
+    its own. lrsched's wrapper is traced, host mode included: the optimizer's step is
+    in the caller's graph, with no break for the wrapper and no fewer ops."""
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import counters
+
+    seen = {}
+    for lib in (T, lrsched):
+        dynamo.reset()
+        counters.clear()
+        model = torch.nn.Linear(4, 1)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        sched = lib.CosineAnnealingLR(opt, T_max=20)
+
+        @torch.compile(backend="eager")
+        def opt_step(opt=opt):
+            opt.step()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(3):
+                model(torch.randn(8, 4)).sum().backward()
+                opt_step()
+                sched.step()
+        reasons = " ".join(counters["graph_break"])
+        seen[lib] = ("marked as skipped" in reasons, counters["stats"]["calls_captured"])
+    assert seen[T][0] and not seen[lrsched][0]
+    assert seen[lrsched][1] >= seen[T][1] > 0
