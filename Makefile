@@ -1,12 +1,14 @@
 # The two entry points of the README: `make demo` and `make test`.
-# Both create (or refresh) .venv and install the project with all its extras, plus the
-# test tools of requirements-dev.txt (not published with the package).
+# Both create (or refresh) .venv and install the project with all its extras and the
+# CPU torch; `make test` adds the test tools of requirements-dev.txt and the frameworks
+# the tests compare against (not published with the package).
 # The CPU build of torch is pinned here, for the dev set-up only; the package
 # itself asks for a range (users bring their own torch).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 TORCH_DEV := torch==2.13.0
 # timm is a parity reference for tests/test_timm.py. Its requirements pull
 # torchvision, whose PyPI build does not import beside this CPU torch, and the
@@ -33,21 +35,28 @@ FAIRSEQ_DEPS := 'setuptools>=70.1' hydra-core==1.3.2 omegaconf==2.3.0 bitarray s
 
 .PHONY: demo test bench fuzz lint clean
 
-$(STAMP): pyproject.toml Makefile requirements-dev.txt
+# what the demo needs: lrcore with its extras, and torch
+$(DEMO_STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q $(TORCH_DEV)
-	$(PY) -m pip install -q -e '.[all]' -r requirements-dev.txt
+	$(PY) -m pip install -q -e '.[all]'
+	touch $(DEMO_STAMP)
+
+# and what the tests need: the test tools and every framework lrcore is proven against
+$(STAMP): $(DEMO_STAMP) requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
 	$(PY) -m pip install -q $(DEEPSPEED_DEV) $(MEGATRON_DEV) $(JAX_DEV)
 	$(PY) -m pip install -q $(FAIRSEQ_DEPS)
 	READTHEDOCS=1 $(PY) -m pip install -q --no-deps --no-build-isolation $(FAIRSEQ_DEV)
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(PY) -m lrcore demo -o gallery
 
+# every core (pytest-xdist), each test file on one worker (its module fixtures once)
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # the hypothesis suites against torch.optim and timm with 25x the examples of `make test`
 fuzz: $(STAMP)
