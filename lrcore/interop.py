@@ -13,25 +13,7 @@ jax and keras are imported when these are called, never by ``import lrcore``.
 
 from __future__ import annotations
 
-from . import _validate as v
-from .table import _spec, table
-
-
-def tabulate(spec, base_lr: float, steps: int | None, where: str):
-    """(the spec, its float64 table of ``steps`` entries) for an interop wrapper."""
-    spec = _spec(spec, where)
-    last = spec.last_step()
-    if steps is None:
-        if last is None:
-            v.fail(
-                where,
-                "steps",
-                steps,
-                f"the number of steps to tabulate ({spec.name} has no last step)",
-            )
-        steps = last + 1
-    steps = v.integer(where, "steps", steps, minimum=1)
-    return spec, table(spec, steps, base_lr)
+from .table import tabulate
 
 
 def to_optax(spec, base_lr: float = 1.0, steps: int | None = None):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import keras
 
-from .interop import tabulate
 from .spec import from_dict
+from .table import tabulate
 
 
 @keras.saving.register_keras_serializable(package="lrcore")

@@ -50,7 +50,15 @@ def segments(spec: Spec) -> list[tuple[int, tuple[Leaf, ...]]]:
     if isinstance(spec, Leaf):
         return [(0, (spec,))]
     if hasattr(spec, "segments"):
-        return spec.segments()
+        # a composition: each of its parts is leaves (run together from ``start``) or
+        # a spec whose own segments start at ``start``
+        out = []
+        for start, part in spec.segments():
+            if isinstance(part, tuple):
+                out.append((start, part))
+            else:
+                out += [(start + s, leaves) for s, leaves in segments(part)]
+        return out
     raise TypeError(f"expected a schedule spec, got {spec!r} of type {type(spec).__name__}")
 
 

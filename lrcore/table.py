@@ -295,3 +295,22 @@ def stream(
         previous = float(block[-1])
         done += n
         yield block if np.dtype(dtype) == np.float64 else block.astype(dtype)
+
+
+def tabulate(spec, base_lr: float, steps: int | None, where: str):
+    """(the spec, its float64 table of ``steps`` entries; all of it where ``steps`` is
+    None and the spec has a last step) for the interop wrappers (lrcore.interop,
+    lrcore.keras_schedule)."""
+    spec = _spec(spec, where)
+    last = spec.last_step()
+    if steps is None:
+        if last is None:
+            v.fail(
+                where,
+                "steps",
+                steps,
+                f"the number of steps to tabulate ({spec.name} has no last step)",
+            )
+        steps = last + 1
+    steps = v.integer(where, "steps", steps, minimum=1)
+    return spec, table(spec, steps, base_lr)

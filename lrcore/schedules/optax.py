@@ -355,13 +355,9 @@ class OptaxCosineOnecycle(_Optax):
 
 
 def _join_segments(schedules, boundaries):
-    """optax.join_schedules as segments: schedule i from boundary i - 1, count from 0."""
-    from ..program import segments
-
-    out = []
-    for start, spec in zip((0, *boundaries), schedules):
-        out += [(start + s, leaves) for s, leaves in segments(spec)]
-    return out
+    """optax.join_schedules as segments: schedule i from boundary i - 1, count from 0
+    (each lowered by lrcore.program)."""
+    return list(zip((0, *boundaries), schedules))
 
 
 @dataclass(frozen=True)

@@ -232,9 +232,9 @@ class Warmup(Spec):
         object.__setattr__(self, "warmup_lr_rate", rate)
 
     def segments(self):
-        from ..program import segments
-
-        rest = [(self.warmup_steps + s, leaves) for s, leaves in segments(self.schedule)]
+        """The warm-up leaf, then ``schedule`` from ``warmup_steps`` (lowered by
+        lrcore.program)."""
+        rest = [(self.warmup_steps, self.schedule)]
         if self.warmup_steps == 0:
             return rest
         leaf = _WarmupLeaf(
