@@ -298,8 +298,10 @@ def test_compiled_train_step_breaks_no_more_than_with_a_constant_lr():
 
 def test_torchs_scheduler_wrapper_makes_dynamo_skip_the_optimizer():
     """Why lrsched tracks optimizer.step with its own wrapper: torch's is defined in
-    lr_scheduler.py, which dynamo skips, so the compiled optimizer step runs eagerly.
-    If this fails, torch traces its own wrapper now and lrsched's is no longer needed."""
+    lr_scheduler.py, which dynamo skips, so a compiled optimizer step breaks the graph
+    at the wrapper (the step itself then compiles as frames of its own, outside the
+    caller's graph: test_compiled.py). If this fails, torch traces its own wrapper now
+    and lrsched's is no longer needed."""
     breaks, _, _, _ = _train_step_breaks(lambda opt: T.CosineAnnealingLR(opt, T_max=20), 3)
     assert any("skipped" in reason and "lr_scheduler.py" in reason for reason in breaks)
 
