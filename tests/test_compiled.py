@@ -541,3 +541,37 @@ def test_the_optimizer_step_stays_traced_beside_a_host_mode_scheduler():
         seen[lib] = ("marked as skipped" in reasons, counters["stats"]["calls_captured"])
     assert seen[T][0] and not seen[lrsched][0]
     assert seen[lrsched][1] >= seen[T][1] > 0
+
+
+def test_a_held_step_and_a_changed_hyperparameter_inside_a_compiled_step():
+    """A program that holds ``st = sched.step`` and calls it from a compiled step, and
+    changes ``gamma`` between steps, gets torch's LRs, with torch's counts."""
+    import torch._dynamo as dynamo
+    from compiled_step import recompiles
+    from torch._dynamo.utils import clear_compilation_metrics, counters
+
+    runs = []
+    for lib in (T, lrsched):
+        dynamo.reset()
+        counters.clear()
+        clear_compilation_metrics()
+        opt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
+        sched = lib.StepLR(opt, step_size=5, gamma=0.9)
+        st = sched.step
+
+        @torch.compile(backend="eager")
+        def step(x, st=st):
+            st()
+            return x * 2
+
+        lrs = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for i in range(120):
+                if i == 70:
+                    sched.gamma = 0.5
+                step(torch.ones(1))
+                lrs.append(opt.param_groups[0]["lr"])
+        runs.append((lrs, counters["stats"]["unique_graphs"], recompiles()))
+    assert runs[1][0] == runs[0][0]
+    assert runs[1][1] <= runs[0][1] and runs[1][2] <= runs[0][2]
