@@ -4,6 +4,7 @@ Keras's backend), or away from the tests that fork (jax starts threads)."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,11 @@ def python_json(code: str, *args: str, timeout: int = 600, **env: str):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def free_port() -> str:
+    """A loopback port free now (the OS picks it), for a process group's store: two
+    pytest-xdist workers never pick the same one."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return str(s.getsockname()[1])

@@ -6,7 +6,6 @@ import gc
 import json
 import logging
 import math
-import os
 import pickle
 import textwrap
 import weakref
@@ -16,7 +15,7 @@ import pytest
 import torch
 from catalogue import FRAMEWORKS
 from deepspeed.runtime import lr_schedules as D
-from fresh import python_json
+from fresh import free_port, python_json
 from lrsched import deepspeed as L
 
 import lrcore
@@ -473,7 +472,7 @@ ENGINE = textwrap.dedent(
 
 
 def test_inside_deepspeeds_engine_stopped_and_resumed(tmp_path):
-    port = str(29500 + os.getpid() % 1000)
+    port = free_port()  # a port no other test process (pytest-xdist's other worker) holds
     result = python_json(
         ENGINE,
         str(tmp_path),

@@ -4,13 +4,13 @@ single-process run."""
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
 
 import pytest
 import torch
+from fresh import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -53,12 +53,6 @@ WORKER = textwrap.dedent("""
     # so leave without running the C++ static destructors.
     os._exit(0)
 """)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return str(s.getsockname()[1])
 
 
 def run_phase(tmp_path, phase):
