@@ -60,7 +60,9 @@ COMPOSITES = [
     ),
 ]
 IDS = [c[0] for c in COMPOSITES]
-DEVICE = dict(device="cpu", dtype=torch.float64)
+# a table of 4,096 steps (the runs take 2,000) instead of the default 2**20: each move
+# to device mode and each load builds one
+DEVICE = dict(device="cpu", dtype=torch.float64, horizon=4096)
 STEPS = 2000
 CHECKPOINTS = {0, 1, 4, 5, 6, 99, 100, 101, 299, 300, 301, 777, 1500, 1999}
 
