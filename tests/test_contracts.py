@@ -190,9 +190,11 @@ def _on_device(sched, opt, device):
     if isinstance(sched, T.ReduceLROnPlateau):
         return L.ReduceLROnPlateau(opt, patience=1, device=device)
     if isinstance(sched, T.SequentialLR):
-        return type(sched)(opt, sched._schedulers, milestones=sched._milestones, device=device)
+        return type(sched)(
+            opt, sched._schedulers, milestones=sched._milestones, device=device, horizon=64
+        )
     if isinstance(sched, T.ChainedScheduler):
-        return type(sched)(sched._schedulers, device=device)
+        return type(sched)(sched._schedulers, device=device, horizon=64)
     return sched.to_device(device, horizon=64)
 
 
