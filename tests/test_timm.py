@@ -410,3 +410,33 @@ def test_random_parameters_equal_timm(case):
         assert t in slips or past_the_cycles(spec, ours, t), t
     differs = set(np.nonzero(np.any(ours != ref, axis=0) & ~np.isnan(ref[0]))[0].tolist())
     assert differs <= slips
+
+
+TIMM_CHANGES = [
+    ("timm_cosine", dict(t_initial=200, warmup_t=5), "t_initial", 120),
+    ("timm_cosine", dict(t_initial=200, noise_range_t=(10, 300)), "noise_seed", 7),
+    ("timm_tanh", dict(t_initial=300), "lb", -5.0),
+    ("timm_poly", dict(t_initial=300, power=2.0), "power", 0.5),
+    ("timm_poly", dict(t_initial=300), "base_values", [0.2, 1e-3, 0.5]),
+]
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, attr, value", TIMM_CHANGES, ids=[f"{c[0]}.{c[2]}" for c in TIMM_CHANGES]
+)
+def test_a_changed_hyperparameter_takes_effect_as_in_timm(name, kwargs, attr, value):
+    """timm reads its attributes at every step: an assignment mid-run (a spec field,
+    the noise seed, the base values) changes the next LR as it does in timm."""
+    runs = []
+    for change in (False, True):
+        for opt, sched in _pair(name, kwargs):
+            seen = []
+            for t in range(400):
+                if t == 150 and change:
+                    setattr(sched, attr, list(value) if isinstance(value, list) else value)
+                sched.step_update(t)
+                seen.append(_lrs(opt))
+            runs.append(seen)
+    (timm_unchanged, _), (theirs, ours) = runs[:2], runs[2:]
+    assert theirs != timm_unchanged  # the change matters to timm
+    assert ours == theirs

@@ -24,7 +24,7 @@ import numbers
 import lrcore
 
 from . import _compile
-from ._window import FIRST_WINDOW, MAX_WINDOW
+from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
 
 _logger = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ class _TimmScheduler:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        # the spec's fields: assigning one drops the window (as DeepSpeed's and Megatron's)
+        for name in vars(cls).get("_spec_fields", ()):
+            setattr(cls, name, hyperparameter(name, _TimmScheduler._drop_window))
         _compile.run_class_eagerly(cls)  # eager inside a compiled function (lrsched._compile)
 
     def _init(self, arguments):
@@ -189,10 +192,6 @@ class _TimmScheduler:
             w.spec = w.rows = w.start = None
             w.size = FIRST_WINDOW // 2
 
-    def __setattr__(self, name, value):
-        if name in self._spec_fields or name in ("noise_seed", "base_values"):
-            self._drop_window()
-        super().__setattr__(name, value)
 
 
 _COMMON = (
@@ -210,6 +209,9 @@ _COMMON = (
 )
 
 
+# what every timm scheduler's window is built from besides its spec's fields
+for _name in ("noise_seed", "base_values"):
+    setattr(_TimmScheduler, _name, hyperparameter(_name, _TimmScheduler._drop_window))
 _compile.run_class_eagerly(_TimmScheduler)
 
 
