@@ -193,7 +193,6 @@ class _TimmScheduler:
             w.size = FIRST_WINDOW // 2
 
 
-
 _COMMON = (
     "t_initial",
     "lr_min",
