@@ -102,6 +102,14 @@ class Row:
     speedup_vs_torch: float
     speedup_closed_vs_numpy: float | None
     torch_parity_max_ulp: int | None
+    floor_ms: float  # allocating and filling ``steps`` float64, in the same run
+    closed_x_floor: float  # lrcore_closed_ms / floor_ms
+
+
+def floor_ms(steps: int) -> float:
+    """The memory floor of a table: allocating and filling ``steps`` float64 (best of
+    5, in ms). No table can be made faster than its own output is written."""
+    return best_ms(lambda: np.empty(steps, dtype=np.float64).fill(1.0))
 
 
 def best_ms(fn: Callable[[], object], repeat: int = 5) -> float:
@@ -193,6 +201,7 @@ def run(steps: int = 1_000_000, torch_steps: int = 20_000, progress=None) -> lis
     for name, spec in families(steps).items():
         lr_torch = best_ms(lambda spec=spec: table(spec, steps))
         lr_closed = best_ms(lambda spec=spec: table(spec, steps, numerics="closed"))
+        floor = floor_ms(steps)  # beside each row: the machine's state of the moment
         np_ms = ops_ms = None
         if closed_form(np, spec, t_np[:2]) is not None:
             np_ms = best_ms(lambda spec=spec: closed_form(np, spec, t_np), 3)
@@ -219,6 +228,8 @@ def run(steps: int = 1_000_000, torch_steps: int = 20_000, progress=None) -> lis
                 speedup_vs_torch=step_us * 1e-3 * steps / lr_torch,
                 speedup_closed_vs_numpy=(np_ms / lr_closed) if np_ms else None,
                 torch_parity_max_ulp=ulp,
+                floor_ms=floor,
+                closed_x_floor=lr_closed / floor,
             )
         )
     return rows
@@ -228,7 +239,7 @@ def render(rows: list[Row]) -> str:
     head = (
         f"{'family':<31}{'torch-num ms':>13}{'closed ms':>10}{'numpy ms':>10}"
         f"{'torch-ops ms':>13}{'torch.optim µs/step':>20}{'× vs torch.optim':>17}"
-        f"{'ULP':>5}"
+        f"{'ULP':>5}{'closed × floor':>16}"
     )
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -240,7 +251,14 @@ def render(rows: list[Row]) -> str:
         lines.append(
             f"{r.family:<31}{f(r.lrcore_torch_ms, 13)}{f(r.lrcore_closed_ms, 10)}"
             f"{f(r.numpy_ms, 10)}{f(r.torch_ops_ms, 13)}{f(r.torch_step_us, 20)}"
-            f"{f(r.speedup_vs_torch, 17, 0)}{ulp:>5}"
+            f"{f(r.speedup_vs_torch, 17, 0)}{ulp:>5}{f(r.closed_x_floor, 16, 1)}"
+        )
+    if rows:
+        floors = [r.floor_ms for r in rows]
+        lines.append(
+            f"memory floor (allocate and fill {rows[0].steps:,} float64): "
+            f"{min(floors):.2f}-{max(floors):.2f} ms; closed × floor is the closed table's "
+            "time over the floor measured beside it"
         )
     return "\n".join(lines)
 

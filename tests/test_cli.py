@@ -149,7 +149,10 @@ def test_bench_json(tmp_path):
         assert row["torch_parity_max_ulp"] == 0
         assert row["lrcore_torch_ms"] > 0 and row["lrcore_closed_ms"] > 0
         assert row["torch_step_us"] > 0 and row["speedup_vs_torch"] > 1
+        assert row["floor_ms"] > 0
+        assert row["closed_x_floor"] == row["lrcore_closed_ms"] / row["floor_ms"]
     assert "× vs torch.optim" in out.stdout
+    assert "closed × floor" in out.stdout and "memory floor (allocate and fill 20,000" in out.stdout
 
 
 @pytest.mark.parametrize(
