@@ -31,6 +31,23 @@ def recompiles():
     return sum(1 for m in get_compilation_metrics() if not str(m.compile_id).endswith("/0"))
 
 
+def fresh_dynamo():
+    """A fresh dynamo state: no compiled code, no counters, no compilation metrics
+    (all of them kept from now on, not the last 64). Returns dynamo's counters."""
+    import torch._dynamo as dynamo
+    from torch._dynamo.utils import (
+        clear_compilation_metrics,
+        counters,
+        set_compilation_metrics_limit,
+    )
+
+    dynamo.reset()
+    counters.clear()
+    clear_compilation_metrics()
+    set_compilation_metrics_limit(100_000)
+    return counters
+
+
 #: how a training step calls each kind of scheduler, written in the compiled function
 #: itself (a helper called from it would move the graph break to the helper's call)
 CALLS = ("step()", "step(metric)", "step(1)", "step_update(i)")
@@ -93,17 +110,7 @@ def compiled_run(make, call, steps, **kw):
     """:func:`training_step` in a fresh dynamo state, run for ``steps`` steps (i = 1,
     2, ...). Returns the param groups after each step and the dynamo counts (graphs,
     recompiles, graph breaks)."""
-    import torch._dynamo as dynamo
-    from torch._dynamo.utils import (
-        clear_compilation_metrics,
-        counters,
-        set_compilation_metrics_limit,
-    )
-
-    dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
-    set_compilation_metrics_limit(100_000)  # all of them, not the last 64
+    counters = fresh_dynamo()
     run, opt = training_step(make, call, **kw)
     seen = [param_groups(opt)]
     for i in range(1, steps + 1):

@@ -23,7 +23,7 @@ import lrsched
 import pytest
 import torch
 from catalogue import FRAMEWORKS
-from compiled_step import compiled_run, param_groups
+from compiled_step import compiled_run, fresh_dynamo, param_groups, recompiles
 from fresh import python_json
 from torch.optim import lr_scheduler as T
 
@@ -108,8 +108,24 @@ def _same_run(ours, theirs, traced_peer_call=None):
         _counts_of_an_eager_step(our_counts, their_counts, traced_peer_call)
 
 
-def test_every_torch_class_is_covered():
+def test_every_drop_in_is_covered():
+    """A drop-in added to lrsched without a compiled-step case here fails this."""
+    import lrsched.deepspeed
+    import lrsched.fairseq
+    import lrsched.timm
+
     assert sorted(TORCH) == sorted(lrsched.TORCH_CLASSES)
+    timm_classes = {n for n in dir(lrsched.timm) if n.endswith("LRScheduler")}
+    assert sorted(TIMM) == sorted(timm_classes)
+    deepspeed_classes = {
+        n
+        for n, c in vars(lrsched.deepspeed).items()
+        if isinstance(c, type)
+        and issubclass(c, lrsched.deepspeed._DeepSpeedScheduler)
+        and not n.startswith("_")
+    }
+    assert sorted(DEEPSPEED) == sorted(deepspeed_classes)
+    assert sorted({name for name, _ in FAIRSEQ}) == sorted(lrsched.fairseq.SCHEDULERS)
 
 
 @pytest.mark.parametrize("name", sorted(TORCH))
@@ -399,11 +415,9 @@ def test_no_lrcore_frame_is_compiled_by_a_host_step():
     """A compiled step that refills the window (every 64, 128, ... steps) and takes
     the slow path (an LR edited by hand) compiles nothing of lrcore's or lrsched's:
     the host step and all it calls run with dynamo's frame callback skipped."""
-    import torch._dynamo as dynamo
-    from torch._dynamo.utils import clear_compilation_metrics, get_compilation_metrics
+    from torch._dynamo.utils import get_compilation_metrics
 
-    dynamo.reset()
-    clear_compilation_metrics()
+    fresh_dynamo()
     opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     sched = lrsched.CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)
 
@@ -475,13 +489,7 @@ def test_device_mode_is_one_graph(name):
     """Device mode's step compiled with ``fullgraph=True`` (its class is the device
     twin, whose step dynamo traces): one graph, no recompile, no graph break, and the
     LRs of the same scheduler stepped eagerly."""
-    import torch._dynamo as dynamo
-    from compiled_step import recompiles
-    from torch._dynamo.utils import clear_compilation_metrics, counters
-
-    dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
+    counters = fresh_dynamo()
     plateau = name == "ReduceLROnPlateau"
     runs = []
     for compiled in (True, False):
@@ -546,15 +554,9 @@ def test_the_optimizer_step_stays_traced_beside_a_host_mode_scheduler():
 def test_a_held_step_and_a_changed_hyperparameter_inside_a_compiled_step():
     """A program that holds ``st = sched.step`` and calls it from a compiled step, and
     changes ``gamma`` between steps, gets torch's LRs, with torch's counts."""
-    import torch._dynamo as dynamo
-    from compiled_step import recompiles
-    from torch._dynamo.utils import clear_compilation_metrics, counters
-
     runs = []
     for lib in (T, lrsched):
-        dynamo.reset()
-        counters.clear()
-        clear_compilation_metrics()
+        counters = fresh_dynamo()
         opt = torch.optim.SGD([torch.zeros(2, requires_grad=True)], lr=0.1)
         sched = lib.StepLR(opt, step_size=5, gamma=0.9)
         st = sched.step

@@ -8,7 +8,7 @@ import warnings
 import lrsched as L
 import pytest
 import torch
-from compiled_step import recompiles
+from compiled_step import fresh_dynamo, recompiles
 from test_lrsched import CASES, optimizer
 from torch.optim import lr_scheduler as T
 
@@ -204,12 +204,7 @@ def test_device_plateau_decides_as_torch(mode, threshold_mode):
 
 
 def test_compiled_step_has_no_graph_break_and_no_recompile():
-    import torch._dynamo as dynamo
-    from torch._dynamo.utils import clear_compilation_metrics, counters
-
-    dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
+    counters = fresh_dynamo()
     opt = optimizer(bases=[0.1, 0.2])
     sched = L.CosineAnnealingLR(opt, T_max=300, device="cpu")  # float32 LR tensors
     step = torch.compile(sched.step, fullgraph=True, backend="aot_eager")
@@ -224,12 +219,7 @@ def test_compiled_step_has_no_graph_break_and_no_recompile():
 
 
 def test_inductor_compiles_the_step():
-    import torch._dynamo as dynamo
-    from torch._dynamo.utils import clear_compilation_metrics, counters
-
-    dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
+    counters = fresh_dynamo()
     opt = optimizer(bases=[0.1])
     sched = L.OneCycleLR(opt, max_lr=0.1, total_steps=200, device="cpu")
     step = torch.compile(sched.step, fullgraph=True)  # inductor
@@ -247,12 +237,7 @@ def _train_step_breaks(make_sched, steps=30):
     compiled ``optimizer.step(); scheduler.step()``."""
     import collections
 
-    import torch._dynamo as dynamo
-    from torch._dynamo.utils import clear_compilation_metrics, counters
-
-    dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
+    counters = fresh_dynamo()
     model = torch.nn.Linear(4, 1)
     opt = torch.optim.SGD(model.parameters(), lr=torch.tensor(0.1))
     sched = make_sched(opt)
@@ -309,12 +294,7 @@ def test_torchs_scheduler_wrapper_makes_dynamo_skip_the_optimizer():
 
 def test_torchs_scheduler_recompiles_where_ours_does_not():
     """The problem device mode solves: a float LR makes the compiled step specialise."""
-    import torch._dynamo as dynamo
-    from torch._dynamo.utils import clear_compilation_metrics, counters
-
-    dynamo.reset()
-    counters.clear()
-    clear_compilation_metrics()
+    fresh_dynamo()
     model = torch.nn.Linear(4, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     sched = T.CosineAnnealingLR(opt, T_max=20)

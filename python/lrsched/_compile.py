@@ -79,6 +79,19 @@ def run_class_eagerly(cls, traced=()):
     return cls
 
 
+class RunsEagerly:
+    """A base class whose functions, and every subclass's, run eagerly inside a
+    compiled function (:func:`run_class_eagerly` on each class as it is made). A
+    subclass hook that adds methods or properties adds them before calling
+    ``super().__init_subclass__()``."""
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        run_class_eagerly(cls)
+
+
 def is_device_class(cls) -> bool:
     return "_lrsched_host_class" in vars(cls)
 

@@ -86,6 +86,8 @@ def hyperparameter(name, reset):
         self.__dict__[name] = value
         reset(self)
 
+    # host code: eager inside a compiled function, as the methods that read it
+    get, set = _compile.run_eagerly(get), _compile.run_eagerly(set)
     return property(get, set, doc=f"``{name}`` (assigning it rebuilds the table)")
 
 

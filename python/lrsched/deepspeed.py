@@ -132,7 +132,7 @@ def _drop_window(self):
         object.__setattr__(self, "_lrsched", _Window())
 
 
-class _DeepSpeedScheduler:
+class _DeepSpeedScheduler(_compile.RunsEagerly):
     __slots__ = ("_lrsched",)
 
     #: the attributes the specs are built from (each a :func:`._window.hyperparameter`)
@@ -141,10 +141,9 @@ class _DeepSpeedScheduler:
     _lowest = -1
 
     def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
         for name in cls._spec_fields:
             setattr(cls, name, hyperparameter(name, _drop_window))
-        _compile.run_class_eagerly(cls)  # eager inside a compiled function (lrsched._compile)
+        super().__init_subclass__(**kwargs)  # then marked to run eagerly (lrsched._compile)
 
     def _begin(self, optimizer):
         object.__setattr__(self, "_lrsched", _Window())
@@ -236,9 +235,6 @@ class _DeepSpeedScheduler:
     def __setstate__(self, state):
         object.__setattr__(self, "_lrsched", _Window())
         self.__dict__.update(state)
-
-
-_compile.run_class_eagerly(_DeepSpeedScheduler)
 
 
 class WarmupLR(_DeepSpeedScheduler):

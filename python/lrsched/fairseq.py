@@ -179,15 +179,11 @@ class _Series:
         return self.values[0]
 
 
-class FairseqLRScheduler:
+class FairseqLRScheduler(_compile.RunsEagerly):
     """fairseq's scheduler base: ``best`` tracks the lowest validation loss."""
 
     #: fairseq's ``--lr-scheduler`` name (its defaults, its spec)
     scheduler = None
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        _compile.run_class_eagerly(cls)  # eager inside a compiled function (lrsched._compile)
 
     def __init__(self, cfg, optimizer):
         self.cfg = cfg
@@ -253,9 +249,6 @@ def _derived(name, index):
         )
 
     return property(get, refuse, doc=f"fairseq's ``self.{name}`` (read-only here).")
-
-
-_compile.run_class_eagerly(FairseqLRScheduler)
 
 
 class _Tabled(FairseqLRScheduler):

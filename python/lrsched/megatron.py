@@ -71,7 +71,7 @@ class _Tables:
         return self.lr[0], self.wd[0]
 
 
-class OptimizerParamScheduler:
+class OptimizerParamScheduler(_compile.RunsEagerly):
     """Megatron-Core's OptimizerParamScheduler: the LR (warm-up, then ``constant``,
     ``linear``, ``cosine``, ``inverse-square-root`` or ``WSD`` decay) and the weight
     decay of every param group."""
@@ -303,7 +303,3 @@ class OptimizerParamScheduler:
 for _name in OptimizerParamScheduler._spec_fields:
     _property = hyperparameter(_name, OptimizerParamScheduler._drop_tables)
     setattr(OptimizerParamScheduler, _name, _property)
-
-
-# eager inside a compiled function (lrsched._compile)
-_compile.run_class_eagerly(OptimizerParamScheduler)

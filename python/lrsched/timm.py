@@ -40,7 +40,7 @@ class _TimmWindow:
         self.size = FIRST_WINDOW // 2
 
 
-class _TimmScheduler:
+class _TimmScheduler(_compile.RunsEagerly):
     __slots__ = ("_lrsched",)
 
     _spec_class: type
@@ -51,11 +51,10 @@ class _TimmScheduler:
     _warns_no_effect = True
 
     def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
         # the spec's fields: assigning one drops the window (as DeepSpeed's and Megatron's)
         for name in vars(cls).get("_spec_fields", ()):
             setattr(cls, name, hyperparameter(name, _TimmScheduler._drop_window))
-        _compile.run_class_eagerly(cls)  # eager inside a compiled function (lrsched._compile)
+        super().__init_subclass__(**kwargs)  # then marked to run eagerly (lrsched._compile)
 
     def _init(self, arguments):
         """timm's constructor, from the subclass's arguments (``locals()``): the
@@ -211,7 +210,6 @@ _COMMON = (
 # what every timm scheduler's window is built from besides its spec's fields
 for _name in ("noise_seed", "base_values"):
     setattr(_TimmScheduler, _name, hyperparameter(_name, _TimmScheduler._drop_window))
-_compile.run_class_eagerly(_TimmScheduler)
 
 
 class CosineLRScheduler(_TimmScheduler):
