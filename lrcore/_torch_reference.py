@@ -8,8 +8,24 @@ import warnings
 import numpy as np
 
 
+def torch_class(class_name: str, adapt=None):
+    """A family's ``reference``: torch's ``lr_scheduler.<class_name>`` built with the
+    spec's own arguments (``adapt(kwargs)`` renames or refuses what torch lacks)."""
+
+    def build(spec, optimizer):
+        from torch.optim import lr_scheduler
+
+        kwargs = {k: v for k, v in spec.to_dict().items() if k != "name"}
+        if adapt is not None:
+            kwargs = adapt(spec, kwargs)
+        return getattr(lr_scheduler, class_name)(optimizer, **kwargs)
+
+    return build
+
+
 def torch_scheduler(spec, optimizer):
-    """torch's class for ``spec``, built with the same arguments."""
+    """torch's scheduler for ``spec`` (a composition of them for sequential and chained),
+    from its family's ``reference``; a ValueError where torch has no such class."""
     from torch.optim import lr_scheduler as tls
 
     n = spec.name
@@ -18,26 +34,10 @@ def torch_scheduler(spec, optimizer):
         if n == "chained":
             return tls.ChainedScheduler(kids)
         return tls.SequentialLR(optimizer, kids, list(spec.milestones))
-    if n in ("lambda", "multiplicative"):
-        cls = tls.LambdaLR if n == "lambda" else tls.MultiplicativeLR
-        return cls(optimizer, spec.lr_lambda)
-    kwargs = {k: v for k, v in spec.to_dict().items() if k != "name"}
-    if n == "cosine_annealing_warm_restarts":
-        if kwargs.pop("decay") != 1.0 or not isinstance(spec.T_mult, int):
-            raise ValueError(f"torch has no {spec}")
-    classes = {
-        "step": tls.StepLR,
-        "multi_step": tls.MultiStepLR,
-        "constant": tls.ConstantLR,
-        "linear": tls.LinearLR,
-        "exponential": tls.ExponentialLR,
-        "polynomial": tls.PolynomialLR,
-        "cosine_annealing": tls.CosineAnnealingLR,
-        "cosine_annealing_warm_restarts": tls.CosineAnnealingWarmRestarts,
-        "cyclic": tls.CyclicLR,
-        "one_cycle": tls.OneCycleLR,
-    }
-    return classes[n](optimizer, **kwargs)
+    family = getattr(spec, "family", None)
+    if family is None or family.reference is None:
+        raise ValueError(f"torch has no scheduler class for {spec}")
+    return family.reference(spec, optimizer)
 
 
 def step_scheduler(spec, steps: int, progress=None, label: str = ""):

@@ -10,7 +10,6 @@ torch is imported only here, only when this runs.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -18,74 +17,41 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import table
-from .schedules import Lambda, Multiplicative
+from .family import samples
 from .spec import Spec
 from .text import parse
 
 
-def _decay(e):
-    return 0.5 ** (e // 250_000)
-
-
-def _wobble(e):
-    return 0.9999995 if e % 2 else 1.0000004
-
-
 def families(steps: int) -> dict[str, Spec]:
-    """One representative parameter set per family, sized for ``steps``."""
-    q = max(steps // 4, 1)
-    return {
-        "step": parse(f"step(step_size={max(steps // 1000, 1)}, gamma=0.99)"),
-        "multi_step": parse(f"multi_step(milestones=[{q}, {2 * q}, {3 * q}], gamma=0.1)"),
-        "constant": parse("constant(factor=0.5, total_iters=1000)"),
-        "linear": parse(f"linear(start_factor=0.001, total_iters={steps})"),
-        "exponential": parse("exponential(gamma=0.999995)"),
-        "polynomial": parse(f"polynomial(total_iters={steps}, power=2.0)"),
-        "cosine_annealing": parse(f"cosine_annealing(T_max={steps}, eta_min=1e-5)"),
-        "cosine_annealing_warm_restarts": parse(
-            "cosine_annealing_warm_restarts(T_0=1000, T_mult=2, eta_min=1e-5)"
-        ),
-        "cyclic": parse("cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000)"),
-        "one_cycle": parse(f"one_cycle(max_lr=0.1, total_steps={max(steps - 1, 2)})"),
-        "lambda": Lambda(_decay),
-        "multiplicative": Multiplicative(_wobble),
-        "sequential": parse(
-            f"sequential([linear(start_factor=0.01, total_iters=1000), "
-            f"cosine_annealing(T_max={max(steps - 1000, 1)})], milestones=[1000])"
-        ),
-        "chained": parse(
-            "chained([constant(factor=0.1, total_iters=5000), exponential(gamma=0.999999)])"
-        ),
-    }
+    """Every declared family's sample specs (:mod:`lrcore.family`), sized for ``steps``,
+    and two compositions of torch's."""
+    out = samples(steps)
+    out["sequential"] = parse(
+        f"sequential([linear(start_factor=0.01, total_iters=1000), "
+        f"cosine_annealing(T_max={max(steps - 1000, 1)})], milestones=[1000])"
+    )
+    out["chained"] = parse(
+        "chained([constant(factor=0.1, total_iters=5000), exponential(gamma=0.999999)])"
+    )
+    return out
+
+
+def _has_torch_class(spec: Spec) -> bool:
+    """Whether torch has a scheduler class for ``spec`` (its family's ``reference``)."""
+    if spec.name in ("sequential", "chained"):
+        return all(_has_torch_class(child) for child in spec.schedulers)
+    family = getattr(spec, "family", None)
+    return family is not None and family.reference is not None
 
 
 def closed_form(xp, spec: Spec, t):
-    """The schedule's formula with array ops of ``xp`` (numpy or torch), base LR 1.
-
-    None where the family has no array formula (user functions, compositions).
-    """
-    n = spec.name
-    if n == "step":
-        return spec.gamma ** xp.floor(t / spec.step_size)
-    if n == "exponential":
-        return spec.gamma**t
-    if n == "linear":
-        f0, f1, total = spec.start_factor, spec.end_factor, spec.total_iters
-        return f0 + (f1 - f0) * xp.minimum(t, t * 0 + total) / total
-    if n == "polynomial":
-        return (1 - xp.minimum(t, t * 0 + spec.total_iters) / spec.total_iters) ** spec.power
-    if n == "cosine_annealing":
-        return spec.eta_min + (1 - spec.eta_min) * (1 + xp.cos(math.pi * t / spec.T_max)) / 2
-    if n == "cosine_annealing_warm_restarts" and spec.T_mult == 2:
-        i = xp.floor(xp.log2(t / spec.T_0 + 1))
-        t_i = spec.T_0 * 2**i
-        t_cur = t - (t_i - spec.T_0)
-        return spec.eta_min + (1 - spec.eta_min) * (1 + xp.cos(math.pi * t_cur / t_i)) / 2
-    if n == "cyclic" and spec.mode == "triangular":
-        size = spec.step_size_up + (spec.step_size_down or spec.step_size_up)
-        x = xp.abs(t / spec.step_size_up - 2 * xp.floor(1 + t / size) + 1)
-        return spec.base_lr + (spec.max_lr - spec.base_lr) * xp.clip(1 - x, 0, None)
-    return None
+    """The schedule's formula with array ops of ``xp`` (numpy or torch), base LR 1:
+    its family's ``formula``. None where the family has none (user functions,
+    compositions) or not for these parameters."""
+    family = getattr(spec, "family", None)
+    if family is None or family.formula is None:
+        return None
+    return family.formula(xp, spec, t)
 
 
 @dataclass
@@ -96,10 +62,10 @@ class Row:
     lrcore_torch_ms: float
     lrcore_closed_ms: float
     torch_steps: int
-    torch_step_us: float
+    torch_step_us: float | None  # None: torch has no class for the family
     numpy_ms: float | None
     torch_ops_ms: float | None
-    speedup_vs_torch: float
+    speedup_vs_torch: float | None
     speedup_closed_vs_numpy: float | None
     torch_parity_max_ulp: int | None
     floor_ms: float  # allocating and filling ``steps`` float64, in the same run
@@ -207,8 +173,8 @@ def run(steps: int = 1_000_000, torch_steps: int = 20_000, progress=None) -> lis
             np_ms = best_ms(lambda spec=spec: closed_form(np, spec, t_np), 3)
             if torch is not None:
                 ops_ms = best_ms(lambda spec=spec: closed_form(torch, spec, t_torch), 3)
-        step_us, ulp, k = math.nan, None, min(torch_steps, steps)
-        if torch is not None:
+        step_us, ulp, k = None, None, min(torch_steps, steps)
+        if torch is not None and _has_torch_class(spec):
             from ._torch_reference import step_scheduler
 
             ref, seconds = step_scheduler(spec, k, progress=progress, label=name)
@@ -225,7 +191,7 @@ def run(steps: int = 1_000_000, torch_steps: int = 20_000, progress=None) -> lis
                 torch_step_us=step_us,
                 numpy_ms=np_ms,
                 torch_ops_ms=ops_ms,
-                speedup_vs_torch=step_us * 1e-3 * steps / lr_torch,
+                speedup_vs_torch=None if step_us is None else step_us * 1e-3 * steps / lr_torch,
                 speedup_closed_vs_numpy=(np_ms / lr_closed) if np_ms else None,
                 torch_parity_max_ulp=ulp,
                 floor_ms=floor,

@@ -26,10 +26,11 @@ import numpy as np
 from numba import carray, types
 from numba.extending import intrinsic
 
+from . import family
 from . import kinds as K
 from .kernels import specialise
 from .kernels.closed import closed_table_of
-from .kernels.torch_numerics import GET_LR, kind_mask, program_kinds, run_of, segment_start
+from .kernels.torch_numerics import kind_mask, program_kinds, run_of, segment_start
 from .program import lower
 from .spec import Spec
 
@@ -139,8 +140,12 @@ def _lr_at(handle, step):
 _PTR = types.CPointer(types.float64)
 _FILL = types.int32(_PTR, _PTR, types.int64, types.int64)
 _LR_AT = types.float64(_PTR, types.int64)
-#: every family a handle can hold (not lambda and multiplicative: Python functions)
-EVERY_FAMILY = kind_mask(k for k in GET_LR if k not in (K.LAMBDA, K.MULTIPLICATIVE))
+
+
+def every_family() -> int:
+    """Every declared family a handle can hold, as bits (not those whose specs hold a
+    Python function: lambda, multiplicative)."""
+    return kind_mask(f.code for f in family.FAMILIES.values() if not f.user_function)
 
 
 @functools.cache
@@ -171,17 +176,17 @@ def entry_points(families: int) -> dict:
 def fill_address() -> int:
     """Address of ``int lrcore_fill(const lrcore_schedule*, double*, int64_t, int64_t)``
     for a handle of any schedule (its first call compiles every family)."""
-    return entry_points(EVERY_FAMILY)["fill"].address
+    return entry_points(every_family())["fill"].address
 
 
 def fill_closed_address() -> int:
     """Address of the closed-numerics fill (same signature as ``lrcore_fill``), any schedule."""
-    return entry_points(EVERY_FAMILY)["fill_closed"].address
+    return entry_points(every_family())["fill_closed"].address
 
 
 def lr_at_address() -> int:
     """Address of ``double lrcore_lr_at(const lrcore_schedule*, int64_t)``, any schedule."""
-    return entry_points(EVERY_FAMILY)["lr_at"].address
+    return entry_points(every_family())["lr_at"].address
 
 
 class Schedule:

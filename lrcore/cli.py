@@ -158,7 +158,6 @@ def load_spec(text: str):
     """A spec from its text form, or from a JSON, TOML or YAML file holding either the
     spec's dict (``to_dict()``) or ``{"spec": "<text form>"}``."""
     from .spec import from_dict
-    from .text import parse
 
     lower = text.lower()
     if not lower.endswith((".json", ".toml", ".yaml", ".yml")):
@@ -213,16 +212,13 @@ def cmd_gallery(args) -> None:
 
 
 def warmup_specs() -> dict:
-    """One schedule per kernel family (the names ``lrcore warmup`` takes)."""
-    specs = bench.families(40_000)  # past two parallel chunks: the parallel kernels compile too
-    specs.pop("sequential", None)  # compositions run their members' kernels
-    specs["timm"] = parse("timm_cosine(t_initial=1000, warmup_t=10, noise_range_t=500)")
-    specs["warmup"] = parse("warmup(cosine_decay(decay_steps=1000), warmup_steps=100)")
-    specs["deepspeed"] = parse("deepspeed_warmup_cosine(total_num_steps=40000)")
-    specs["megatron"] = parse("megatron(max_lr=0.001, lr_decay_steps=40000, lr_warmup_steps=100)")
-    specs["optax"] = parse("optax_cosine_decay(init_value=0.001, decay_steps=40000)")
-    specs["keras"] = parse("keras_cosine_decay(initial_learning_rate=0.001, decay_steps=40000)")
-    specs["fairseq"] = parse("fairseq_inverse_sqrt(lr=0.0005, warmup_updates=4000)")
+    """One schedule per kernel family (the names ``lrcore warmup`` takes): each declared
+    family's first sample, and a chain of factors (their products' kernel)."""
+    from . import family
+
+    steps = 40_000  # past two parallel chunks: the parallel kernels compile too
+    specs = {f.name: next(iter(f.samples(steps).values())) for f in family.declared() if f.samples}
+    specs["chained"] = bench.families(steps)["chained"]
     return specs
 
 

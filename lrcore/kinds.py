@@ -10,27 +10,11 @@ A program is one flat float64 array::
 Segments follow torch's SequentialLR (segment s starts at its milestone); the
 leaves of one segment are applied in order each step, as torch's ChainedScheduler
 applies its schedulers to the same learning rate.
-"""
 
-STEP = 1
-MULTI_STEP = 2
-CONSTANT = 3
-LINEAR = 4
-EXPONENTIAL = 5
-POLYNOMIAL = 6
-COSINE = 7
-WARM_RESTARTS = 8
-CYCLIC = 9
-ONE_CYCLE = 10
-LAMBDA = 11
-MULTIPLICATIVE = 12
-FACTOR = 13  # the warm-up family of transformers and WSD: base LR times a factor of the step
-TIMM = 14  # timm's cosine, tanh and poly schedulers (cycles, warm-up, seeded noise)
-DEEPSPEED = 15  # deepspeed.runtime.lr_schedules: WarmupLR, WarmupDecayLR, WarmupCosineLR, ...
-MEGATRON = 16  # Megatron-Core's OptimizerParamScheduler: its LR and its weight decay
-OPTAX = 17  # optax's schedules (joins are segments)
-KERAS = 18  # Keras 3's LearningRateSchedules, in its float type
-FAIRSEQ = 19  # fairseq.optim.lr_scheduler: inverse_sqrt, step, cosine, tri_stage, ...
+A leaf's kind code is its family's (declared in its module, :mod:`lrcore.family`);
+the constants here are the layout and the codes a family's kernels read inside
+its own parameters (shapes, modes).
+"""
 
 # FACTOR shapes (params: shape code, then a, b, c, d)
 F_WARMUP, F_STABLE, F_LINEAR, F_COSINE, F_HARD_RESTARTS, F_POLYNOMIAL, F_INV_SQRT, F_WSD = range(8)
@@ -51,28 +35,6 @@ K_EXP, K_PIECEWISE, K_POLY, K_INVTIME, K_COSINE, K_RESTARTS = range(6)
 FS_INV_SQRT, FS_STEP, FS_COSINE, FS_POLY, FS_TRI_STAGE, FS_TRIANGULAR, FS_FIXED = range(7)
 # warm-up types
 W_LINEAR, W_COSINE, W_SQRT, W_PLUS_ONE, W_FROM = range(5)
-
-#: Leaves whose value ignores the incoming learning rate (torch computes them
-#: from ``base_lrs`` or from their own parameters).
-OVERWRITING = frozenset(
-    {
-        WARM_RESTARTS,
-        CYCLIC,
-        ONE_CYCLE,
-        LAMBDA,
-        FACTOR,
-        TIMM,
-        DEEPSPEED,
-        MEGATRON,
-        OPTAX,
-        KERAS,
-        FAIRSEQ,
-    }
-)
-
-#: Leaves whose value is a function of the step alone (no recurrence, no state, no
-#: mode, no user function): any set of steps can be evaluated, e.g. a stride.
-POINTWISE = frozenset({DEEPSPEED, MEGATRON, OPTAX, KERAS, FAIRSEQ})
 
 # How torch reaches a leaf at a given step (see LRScheduler.step / SequentialLR).
 INITIAL = 0  # the step inside the constructor (`_initial_step`)

@@ -33,28 +33,8 @@ def events(spec: Spec, steps: int) -> list[int]:
     elif n == "chained":
         for child in spec.schedulers:
             out += events(child, steps)
-    elif n == "multi_step":
-        out += list(spec.milestones)
-    elif n == "step":
-        out += list(range(spec.step_size, steps, spec.step_size))
-    elif n.startswith("timm_"):
-        start, length, i = float(spec.warmup_t if spec.warmup_prefix else 0), spec.t_initial, 0
-        while i < spec.cycle_limit and start < steps:
-            if start > 0:
-                out.append(math.ceil(start))
-            i += 1
-            start += length
-            length = spec.t_initial * spec.cycle_mul**i
-        if i == spec.cycle_limit and 0 < start < steps:
-            out.append(math.ceil(start))  # the end of the last cycle
-    elif n == "cosine_annealing_warm_restarts":
-        start, length, i = 0.0, float(spec.T_0), 0
-        while start < steps:
-            if start > 0:
-                out.append(math.ceil(start))
-            i += 1
-            start += length
-            length = spec.T_0 * spec.T_mult**i
+    elif getattr(spec, "family", None) is not None and spec.family.events is not None:
+        out += spec.family.events(spec, steps)
     return sorted({e for e in out if 0 < e < steps})
 
 
@@ -452,16 +432,44 @@ def gallery_figures():
     ]
 
 
+def _families_of(spec) -> set:
+    """The kind codes a spec's program holds."""
+    from .kernels.torch_numerics import program_kinds
+    from .program import lower
+
+    return set() if spec is None else program_kinds(lower(spec).code)
+
+
+def figures(steps: int = 600):
+    """The gallery's figures: :func:`gallery_figures`, then one for each declared family
+    none of them draws, from its declaration's sample specs."""
+    from . import family
+
+    out = gallery_figures()
+    drawn = set()
+    for _, _, curves, _, _ in out:
+        for _, spec, _ in curves:
+            drawn |= _families_of(spec)
+    for f in family.declared():
+        if f.code in drawn or f.samples is None:
+            continue
+        curves = [(label, spec, 1.0) for label, spec in f.samples(steps).items()]
+        out.append(
+            (f"{f.framework}-{f.name}.png", f"{f.framework}: {f.name}", curves, steps, False)
+        )
+    return out
+
+
 def gallery(out_dir: str) -> list[str]:
     """Write one PNG per family and ``overview.png``; returns the paths."""
     plt = _pyplot()
     os.makedirs(out_dir, exist_ok=True)
-    figures = gallery_figures()
+    drawn_figures = figures()
     paths = []
     cols = 4
-    rows = math.ceil(len(figures) / cols)
+    rows = math.ceil(len(drawn_figures) / cols)
     sheet, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows))
-    for k, (name, title, curves, steps, log) in enumerate(figures):
+    for k, (name, title, curves, steps, log) in enumerate(drawn_figures):
         drawn, marks = [], set()
         for label, spec, base in curves:
             if spec is None:
@@ -479,7 +487,7 @@ def gallery(out_dir: str) -> list[str]:
         plt.close(fig)
         paths.append(path)
         draw(axes.flat[k], drawn, log=log, title=title, marks=sorted(marks), title_size=7)
-    for ax in list(axes.flat)[len(figures) :]:
+    for ax in list(axes.flat)[len(drawn_figures) :]:
         ax.axis("off")
     sheet.tight_layout()
     overview = os.path.join(out_dir, "overview.png")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kinds
+from . import family, kinds
 from .schedules.compose import Chained, Sequential
 from .schedules.leaf import Leaf
 from .spec import Spec
@@ -88,7 +88,7 @@ def lower(spec: Spec, quantity: str = "lr") -> Program:
             body += [float(leaf.kind), float(len(params)), float(leaf_index), float(slot)]
             body += params
             leaf_index += 1
-        stateless &= any(leaf.kind in kinds.OVERWRITING for leaf in leaves)
+        stateless &= any(family.overwriting(leaf.kind) for leaf in leaves)
     code = np.ascontiguousarray(header + seg_rows + body, dtype=np.float64)
     return Program(
         code=code,

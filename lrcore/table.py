@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _validate as v
-from . import kinds
+from . import family, kinds
 from .functions import evaluate
 from .kernels.closed import closed_run
 from .kernels.torch_numerics import run, segment_origin, strided_run
@@ -162,7 +162,7 @@ def _pointwise(program: Program) -> bool:
     return (
         len(program.segment_starts) == 1
         and int(code[1]) == 1
-        and int(code[kinds.HEADER + kinds.SEGMENT]) in kinds.POINTWISE
+        and family.pointwise(int(code[kinds.HEADER + kinds.SEGMENT]))
     )
 
 
@@ -223,10 +223,15 @@ def _fill(
     run(code, base, t0, end, value, out, start, aux, lo, off)
 
 
+def _multiplies(function) -> bool:
+    """A user function that multiplies the previous LR (multiplicative, not lambda)."""
+    return not family.overwriting(function.kind)
+
+
 def _stream_origin(program: Program, start: int) -> int:
     """The step a recurrence must start from to reach ``start`` exactly: the start of
     its segment, or 0 when a multiplicative schedule continues across segments."""
-    if any(f.kind == kinds.MULTIPLICATIVE for f in program.functions):
+    if any(_multiplies(f) for f in program.functions):
         return 0
     return int(segment_origin(program.code, start))
 
@@ -239,7 +244,7 @@ def _aux(program: Program, t0: int, t1: int, cumulative: bool = False):
         hi = min(t1, seg_end) - f.segment_start
         if hi <= lo:
             lo = hi = 0
-        if cumulative and f.kind == kinds.MULTIPLICATIVE:
+        if cumulative and _multiplies(f):
             # eta_e = eta_0 * prod_{k=1..e} f(k): running products from step 0
             factors = evaluate(f.fn, 1, hi, f.evaluation) if hi > 1 else np.empty(0)
             values = np.concatenate(([1.0], np.cumprod(factors))) if hi > 0 else factors

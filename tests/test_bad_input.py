@@ -118,10 +118,22 @@ TIMM_COMMON = {
     "warmup_t": INT(0),
     "warmup_lr_init": NONNEG,
     "warmup_prefix": FLAG,
-    "noise_range_t": OR_NONE(INT(0)),
+    # timm compares t with it: create_scheduler_v2 passes fractions of t_initial (floats)
+    "noise_range_t": OR_NONE(NONNEG),
     "noise_pct": POS,
     "noise_std": NONNEG,
     "noise_seed": INT(0),
+}
+TIMM_BASE = {
+    k: TIMM_COMMON[k]
+    for k in (
+        "warmup_t",
+        "warmup_lr_init",
+        "noise_range_t",
+        "noise_pct",
+        "noise_std",
+        "noise_seed",
+    )
 }
 
 DS_WARMUP = {
@@ -249,6 +261,29 @@ LRCORE = {
         },
     ),
     "timm_poly": ({"t_initial": 10}, {**TIMM_COMMON, "power": NONNEG, "k_decay": POS}),
+    "timm_step": (
+        {"decay_t": 10},
+        {**TIMM_BASE, "decay_t": POS, "decay_rate": NONNEG, "warmup_prefix": FLAG},
+    ),
+    "timm_multistep": (
+        {"decay_t": [3, 6]},
+        {**TIMM_BASE, "decay_t": NONE, "decay_rate": NONNEG, "warmup_prefix": FLAG},
+    ),
+    "timm_wsd": (
+        {"t_initial": 10, "decay_t": 5},
+        {
+            **TIMM_BASE,
+            "t_initial": INT(1),
+            "decay_t": WHERE("0 < real <= t_initial (10)", lambda x: 0 < x <= 10),
+            "lr_min": NONNEG,
+            "stable_fn": NONE,
+            "stable_timescale": OR_NONE(REAL()),  # read only by rsqrt and power
+            "stable_power": POS,
+            "decay_fn": NONE,
+            "decay_power": POS,
+            "decay_ratio": REAL(0, 1, lo_open=True, hi_open=True),
+        },
+    ),
     "deepspeed_warmup": ({}, DS_WARMUP),
     "deepspeed_warmup_decay": ({"total_num_steps": 50}, {**DS_WARMUP, "total_num_steps": INT(0)}),
     "deepspeed_warmup_cosine": (

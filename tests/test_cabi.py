@@ -212,8 +212,8 @@ s = cabi.Schedule("cosine_annealing_warm_restarts(T_0=10, T_mult=2)")
 s.fill(0, 100)
 assert cabi.entry_points.cache_info().currsize == 1  # only this schedule's
 masks = {mask for _, mask in tn._CHAINS}
-assert masks == {s.families} == {1 << lrcore.kinds.WARM_RESTARTS}, masks
-others = [k for kind, k in tn.LEAF_STEPS.items() if kind != lrcore.kinds.WARM_RESTARTS]
+assert masks == {s.families} == {1 << lrcore.CosineAnnealingWarmRestarts.kind}, masks
+others = [k for kind, k in tn.LEAF_STEPS.items() if kind != lrcore.CosineAnnealingWarmRestarts.kind]
 assert not any(k.ready for k in others)
 print("ok")
 """

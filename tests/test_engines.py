@@ -69,7 +69,7 @@ def test_plain_python_is_checked_against_torch_too():
 def test_parallel_kernels_wait_for_enough_steps_and_keep_the_bits():
     from lrcore.kernels.closed import CLOSED_APPLY
 
-    kernel = CLOSED_APPLY[lrcore.kinds.CYCLIC]
+    kernel = CLOSED_APPLY[lrcore.Cyclic.kind]
     kernels._asked.pop(kernel, None)
     if kernel.ready:  # compiled by an earlier test: it serves at once
         assert kernels.use_parallel(kernel, 1)
@@ -89,7 +89,7 @@ def test_compiled_kernels_serve_small_tables_once_ready():
     spec = lrcore.parse("exponential(gamma=0.99)")
     from lrcore.kernels.torch_numerics import LEAF_STEPS
 
-    kernel = LEAF_STEPS[lrcore.kinds.EXPONENTIAL]
+    kernel = LEAF_STEPS[lrcore.Exponential.kind]
     lrcore.table(spec, kernels.PYTHON_STEPS + 1, 0.1)  # past the limit: compiled
     assert kernel.ready
     assert not kernels.use_python(10, [kernel])
@@ -120,10 +120,10 @@ from lrcore import kernels
 from lrcore.kernels import torch_numerics as tn
 restarts = "cosine_annealing_warm_restarts(T_0=1000, T_mult=2)"
 serial = lrcore.table(restarts, 10**6)
-assert not tn.LEAF_PARALLEL[lrcore.kinds.WARM_RESTARTS].ready
+assert not tn.LEAF_PARALLEL[lrcore.CosineAnnealingWarmRestarts.kind].ready
 with kernels.parallel_now():
     parallel = lrcore.table(restarts, 10**6)
-assert tn.LEAF_PARALLEL[lrcore.kinds.WARM_RESTARTS].ready
+assert tn.LEAF_PARALLEL[lrcore.CosineAnnealingWarmRestarts.kind].ready
 assert (serial.view("int64") == parallel.view("int64")).all()
 print("ok")
 """

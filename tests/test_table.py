@@ -119,7 +119,7 @@ def test_import_compiles_nothing_and_never_imports_torch():
         "assert ks and not any(k.ready for k in ks), [k for k in ks if k.ready]\n"
         "assert 'numba' not in sys.modules\n"
         "lrcore.table(lrcore.Step(10), 10**5)\n"
-        "assert 'numba' in sys.modules and tn.LEAF_STEPS[lrcore.kinds.STEP].ready\n"
+        "assert 'numba' in sys.modules and tn.LEAF_STEPS[lrcore.Step.kind].ready\n"
         "assert 'torch' not in sys.modules\n"
         "print('ok')\n"
     )

@@ -43,7 +43,15 @@ import warnings
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-_SOURCES = (*sorted(_HERE.glob("*.py")), _HERE.parent / "kinds.py", _HERE.parent / "cabi.py")
+_LRCORE = _HERE.parent
+#: the files whose kernels (or constants) a cached kernel may inline: the kernels, the
+#: family modules that declare theirs (lrcore/schedules), the program layout, the C ABI
+_SOURCES = (
+    *sorted(_HERE.glob("*.py")),
+    *sorted((_LRCORE / "schedules").glob("*.py")),
+    _LRCORE / "kinds.py",
+    _LRCORE / "cabi.py",
+)
 
 #: ``range`` in plain Python; compiled specialisations bind numba's ``prange``
 prange = range
@@ -279,6 +287,20 @@ def njit(*args, **kwargs):
 def cfunc(*args, **kwargs):
     """``numba.cfunc`` made lazily (a :class:`Kernel`; compiled when first used)."""
     return lambda fn: Kernel(fn, "cfunc", {**kwargs, "args": args})
+
+
+def kernel_tag(kernel) -> str:
+    """The name a specialisation made from ``kernel`` is cached under: its own name, and
+    for a kernel from outside lrcore (a family declared elsewhere) a hash of its file,
+    since the cache folder's stamp covers lrcore's sources only."""
+    name = kernel.__name__
+    path = getattr(sys.modules.get(kernel.__module__), "__file__", None)
+    if path is None:
+        return name
+    path = Path(path).resolve()
+    if path.is_relative_to(_LRCORE):
+        return name
+    return f"{name}_{hashlib.sha256(path.read_bytes()).hexdigest()[:8]}"
 
 
 def specialise(template, suffix, names, decorator="njit", **options):

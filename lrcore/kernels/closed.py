@@ -13,8 +13,10 @@ import math
 
 import numpy as np
 
+from .. import family as F
 from .. import kinds as K
 from . import (
+    kernel_tag,
     kernels_parallel_lock,
     njit,
     plain_first,
@@ -23,7 +25,7 @@ from . import (
     use_parallel,
     use_python,
 )
-from .formulas import POINTWISE_VALUE, cyclic_lr, factor_value, one_cycle_value, timm_value
+from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import interpreter, program_kinds
 
@@ -219,29 +221,15 @@ def multiplicative_closed(
     _scale(out, i0, n, buf, base, first)
 
 
-#: kind -> the family's closed form over a run
-CLOSED = {
-    K.STEP: step_closed,
-    K.MULTI_STEP: multi_step_closed,
-    K.CONSTANT: constant_closed,
-    K.LINEAR: linear_closed,
-    K.EXPONENTIAL: exponential_closed,
-    K.POLYNOMIAL: polynomial_closed,
-    K.COSINE: cosine_closed,
-    K.WARM_RESTARTS: warm_restarts_closed,
-    K.CYCLIC: cyclic_closed,
-    K.ONE_CYCLE: one_cycle_closed,
-    K.FACTOR: factor_closed,
-    K.TIMM: timm_closed,
-    K.LAMBDA: lambda_closed,
-    K.MULTIPLICATIVE: multiplicative_closed,
-}
-CLOSED.update(
-    {
-        kind: specialise(_pointwise_closed, value.__name__, {"VALUE": value})
-        for kind, value in POINTWISE_VALUE.items()
-    }
-)
+def _closed_of(family):
+    """A family's closed form over a run: its own, or its pointwise value's."""
+    if family.closed is not None:
+        return family.closed
+    return specialise(_pointwise_closed, kernel_tag(family.value), {"VALUE": family.value})
+
+
+#: kind -> the family's closed form over a run (derived from the declarations)
+CLOSED = F.ByKind(_closed_of)
 
 
 def _closed_link(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
@@ -409,12 +397,14 @@ def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):
 
 
 #: kind -> the family's :func:`_closed_apply` (compiled per family, as the torch drivers)
-CLOSED_APPLY = {
-    kind: specialise(_closed_apply, fn.__name__, {"CLOSED_LEAF": fn}, parallel=True)
-    for kind, fn in CLOSED.items()
-}
+CLOSED_APPLY = F.ByKind(
+    lambda f: specialise(
+        _closed_apply, kernel_tag(CLOSED[f.code]), {"CLOSED_LEAF": CLOSED[f.code]}, parallel=True
+    )
+)
 #: the same, serial (``prange`` runs as ``range``): forked children, plain Python
-CLOSED_SERIAL = {
-    kind: specialise(_closed_apply, f"{fn.__name__}_serial", {"CLOSED_LEAF": fn})
-    for kind, fn in CLOSED.items()
-}
+CLOSED_SERIAL = F.ByKind(
+    lambda f: specialise(
+        _closed_apply, f"{kernel_tag(CLOSED[f.code])}_serial", {"CLOSED_LEAF": CLOSED[f.code]}
+    )
+)

@@ -620,14 +620,3 @@ def fairseq_value(code, p, base, t):
     shrink = math.pow(code[q + 7], i)
     low, lr = low * shrink, lr * shrink
     return low + 0.5 * (lr - low) * (1 + math.cos(pi * t_curr / t_i))
-
-
-#: kind -> the value of a pointwise family (:data:`lrcore.kinds.POINTWISE`), a function
-#: ``(code, p, base, t)`` of the step alone: the one declaration its drivers are made from
-POINTWISE_VALUE = {
-    K.DEEPSPEED: deepspeed_value,
-    K.MEGATRON: megatron_value,
-    K.OPTAX: optax_value,
-    K.KERAS: keras_value,
-    K.FAIRSEQ: fairseq_value,
-}

@@ -23,8 +23,10 @@ import math
 
 import numpy as np
 
+from .. import family as F
 from .. import kinds as K
 from . import (
+    kernel_tag,
     kernels_parallel_lock,
     njit,
     plain_first,
@@ -34,7 +36,6 @@ from . import (
     use_python,
 )
 from .formulas import (
-    POINTWISE_VALUE,
     constant_lr,
     cosine_lr,
     cyclic_lr,
@@ -169,43 +170,15 @@ def multiplicative_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off)
     return v * aux[aux_off[slot] + e - aux_lo[slot]]
 
 
-#: kind -> the family's get_lr
-GET_LR = {
-    K.STEP: step_get_lr,
-    K.MULTI_STEP: multi_step_get_lr,
-    K.CONSTANT: constant_get_lr,
-    K.LINEAR: linear_get_lr,
-    K.EXPONENTIAL: exponential_get_lr,
-    K.POLYNOMIAL: polynomial_get_lr,
-    K.COSINE: cosine_get_lr,
-    K.WARM_RESTARTS: warm_restarts_get_lr,
-    K.CYCLIC: cyclic_get_lr,
-    K.ONE_CYCLE: one_cycle_get_lr,
-    K.FACTOR: factor_get_lr,
-    K.TIMM: timm_get_lr,
-    K.LAMBDA: lambda_get_lr,
-    K.MULTIPLICATIVE: multiplicative_get_lr,
-}
-GET_LR.update(
-    {
-        kind: specialise(_pointwise_get_lr, value.__name__, {"VALUE": value})
-        for kind, value in POINTWISE_VALUE.items()
-    }
-)
+def _get_lr_of(family):
+    """A family's get_lr: its own, or its pointwise value's (no state, no mode)."""
+    if family.get_lr is not None:
+        return family.get_lr
+    return specialise(_pointwise_get_lr, kernel_tag(family.value), {"VALUE": family.value})
 
-#: families whose STEP-mode update is ``v -> v * r(e)``: r is get_lr at v = base = 1.0
-#: (``1.0 * gamma`` is ``gamma``, an unchanged step gives 1.0), so ``v * r`` has torch's bits
-RATIO_KINDS = frozenset(
-    {
-        K.STEP,
-        K.MULTI_STEP,
-        K.CONSTANT,
-        K.LINEAR,
-        K.EXPONENTIAL,
-        K.POLYNOMIAL,
-        K.MULTIPLICATIVE,
-    }
-)
+
+#: kind -> the family's get_lr (derived from the declarations, :mod:`lrcore.family`)
+GET_LR = F.ByKind(_get_lr_of)
 
 
 # -- drivers: written once, compiled per family ---------------------------------------------
@@ -392,7 +365,7 @@ def _run(pick, code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless):
                 v = pick(LEAF_STEPS[kind])(
                     code, off, st, v, base, seg_start, t, stop, out, out_t0, aux, lo, ao
                 )
-        elif all(kind in RATIO_KINDS for kind, _ in leaves):
+        elif all(F.ratio(kind) for kind, _ in leaves):
             # each member's factors for a block, then the products: O(CHUNK) memory
             for a in range(t, stop, CHUNK):
                 b = min(stop, a + CHUNK)
@@ -418,7 +391,7 @@ def _first_step(pure, kind, *args):
 
 
 def _leaf_strided(code, off, base, t0, stride, out, aux, lo, ao):
-    """``out[j]``: a pointwise leaf (:data:`lrcore.kinds.POINTWISE`) at step ``t0 + j * stride``."""
+    """``out[j]``: a pointwise leaf at step ``t0 + j * stride``."""
     st = np.empty((1, 4))
     for j in range(out.shape[0]):
         e = t0 + j * stride
@@ -508,8 +481,19 @@ def chain(link, end, by_kind, slot, kinds):
     if key not in _CHAINS:
         rest = chain(link, end, by_kind, slot, kinds[1:]) if len(kinds) > 1 else end
         names = {"KIND": kinds[0], slot: by_kind[kinds[0]], "NEXT": rest}
-        _CHAINS[key] = specialise(link, f"{key[1]:x}", names)
+        _CHAINS[key] = specialise(link, _chain_tag(key[1], [by_kind[k] for k in kinds]), names)
     return _CHAINS[key]
+
+
+def _chain_tag(mask, kernels) -> str:
+    """A chain's cache name: its families' bits, and a hash of the kernels of families
+    declared outside lrcore (see :func:`lrcore.kernels.kernel_tag`)."""
+    foreign = [kernel_tag(k) for k in kernels if kernel_tag(k) != k.__name__]
+    if not foreign:
+        return f"{mask:x}"
+    import hashlib
+
+    return f"{mask:x}_{hashlib.sha256(' '.join(foreign).encode()).hexdigest()[:8]}"
 
 
 def interpreter(template, slot, link, end, by_kind, link_slot, kinds):
@@ -519,7 +503,9 @@ def interpreter(template, slot, link, end, by_kind, link_slot, kinds):
     key = (template, kind_mask(kinds))
     if key not in _CHAINS:
         leaf = chain(link, end, by_kind, link_slot, kinds)
-        _CHAINS[key] = specialise(template, f"{key[1]:x}", {slot: leaf})
+        _CHAINS[key] = specialise(
+            template, _chain_tag(key[1], [by_kind[k] for k in kinds]), {slot: leaf}
+        )
     return _CHAINS[key]
 
 
@@ -539,30 +525,39 @@ def segment_start(code, start):
     return origin
 
 
-# -- the per-family drivers (after every name their templates use is defined) -------------
+# -- the per-family drivers, made from the declarations when a family is first used ---------
 #: kind -> the family's run of steps: :func:`_leaf_steps`, or its own loop
-LEAF_STEPS = {
-    kind: specialise(_leaf_steps, fn.__name__, {"GET_LR": fn}) for kind, fn in GET_LR.items()
-}
-LEAF_STEPS.update(
-    {K.COSINE: cosine_steps, K.WARM_RESTARTS: warm_restarts_steps, K.MULTI_STEP: multi_step_steps}
+LEAF_STEPS = F.ByKind(
+    lambda f: (
+        f.steps or specialise(_leaf_steps, kernel_tag(GET_LR[f.code]), {"GET_LR": GET_LR[f.code]})
+    )
 )
 #: kind -> the family's :func:`_leaf_at`
-LEAF_AT = {kind: specialise(_leaf_at, fn.__name__, {"GET_LR": fn}) for kind, fn in GET_LR.items()}
+LEAF_AT = F.ByKind(
+    lambda f: specialise(_leaf_at, kernel_tag(GET_LR[f.code]), {"GET_LR": GET_LR[f.code]})
+)
 #: kind -> the family's :func:`_leaf_parallel`
-LEAF_PARALLEL = {
-    kind: specialise(_leaf_parallel, fn.__name__, {"LEAF_STEPS": LEAF_STEPS[kind]}, parallel=True)
-    for kind, fn in GET_LR.items()
-}
+LEAF_PARALLEL = F.ByKind(
+    lambda f: specialise(
+        _leaf_parallel,
+        kernel_tag(GET_LR[f.code]),
+        {"LEAF_STEPS": LEAF_STEPS[f.code]},
+        parallel=True,
+    )
+)
 #: kind -> the family's :func:`_leaf_strided` (pointwise families only)
-LEAF_STRIDED = {
-    kind: specialise(_leaf_strided, fn.__name__, {"GET_LR": fn})
-    for kind, fn in GET_LR.items()
-    if kind in K.POINTWISE
-}
-#: kind -> the family's :func:`_ratio_steps` (RATIO_KINDS only)
-RATIO_STEPS = {
-    kind: specialise(_ratio_steps, fn.__name__, {"GET_LR": fn})
-    for kind, fn in GET_LR.items()
-    if kind in RATIO_KINDS
-}
+LEAF_STRIDED = F.ByKind(
+    lambda f: (
+        specialise(_leaf_strided, kernel_tag(GET_LR[f.code]), {"GET_LR": GET_LR[f.code]})
+        if f.pointwise
+        else None
+    )
+)
+#: kind -> the family's :func:`_ratio_steps` (ratio families only)
+RATIO_STEPS = F.ByKind(
+    lambda f: (
+        specialise(_ratio_steps, kernel_tag(GET_LR[f.code]), {"GET_LR": GET_LR[f.code]})
+        if f.ratio
+        else None
+    )
+)

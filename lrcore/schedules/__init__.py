@@ -1,123 +1,23 @@
-"""Schedule families: one module per family, each spec a frozen dataclass."""
+"""Schedule families: one module per framework, each declaring its families
+(:mod:`lrcore.family`) and their specs, frozen dataclasses.
 
-from .compose import Chained, Sequential
-from .cosine import CosineAnnealing, CosineAnnealingWarmRestarts
-from .cyclic import Cyclic, OneCycle
-from .decay import Exponential, Linear, Polynomial
-from .deepspeed import (
-    DeepSpeedLRRangeTest,
-    DeepSpeedOneCycle,
-    DeepSpeedWarmup,
-    DeepSpeedWarmupCosine,
-    DeepSpeedWarmupDecay,
-)
-from .fairseq import (
-    FairseqCosine,
-    FairseqFixed,
-    FairseqInverseSqrt,
-    FairseqPolynomialDecay,
-    FairseqStep,
-    FairseqTriangular,
-    FairseqTriStage,
-)
-from .function import Lambda, Multiplicative
-from .keras import (
-    KerasCosineDecay,
-    KerasCosineDecayRestarts,
-    KerasExponentialDecay,
-    KerasInverseTimeDecay,
-    KerasPiecewiseConstantDecay,
-    KerasPolynomialDecay,
-)
-from .megatron import Megatron
-from .optax import (
-    OptaxConstant,
-    OptaxCosineDecay,
-    OptaxCosineOnecycle,
-    OptaxExponentialDecay,
-    OptaxJoin,
-    OptaxLinear,
-    OptaxLinearOnecycle,
-    OptaxPiecewiseConstant,
-    OptaxPiecewiseInterpolate,
-    OptaxPolynomial,
-    OptaxSGDR,
-    OptaxWarmupConstant,
-    OptaxWarmupCosineDecay,
-    OptaxWarmupExponentialDecay,
-)
-from .piecewise import Constant, MultiStep, Step
-from .timm import TimmCosine, TimmPoly, TimmTanh
-from .warmup import (
-    WSD,
-    CosineDecay,
-    CosineHardRestarts,
-    InverseSqrt,
-    LinearDecay,
-    PolynomialDecay,
-    Stable,
-    Warmup,
-    WSDDecay,
-)
+Every module here is imported, and every spec class it registers (a named
+:class:`lrcore.spec.Spec`, :data:`lrcore.spec.REGISTRY`) is exported: a new family
+module is found without a list to extend.
+"""
 
-__all__ = [
-    "FairseqCosine",
-    "FairseqFixed",
-    "FairseqInverseSqrt",
-    "FairseqPolynomialDecay",
-    "FairseqStep",
-    "FairseqTriangular",
-    "FairseqTriStage",
-    "KerasCosineDecay",
-    "KerasCosineDecayRestarts",
-    "KerasExponentialDecay",
-    "KerasInverseTimeDecay",
-    "KerasPiecewiseConstantDecay",
-    "KerasPolynomialDecay",
-    "OptaxConstant",
-    "OptaxCosineDecay",
-    "OptaxCosineOnecycle",
-    "OptaxExponentialDecay",
-    "OptaxJoin",
-    "OptaxLinear",
-    "OptaxLinearOnecycle",
-    "OptaxPiecewiseConstant",
-    "OptaxPiecewiseInterpolate",
-    "OptaxPolynomial",
-    "OptaxSGDR",
-    "OptaxWarmupConstant",
-    "OptaxWarmupCosineDecay",
-    "OptaxWarmupExponentialDecay",
-    "DeepSpeedLRRangeTest",
-    "DeepSpeedOneCycle",
-    "DeepSpeedWarmup",
-    "DeepSpeedWarmupCosine",
-    "DeepSpeedWarmupDecay",
-    "WSD",
-    "TimmCosine",
-    "TimmPoly",
-    "TimmTanh",
-    "CosineDecay",
-    "CosineHardRestarts",
-    "InverseSqrt",
-    "LinearDecay",
-    "PolynomialDecay",
-    "Stable",
-    "Warmup",
-    "WSDDecay",
-    "Chained",
-    "Constant",
-    "CosineAnnealing",
-    "CosineAnnealingWarmRestarts",
-    "Cyclic",
-    "Exponential",
-    "Lambda",
-    "Linear",
-    "Megatron",
-    "MultiStep",
-    "Multiplicative",
-    "OneCycle",
-    "Polynomial",
-    "Sequential",
-    "Step",
-]
+import importlib as _importlib
+import pkgutil as _pkgutil
+
+from ..spec import REGISTRY as _REGISTRY
+
+for _module in sorted(m.name for m in _pkgutil.iter_modules(__path__)):
+    if not _module.startswith("_"):
+        _importlib.import_module(f"{__name__}.{_module}")
+
+#: the spec classes of every family module, by class name
+SPECS = {
+    cls.__name__: cls for cls in _REGISTRY.values() if cls.__module__.startswith(__name__ + ".")
+}
+globals().update(SPECS)
+__all__ = sorted(SPECS)

@@ -17,11 +17,15 @@ class accepts integer ``T_mult`` and no decay.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
 from .. import _validate as v
-from .. import kinds
+from .._torch_reference import torch_class
+from ..family import Family, declare
+from ..kernels import closed as cl
+from ..kernels import torch_numerics as tn
 from .leaf import Leaf
 
 
@@ -32,7 +36,6 @@ class CosineAnnealing(Leaf):
     T_max: int
     eta_min: float = 0.0
     name = "cosine_annealing"
-    kind = kinds.COSINE
 
     def __post_init__(self):
         object.__setattr__(self, "T_max", v.integer(self.name, "T_max", self.T_max, minimum=1))
@@ -51,7 +54,6 @@ class CosineAnnealingWarmRestarts(Leaf):
     eta_min: float = 0.0
     decay: float = 1.0
     name = "cosine_annealing_warm_restarts"
-    kind = kinds.WARM_RESTARTS
 
     def __post_init__(self):
         n = self.name
@@ -68,3 +70,72 @@ class CosineAnnealingWarmRestarts(Leaf):
     def params(self, quantity="lr"):
         integral = isinstance(self.T_mult, int)
         return [self.T_0, float(self.T_mult), self.eta_min, self.decay, 1.0 if integral else 0.0]
+
+
+# -- the declarations ---------------------------------------------------------------------
+def _cosine_formula(xp, spec, t):
+    return spec.eta_min + (1 - spec.eta_min) * (1 + xp.cos(math.pi * t / spec.T_max)) / 2
+
+
+def _restarts_formula(xp, spec, t):
+    if spec.T_mult != 2 or spec.decay != 1.0:
+        return None
+    i = xp.floor(xp.log2(t / spec.T_0 + 1))
+    t_i = spec.T_0 * 2**i
+    t_cur = t - (t_i - spec.T_0)
+    return spec.eta_min + (1 - spec.eta_min) * (1 + xp.cos(math.pi * t_cur / t_i)) / 2
+
+
+def _restarts_events(spec, steps):
+    out, start, length, i = [], 0.0, float(spec.T_0), 0
+    while start < steps:
+        if start > 0:
+            out.append(math.ceil(start))
+        i += 1
+        start += length
+        length = spec.T_0 * spec.T_mult**i
+    return out
+
+
+def _torch_restarts(spec, kwargs):
+    if kwargs.pop("decay") != 1.0 or not isinstance(spec.T_mult, int):
+        raise ValueError(f"torch has no {spec}")
+    return kwargs
+
+
+declare(
+    Family(
+        name="cosine_annealing",
+        code=7,
+        framework="torch",
+        specs=(CosineAnnealing,),
+        layout=("T_max", "eta_min"),
+        get_lr=tn.cosine_get_lr,
+        closed=cl.cosine_closed,
+        steps=tn.cosine_steps,
+        overwriting=False,
+        samples=lambda steps: {"cosine_annealing": CosineAnnealing(T_max=steps, eta_min=1e-5)},
+        reference=torch_class("CosineAnnealingLR"),
+        formula=_cosine_formula,
+    )
+)
+declare(
+    Family(
+        name="cosine_annealing_warm_restarts",
+        code=8,
+        framework="torch",
+        specs=(CosineAnnealingWarmRestarts,),
+        layout=("T_0", "T_mult", "eta_min", "decay", "integral"),
+        get_lr=tn.warm_restarts_get_lr,
+        closed=cl.warm_restarts_closed,
+        steps=tn.warm_restarts_steps,
+        samples=lambda steps: {
+            "cosine_annealing_warm_restarts": CosineAnnealingWarmRestarts(
+                T_0=1000, T_mult=2, eta_min=1e-5
+            )
+        },
+        reference=torch_class("CosineAnnealingWarmRestarts", _torch_restarts),
+        events=_restarts_events,
+        formula=_restarts_formula,
+    )
+)

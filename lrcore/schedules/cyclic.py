@@ -21,6 +21,10 @@ from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds
+from .._torch_reference import torch_class
+from ..family import Family, declare
+from ..kernels import closed as cl
+from ..kernels import torch_numerics as tn
 from .leaf import Leaf
 
 _MODES = {
@@ -43,7 +47,6 @@ class Cyclic(Leaf):
     base_momentum: float = 0.8
     max_momentum: float = 0.9
     name = "cyclic"
-    kind = kinds.CYCLIC
     absolute = True
     has_momentum = True
 
@@ -96,7 +99,6 @@ class OneCycle(Leaf):
     base_momentum: float = 0.85
     max_momentum: float = 0.95
     name = "one_cycle"
-    kind = kinds.ONE_CYCLE
     absolute = True
     has_momentum = True
 
@@ -173,3 +175,39 @@ class OneCycle(Leaf):
         for phase in phases:
             out.extend(phase)
         return out
+
+
+# -- the declarations ---------------------------------------------------------------------
+def _cyclic_formula(xp, spec, t):
+    if spec.mode != "triangular":
+        return None
+    size = spec.step_size_up + (spec.step_size_down or spec.step_size_up)
+    x = xp.abs(t / spec.step_size_up - 2 * xp.floor(1 + t / size) + 1)
+    return spec.base_lr + (spec.max_lr - spec.base_lr) * xp.clip(1 - x, 0, None)
+
+
+declare(
+    Family(
+        name="cyclic",
+        code=9,
+        framework="torch",
+        specs=(Cyclic,),
+        get_lr=tn.cyclic_get_lr,
+        closed=cl.cyclic_closed,
+        samples=lambda steps: {"cyclic": Cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000)},
+        reference=torch_class("CyclicLR"),
+        formula=_cyclic_formula,
+    )
+)
+declare(
+    Family(
+        name="one_cycle",
+        code=10,
+        framework="torch",
+        specs=(OneCycle,),
+        get_lr=tn.one_cycle_get_lr,
+        closed=cl.one_cycle_closed,
+        samples=lambda steps: {"one_cycle": OneCycle(max_lr=0.1, total_steps=max(steps - 1, 2))},
+        reference=torch_class("OneCycleLR"),
+    )
+)

@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import _validate as v
-from .. import kinds
+from .._torch_reference import torch_class
+from ..family import Family, declare
+from ..kernels import closed as cl
+from ..kernels import torch_numerics as tn
 from .leaf import Leaf
 
 
@@ -25,7 +28,6 @@ class Linear(Leaf):
     end_factor: float = 1.0
     total_iters: int = 5
     name = "linear"
-    kind = kinds.LINEAR
 
     def __post_init__(self):
         n = self.name
@@ -51,7 +53,6 @@ class Exponential(Leaf):
 
     gamma: float
     name = "exponential"
-    kind = kinds.EXPONENTIAL
 
     def __post_init__(self):
         object.__setattr__(
@@ -69,7 +70,6 @@ class Polynomial(Leaf):
     total_iters: int = 5
     power: float = 1.0
     name = "polynomial"
-    kind = kinds.POLYNOMIAL
 
     def __post_init__(self):
         object.__setattr__(
@@ -79,3 +79,63 @@ class Polynomial(Leaf):
 
     def params(self, quantity="lr"):
         return [self.total_iters, self.power]
+
+
+# -- the declarations ---------------------------------------------------------------------
+def _linear_formula(xp, spec, t):
+    f0, f1, total = spec.start_factor, spec.end_factor, spec.total_iters
+    return f0 + (f1 - f0) * xp.minimum(t, t * 0 + total) / total
+
+
+def _polynomial_formula(xp, spec, t):
+    return (1 - xp.minimum(t, t * 0 + spec.total_iters) / spec.total_iters) ** spec.power
+
+
+declare(
+    Family(
+        name="linear",
+        code=4,
+        framework="torch",
+        specs=(Linear,),
+        layout=("start_factor", "end_factor", "total_iters"),
+        get_lr=tn.linear_get_lr,
+        closed=cl.linear_closed,
+        ratio=True,
+        overwriting=False,
+        samples=lambda steps: {"linear": Linear(start_factor=0.001, total_iters=steps)},
+        reference=torch_class("LinearLR"),
+        formula=_linear_formula,
+    )
+)
+declare(
+    Family(
+        name="exponential",
+        code=5,
+        framework="torch",
+        specs=(Exponential,),
+        layout=("gamma",),
+        get_lr=tn.exponential_get_lr,
+        closed=cl.exponential_closed,
+        ratio=True,
+        overwriting=False,
+        samples=lambda steps: {"exponential": Exponential(gamma=0.999995)},
+        reference=torch_class("ExponentialLR"),
+        formula=lambda xp, spec, t: spec.gamma**t,
+    )
+)
+declare(
+    Family(
+        name="polynomial",
+        code=6,
+        framework="torch",
+        specs=(Polynomial,),
+        layout=("total_iters", "power"),
+        get_lr=tn.polynomial_get_lr,
+        closed=cl.polynomial_closed,
+        ratio=True,
+        overwriting=False,
+        samples=lambda steps: {"polynomial": Polynomial(total_iters=steps, power=2.0)},
+        reference=torch_class("PolynomialLR"),
+        formula=_polynomial_formula,
+    )
+)

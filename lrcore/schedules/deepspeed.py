@@ -37,13 +37,14 @@ from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds as K
+from ..family import Family, declare
+from ..kernels.formulas import deepspeed_value
 from .leaf import Leaf
 
 _TYPES = {"log": K.DS_LOG, "linear": K.DS_LINEAR}
 
 
 class _DeepSpeed(Leaf):
-    kind = K.DEEPSPEED
     absolute = True
 
     def _set(self, field, value):
@@ -248,3 +249,18 @@ class DeepSpeedLRRangeTest(_DeepSpeed):
             self.lr_range_test_step_rate,
             1.0 if self.lr_range_test_staircase else 0.0,
         ]
+
+
+# -- the declaration ----------------------------------------------------------------------
+declare(
+    Family(
+        name="deepspeed",
+        code=15,
+        framework="deepspeed",
+        specs=(_DeepSpeed,),
+        value=deepspeed_value,
+        samples=lambda steps: {
+            "deepspeed_warmup_cosine": DeepSpeedWarmupCosine(total_num_steps=steps)
+        },
+    )
+)

@@ -53,13 +53,14 @@ from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds as K
+from ..family import Family, declare
+from ..kernels.formulas import fairseq_value
 from .leaf import Leaf
 
 _NAN = float("nan")
 
 
 class _Fairseq(Leaf):
-    kind = K.FAIRSEQ
     absolute = True
 
     def _set(self, field, value):
@@ -394,3 +395,18 @@ def from_config(name: str, fields, where: str = "fairseq") -> _Fairseq:
             option = "--" + f.name.replace("_", "-")
             raise ValueError(f"{where}: fairseq's {name} scheduler needs {f.name} ({option})")
     return cls(**kwargs)
+
+
+# -- the declaration ----------------------------------------------------------------------
+declare(
+    Family(
+        name="fairseq",
+        code=19,
+        framework="fairseq",
+        specs=(_Fairseq,),
+        value=fairseq_value,
+        samples=lambda steps: {
+            "fairseq_inverse_sqrt": FairseqInverseSqrt(lr=0.0005, warmup_updates=4000)
+        },
+    )
+)

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import _validate as v
-from .. import kinds
+from ..family import Family, declare
 from ..functions import METHODS
+from ..kernels import closed as cl
+from ..kernels import torch_numerics as tn
 from .leaf import Leaf
 
 
@@ -43,7 +45,6 @@ class Lambda(_FunctionLeaf):
     lr_lambda: Callable[[int], float]
     evaluation: str = "auto"
     name = "lambda"
-    kind = kinds.LAMBDA
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,51 @@ class Multiplicative(_FunctionLeaf):
     lr_lambda: Callable[[int], float]
     evaluation: str = "auto"
     name = "multiplicative"
-    kind = kinds.MULTIPLICATIVE
+
+
+# -- the declarations ---------------------------------------------------------------------
+def _halving(e):
+    return 0.5 ** (e // 250_000)
+
+
+def _wobble(e):
+    return 0.9999995 if e % 2 else 1.0000004
+
+
+def _torch_function(class_name):
+    def build(spec, optimizer):
+        from torch.optim import lr_scheduler
+
+        return getattr(lr_scheduler, class_name)(optimizer, spec.lr_lambda)
+
+    return build
+
+
+declare(
+    Family(
+        name="lambda",
+        code=11,
+        framework="torch",
+        specs=(Lambda,),
+        get_lr=tn.lambda_get_lr,
+        closed=cl.lambda_closed,
+        user_function=True,
+        samples=lambda steps: {"lambda": Lambda(_halving)},
+        reference=_torch_function("LambdaLR"),
+    )
+)
+declare(
+    Family(
+        name="multiplicative",
+        code=12,
+        framework="torch",
+        specs=(Multiplicative,),
+        get_lr=tn.multiplicative_get_lr,
+        closed=cl.multiplicative_closed,
+        ratio=True,
+        overwriting=False,
+        user_function=True,
+        samples=lambda steps: {"multiplicative": Multiplicative(_wobble)},
+        reference=_torch_function("MultiplicativeLR"),
+    )
+)

@@ -31,13 +31,14 @@ import numpy as np
 
 from .. import _validate as v
 from .. import kinds as K
+from ..family import Family, declare
+from ..kernels.formulas import keras_value
 from .leaf import Leaf
 
 _DTYPES = ("float32", "float64")
 
 
 class _Keras(Leaf):
-    kind = K.KERAS
     absolute = True
 
     def _set(self, field, value):
@@ -216,3 +217,18 @@ class KerasCosineDecayRestarts(_Keras):
             self._r(self.m_mul),
             self._r(math.pi),
         ]
+
+
+# -- the declaration ----------------------------------------------------------------------
+declare(
+    Family(
+        name="keras",
+        code=18,
+        framework="keras",
+        specs=(_Keras,),
+        value=keras_value,
+        samples=lambda steps: {
+            "keras_cosine_decay": KerasCosineDecay(initial_learning_rate=0.001, decay_steps=steps)
+        },
+    )
+)

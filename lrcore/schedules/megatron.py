@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds as K
+from ..family import Family, declare
+from ..kernels.formulas import megatron_value
 from .leaf import Leaf
 
 _DECAYS = {
@@ -69,7 +71,6 @@ class Megatron(Leaf):
     wd_incr_steps: int | None = None
     wd_incr_style: str = "constant"
     name = "megatron"
-    kind = K.MEGATRON
     absolute = True
     has_weight_decay = True
 
@@ -127,3 +128,18 @@ class Megatron(Leaf):
             wsd,
             0.5,  # the exponent of Megatron's square roots, as data (see megatron_value)
         ]
+
+
+# -- the declaration ----------------------------------------------------------------------
+declare(
+    Family(
+        name="megatron",
+        code=16,
+        framework="megatron",
+        specs=(Megatron,),
+        value=megatron_value,
+        samples=lambda steps: {
+            "megatron": Megatron(max_lr=0.001, lr_decay_steps=steps, lr_warmup_steps=100)
+        },
+    )
+)

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds as K
+from ..family import Family, declare
+from ..kernels.formulas import optax_value
 from ..spec import Spec
 from .leaf import Leaf
 
@@ -45,7 +47,6 @@ _NONE = float("nan")  # an absent end_value
 
 
 class _Optax(Leaf):
-    kind = K.OPTAX
     absolute = True
 
     def _set(self, field, value):
@@ -515,3 +516,18 @@ class OptaxSGDR(Spec):
             step += cycle.decay_steps
             boundaries.append(step)
         return _join_segments(self.cosine_kwargs, boundaries[:-1])
+
+
+# -- the declaration ----------------------------------------------------------------------
+declare(
+    Family(
+        name="optax",
+        code=17,
+        framework="optax",
+        specs=(_Optax,),
+        value=optax_value,
+        samples=lambda steps: {
+            "optax_cosine_decay": OptaxCosineDecay(init_value=0.001, decay_steps=steps)
+        },
+    )
+)

@@ -14,7 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .. import _validate as v
-from .. import kinds
+from .._torch_reference import torch_class
+from ..family import Family, declare
+from ..kernels import closed as cl
+from ..kernels import torch_numerics as tn
 from .leaf import Leaf
 
 
@@ -25,7 +28,6 @@ class Step(Leaf):
     step_size: int
     gamma: float = 0.1
     name = "step"
-    kind = kinds.STEP
 
     def __post_init__(self):
         object.__setattr__(
@@ -46,7 +48,6 @@ class MultiStep(Leaf):
     milestones: tuple[int, ...]
     gamma: float = 0.1
     name = "multi_step"
-    kind = kinds.MULTI_STEP
 
     def __post_init__(self):
         ms = v.integers(self.name, "milestones", self.milestones, minimum=0)
@@ -67,7 +68,6 @@ class Constant(Leaf):
     factor: float = 1.0 / 3
     total_iters: int = 5
     name = "constant"
-    kind = kinds.CONSTANT
 
     def __post_init__(self):
         object.__setattr__(
@@ -81,3 +81,67 @@ class Constant(Leaf):
 
     def params(self, quantity="lr"):
         return [self.factor, self.total_iters]
+
+
+# -- the declarations ---------------------------------------------------------------------
+def _step_events(spec, steps):
+    return list(range(spec.step_size, steps, spec.step_size))
+
+
+def _step_formula(xp, spec, t):
+    return spec.gamma ** xp.floor(t / spec.step_size)
+
+
+def _quarters(steps):
+    q = max(steps // 4, 1)
+    return (q, 2 * q, 3 * q)
+
+
+declare(
+    Family(
+        name="step",
+        code=1,
+        framework="torch",
+        specs=(Step,),
+        layout=("step_size", "gamma"),
+        get_lr=tn.step_get_lr,
+        closed=cl.step_closed,
+        ratio=True,
+        overwriting=False,
+        samples=lambda steps: {"step": Step(step_size=max(steps // 1000, 1), gamma=0.99)},
+        reference=torch_class("StepLR"),
+        events=_step_events,
+        formula=_step_formula,
+    )
+)
+declare(
+    Family(
+        name="multi_step",
+        code=2,
+        framework="torch",
+        specs=(MultiStep,),
+        get_lr=tn.multi_step_get_lr,
+        closed=cl.multi_step_closed,
+        steps=tn.multi_step_steps,
+        ratio=True,
+        overwriting=False,
+        samples=lambda steps: {"multi_step": MultiStep(milestones=_quarters(steps), gamma=0.1)},
+        reference=torch_class("MultiStepLR"),
+        events=lambda spec, steps: list(spec.milestones),
+    )
+)
+declare(
+    Family(
+        name="constant",
+        code=3,
+        framework="torch",
+        specs=(Constant,),
+        layout=("factor", "total_iters"),
+        get_lr=tn.constant_get_lr,
+        closed=cl.constant_closed,
+        ratio=True,
+        overwriting=False,
+        samples=lambda steps: {"constant": Constant(factor=0.5, total_iters=1000)},
+        reference=torch_class("ConstantLR"),
+    )
+)

@@ -33,18 +33,23 @@ it from a floating logarithm, which puts some restarts one step late, e.g.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds as K
+from ..family import Family, declare, offsets
+from ..kernels import closed as cl
+from ..kernels import njit
+from ..kernels import torch_numerics as tn
+from ..kernels.noise import timm_noise
 from .leaf import Leaf
 
 _NONE = -1.0  # noise range bound meaning "never"
 
 
 class _Timm(Leaf):
-    kind = K.TIMM
     shape: int
 
     def _check_common(self):
@@ -72,7 +77,7 @@ class _Timm(Leaf):
         r = self.noise_range_t
         if r is None:
             lo, hi = _NONE, _NONE
-        elif isinstance(r, int):
+        elif isinstance(r, (int, float)):
             lo, hi = float(r), float("inf")
         else:
             lo, hi = float(r[0]), float(r[1])
@@ -100,14 +105,20 @@ class _Timm(Leaf):
 def _noise_range(name, value):
     if value is None:
         return None
-    allowed = "None, a first step (int >= 0) or [first, end) with 0 <= first < end"
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return v.integer(name, "noise_range_t", value, minimum=0)
+    allowed = "None, a first step (a number >= 0) or [first, end) with 0 <= first < end"
+
+    def number(x):
+        return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+    if number(value):
+        if value < 0:
+            v.fail(name, "noise_range_t", value, allowed)
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
     if isinstance(value, (list, tuple)) and len(value) == 2:
         lo, hi = value
-        ok = all(isinstance(x, numbers.Integral) and not isinstance(x, bool) for x in value)
-        if ok and 0 <= lo < hi:
-            return (int(lo), int(hi))
+        if number(lo) and number(hi) and 0 <= lo < hi:
+            # timm's create_scheduler_v2 gives fractions of t_initial: floats are kept
+            return tuple(int(x) if isinstance(x, numbers.Integral) else float(x) for x in value)
     v.fail(name, "noise_range_t", value, allowed)
 
 
@@ -201,3 +212,428 @@ class TimmPoly(_Timm):
 
     def _extra(self):
         return [self.k_decay, self.power, 0.0]
+
+
+# -- the declaration ----------------------------------------------------------------------
+def _cycle_events(spec, steps):
+    """The starts of timm's cycles (and the end of the last)."""
+    out = []
+    start, length, i = float(spec.warmup_t if spec.warmup_prefix else 0), spec.t_initial, 0
+    while i < spec.cycle_limit and start < steps:
+        if start > 0:
+            out.append(math.ceil(start))
+        i += 1
+        start += length
+        length = spec.t_initial * spec.cycle_mul**i
+    if i == spec.cycle_limit and 0 < start < steps:
+        out.append(math.ceil(start))  # the end of the last cycle
+    return out
+
+
+declare(
+    Family(
+        name="timm",
+        code=14,
+        framework="timm",
+        specs=(_Timm,),
+        get_lr=tn.timm_get_lr,
+        closed=cl.timm_closed,
+        samples=lambda steps: {
+            "timm_cosine": TimmCosine(
+                t_initial=max(steps // 40, 1), warmup_t=10, noise_range_t=steps // 80
+            ),
+            "timm_tanh": TimmTanh(t_initial=steps, warmup_t=10),
+            "timm_poly": TimmPoly(t_initial=steps, power=2.0),
+        },
+        events=_cycle_events,
+    )
+)
+
+
+# -- timm's step, multi-step and warmup-stable-decay schedulers ------------------------------
+# Three families declared in the new form: a parameter layout whose names the kernels read
+# (``code[p + STEP.decay_t]``), a pointwise value (both numerics are made from it) and the
+# declaration. Each is a function of the step alone, so a table of any window is exact.
+#
+# They share timm's Scheduler base: a linear warm-up from ``warmup_lr_init`` over
+# ``warmup_t`` steps, then the schedule (on ``t - warmup_t`` where it is prefixed), then
+# seeded noise in ``noise_range_t`` (see above).
+
+_BASE = (
+    "warmup_t",
+    "warmup_lr_init",
+    "warmup_prefix",
+    "noise_lo",
+    "noise_hi",
+    "noise_pct",
+    "noise_std",
+    "noise_seed",
+)
+STEP = offsets((*_BASE, "decay_t", "decay_rate"))
+MULTISTEP = offsets((*_BASE, "decay_rate", "n_milestones"))  # then the milestones
+WSD_ = offsets(
+    (
+        *_BASE,
+        "t_initial",
+        "decay_t",
+        "lr_min",
+        "stable_fn",
+        "stable_timescale",
+        "stable_power",
+        "decay_fn",
+        "decay_power",
+        "decay_ratio",
+    )
+)
+STABLE_FNS = ("constant", "rsqrt", "power")
+DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
+
+
+class _TimmFixed(Leaf):
+    """Warm-up and noise as timm's Scheduler base; the layout names what ``params`` writes."""
+
+    layout: tuple[str, ...]
+
+    def _check_base(self):
+        n = self.name
+        v.integer(n, "warmup_t", self.warmup_t, minimum=0)
+        object.__setattr__(
+            self, "warmup_lr_init", v.real(n, "warmup_lr_init", self.warmup_lr_init, low=0.0)
+        )
+        v.flag(n, "warmup_prefix", self.warmup_prefix)
+        object.__setattr__(self, "noise_range_t", _noise_range(n, self.noise_range_t))
+        object.__setattr__(
+            self, "noise_pct", v.real(n, "noise_pct", self.noise_pct, low=0.0, low_open=True)
+        )
+        object.__setattr__(self, "noise_std", v.real(n, "noise_std", self.noise_std, low=0.0))
+        v.integer(n, "noise_seed", self.noise_seed, minimum=0)
+
+    def _values(self) -> dict:
+        r = self.noise_range_t
+        if r is None:
+            lo, hi = _NONE, _NONE
+        elif isinstance(r, tuple):
+            lo, hi = float(r[0]), float(r[1])
+        else:
+            lo, hi = float(r), float("inf")
+        return {
+            "warmup_t": self.warmup_t,
+            "warmup_lr_init": self.warmup_lr_init,
+            "warmup_prefix": 1.0 if self.warmup_prefix else 0.0,
+            "noise_lo": lo,
+            "noise_hi": hi,
+            "noise_pct": self.noise_pct,
+            "noise_std": self.noise_std,
+            "noise_seed": self.noise_seed % 2**32,  # torch seeds with the low 32 bits
+        }
+
+    def params(self, quantity="lr"):
+        values = self._values()
+        return [float(values[name]) for name in self.layout] + self._tail()
+
+    def _tail(self) -> list[float]:
+        return []
+
+
+@njit(cache=True)
+def _warmup(code, p, base, t):
+    """timm's warm-up value at ``t < warmup_t``."""
+    init = code[p + STEP.warmup_lr_init]
+    return init + t * ((base - init) / code[p + STEP.warmup_t])
+
+
+@njit(cache=True)
+def _noised(code, p, lr, t):
+    """``lr`` with timm's noise at ``t`` when ``t`` is in the noise range."""
+    if code[p + STEP.noise_lo] <= t and t < code[p + STEP.noise_hi]:
+        seed = int(code[p + STEP.noise_seed]) + t
+        return lr + lr * timm_noise(seed, code[p + STEP.noise_std], code[p + STEP.noise_pct])
+    return lr
+
+
+@njit(cache=True)
+def timm_step_value(code, p, base, t):
+    """StepLRScheduler: ``base * decay_rate ** (t // decay_t)`` after the warm-up."""
+    if t < code[p + STEP.warmup_t]:
+        return _noised(code, p, _warmup(code, p, base, t), t)
+    e = t - code[p + STEP.warmup_t] if code[p + STEP.warmup_prefix] != 0.0 else float(t)
+    k = e // code[p + STEP.decay_t]  # Python's floor division, as timm's ``t // decay_t``
+    return _noised(code, p, base * math.pow(code[p + STEP.decay_rate], k), t)
+
+
+@njit(cache=True)
+def timm_multistep_value(code, p, base, t):
+    """MultiStepLRScheduler: ``base * decay_rate ** bisect_right(decay_t, t + 1)``."""
+    if t < code[p + MULTISTEP.warmup_t]:
+        return _noised(code, p, _warmup(code, p, base, t), t)
+    e = t - code[p + MULTISTEP.warmup_t] if code[p + MULTISTEP.warmup_prefix] != 0.0 else t
+    n = int(code[p + MULTISTEP.n_milestones])
+    first = p + len(MULTISTEP)
+    lo, hi = 0, n  # bisect.bisect_right over the milestones as given (timm's own search)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if e + 1 < code[first + mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    rate = code[p + MULTISTEP.decay_rate]
+    return _noised(code, p, base * math.pow(rate, float(lo)), t)
+
+
+@njit(cache=True)
+def _wsd_decay(fn, frac, power, ratio):
+    """The decay factor at decay progress ``frac`` in [0, 1], from 1 to 0."""
+    if fn == 0:  # linear
+        return 1.0 - frac
+    if fn == 1:  # 1-sqrt
+        return 1.0 - math.sqrt(frac)
+    if fn == 2:  # cosine
+        return 0.5 * (1.0 + math.cos(math.pi * frac))
+    if fn == 3:  # power
+        return 1.0 - math.pow(frac, power)
+    return (math.pow(ratio, frac) - ratio) / (1.0 - ratio)  # exp, normalised to reach 0
+
+
+@njit(cache=True)
+def timm_wsd_value(code, p, base, t):
+    """WSDLRScheduler: ``lr_min + (max(base * stable(t_s), lr_min) - lr_min) * decay(frac)``."""
+    if t < code[p + WSD_.warmup_t]:
+        return _noised(code, p, _warmup(code, p, base, t), t)
+    t_s = t - code[p + WSD_.warmup_t]
+    lr_min = code[p + WSD_.lr_min]
+    stable = 1.0
+    if code[p + WSD_.stable_fn] != 0.0:
+        stable = math.pow(1.0 + t_s / code[p + WSD_.stable_timescale], -code[p + WSD_.stable_power])
+    lr = base * stable
+    if lr_min > lr:  # Python's max(lr, lr_min)
+        lr = lr_min
+    t_decay = t_s - (code[p + WSD_.t_initial] - code[p + WSD_.decay_t])
+    if t_decay > 0:
+        frac = t_decay / code[p + WSD_.decay_t]
+        if 1.0 < frac:  # Python's min(frac, 1.)
+            frac = 1.0
+        decay = _wsd_decay(
+            int(code[p + WSD_.decay_fn]),
+            frac,
+            code[p + WSD_.decay_power],
+            code[p + WSD_.decay_ratio],
+        )
+        lr = lr_min + (lr - lr_min) * decay
+    return _noised(code, p, lr, t)
+
+
+@dataclass(frozen=True)
+class TimmStep(_TimmFixed):
+    """timm's StepLRScheduler: multiply by ``decay_rate`` every ``decay_t`` steps."""
+
+    decay_t: float
+    decay_rate: float = 1.0
+    warmup_t: int = 0
+    warmup_lr_init: float = 0.0
+    warmup_prefix: bool = True
+    noise_range_t: int | float | tuple | None = None
+    noise_pct: float = 0.67
+    noise_std: float = 1.0
+    noise_seed: int = 42
+    name = "timm_step"
+    layout = STEP._fields
+
+    def __post_init__(self):
+        self._check_base()
+        # timm divides by decay_t (ZeroDivisionError at 0); a float period is allowed
+        t = v.real(self.name, "decay_t", self.decay_t, low=0.0, low_open=True)
+        object.__setattr__(self, "decay_t", int(t) if isinstance(self.decay_t, int) else t)
+        rate = v.real(self.name, "decay_rate", self.decay_rate, low=0.0)
+        object.__setattr__(self, "decay_rate", rate)
+
+    def _values(self):
+        return {**super()._values(), "decay_t": self.decay_t, "decay_rate": self.decay_rate}
+
+
+@dataclass(frozen=True)
+class TimmMultiStep(_TimmFixed):
+    """timm's MultiStepLRScheduler: multiply by ``decay_rate`` at each milestone of
+    ``decay_t``, timm's way: milestone ``m`` applies from ``t = m - 1`` (after the warm-up
+    when prefixed), one step before torch's MultiStepLR."""
+
+    decay_t: tuple
+    decay_rate: float = 1.0
+    warmup_t: int = 0
+    warmup_lr_init: float = 0.0
+    warmup_prefix: bool = True
+    noise_range_t: int | float | tuple | None = None
+    noise_pct: float = 0.67
+    noise_std: float = 1.0
+    noise_seed: int = 42
+    name = "timm_multistep"
+    layout = MULTISTEP._fields
+
+    def __post_init__(self):
+        self._check_base()
+        allowed = "a list of numbers (milestones, in order)"
+        if isinstance(self.decay_t, (str, bytes)) or not hasattr(self.decay_t, "__iter__"):
+            v.fail(self.name, "decay_t", self.decay_t, allowed, TypeError)
+        ms = []
+        for m in self.decay_t:
+            if isinstance(m, bool) or not isinstance(m, numbers.Real) or not math.isfinite(m):
+                v.fail(self.name, "decay_t", self.decay_t, allowed, TypeError)
+            ms.append(int(m) if isinstance(m, numbers.Integral) else float(m))
+        # kept in the given order: timm bisects the list as it is (it assumes it sorted)
+        object.__setattr__(self, "decay_t", tuple(ms))
+        rate = v.real(self.name, "decay_rate", self.decay_rate, low=0.0)
+        object.__setattr__(self, "decay_rate", rate)
+
+    def _values(self):
+        return {
+            **super()._values(),
+            "decay_rate": self.decay_rate,
+            "n_milestones": len(self.decay_t),
+        }
+
+    def _tail(self):
+        return [float(m) for m in self.decay_t]
+
+
+@dataclass(frozen=True)
+class TimmWSD(_TimmFixed):
+    """timm's WSDLRScheduler: warm-up, a stable phase (``constant``, ``rsqrt`` or
+    ``power``), then a decay to ``lr_min`` over the last ``decay_t`` of ``t_initial``
+    steps (``linear``, ``1-sqrt``, ``cosine``, ``power`` or ``exp``). The warm-up is
+    always a prefix: the schedule lasts ``warmup_t + t_initial`` steps."""
+
+    t_initial: int
+    decay_t: int
+    lr_min: float = 0.0
+    stable_fn: str = "constant"
+    stable_timescale: float | None = None
+    stable_power: float = 0.5
+    decay_fn: str = "1-sqrt"
+    decay_power: float = 0.5
+    decay_ratio: float = 0.1
+    warmup_t: int = 0
+    warmup_lr_init: float = 0.0
+    noise_range_t: int | float | tuple | None = None
+    noise_pct: float = 0.67
+    noise_std: float = 1.0
+    noise_seed: int = 42
+    name = "timm_wsd"
+    layout = WSD_._fields
+    warmup_prefix = True  # not a parameter: timm's WSD always prefixes its warm-up
+
+    def __post_init__(self):
+        n = self.name
+        self._check_base()
+        t_initial = v.integer(n, "t_initial", self.t_initial, minimum=1)
+        dt = self.decay_t
+        if isinstance(dt, bool) or not isinstance(dt, numbers.Real) or not 0 < dt <= t_initial:
+            v.fail(n, "decay_t", dt, f"a number in (0, t_initial={t_initial}]")
+        object.__setattr__(self, "lr_min", v.real(n, "lr_min", self.lr_min, low=0.0))
+        v.choice(n, "stable_fn", self.stable_fn, STABLE_FNS)
+        v.choice(n, "decay_fn", self.decay_fn, DECAY_FNS)
+        object.__setattr__(
+            self,
+            "decay_ratio",
+            v.real(
+                n, "decay_ratio", self.decay_ratio, low=0.0, high=1.0, low_open=True, high_open=True
+            ),
+        )
+        for field in ("decay_power", "stable_power"):
+            object.__setattr__(
+                self, field, v.real(n, field, getattr(self, field), low=0.0, low_open=True)
+            )
+        ts = self.stable_timescale
+        if ts is not None:
+            ts = v.real(n, "stable_timescale", ts)
+        if self.stable_fn != "constant":
+            ts = self.warmup_t if ts is None else ts
+            if not ts > 0:
+                v.fail(
+                    n,
+                    "stable_timescale",
+                    ts,
+                    f"> 0 with stable_fn={self.stable_fn!r} (it defaults to warmup_t, "
+                    f"{self.warmup_t}: set it when there is no warm-up)",
+                )
+        object.__setattr__(self, "stable_timescale", ts)
+
+    def _values(self):
+        return {
+            **super()._values(),
+            "warmup_prefix": 1.0,
+            "t_initial": self.t_initial,
+            "decay_t": self.decay_t,
+            "lr_min": self.lr_min,
+            "stable_fn": STABLE_FNS.index(self.stable_fn),
+            "stable_timescale": 1.0 if self.stable_timescale is None else self.stable_timescale,
+            "stable_power": 0.5 if self.stable_fn == "rsqrt" else self.stable_power,
+            "decay_fn": DECAY_FNS.index(self.decay_fn),
+            "decay_power": self.decay_power,
+            "decay_ratio": self.decay_ratio,
+        }
+
+
+def _step_events(spec, steps):
+    first = spec.warmup_t if spec.warmup_prefix else 0
+    return [first + k * spec.decay_t for k in range(1, int(steps // spec.decay_t) + 1)]
+
+
+def _multistep_events(spec, steps):
+    first = spec.warmup_t if spec.warmup_prefix else 0
+    return [math.ceil(first + m - 1) for m in spec.decay_t]
+
+
+def _wsd_events(spec, steps):
+    return [spec.warmup_t, spec.warmup_t + spec.t_initial - spec.decay_t]
+
+
+declare(
+    Family(
+        name="timm_step",
+        code=20,
+        framework="timm",
+        specs=(TimmStep,),
+        layout=STEP._fields,
+        value=timm_step_value,
+        samples=lambda steps: {
+            "timm_step": TimmStep(decay_t=max(steps // 10, 1), decay_rate=0.5, warmup_t=5)
+        },
+        events=_step_events,
+    )
+)
+declare(
+    Family(
+        name="timm_multistep",
+        code=21,
+        framework="timm",
+        specs=(TimmMultiStep,),
+        layout=MULTISTEP._fields,
+        value=timm_multistep_value,
+        samples=lambda steps: {
+            "timm_multistep": TimmMultiStep(
+                decay_t=(steps // 3, 2 * steps // 3), decay_rate=0.1, warmup_t=5
+            )
+        },
+        events=_multistep_events,
+    )
+)
+declare(
+    Family(
+        name="timm_wsd",
+        code=22,
+        framework="timm",
+        specs=(TimmWSD,),
+        layout=WSD_._fields,
+        value=timm_wsd_value,
+        samples=lambda steps: {
+            "timm_wsd": TimmWSD(t_initial=steps, decay_t=max(steps // 5, 1), warmup_t=5),
+            "timm_wsd_rsqrt": TimmWSD(
+                t_initial=steps,
+                decay_t=max(steps // 5, 1),
+                warmup_t=max(steps // 50, 1),
+                stable_fn="rsqrt",
+                decay_fn="linear",
+            ),
+        },
+        events=_wsd_events,
+    )
+)

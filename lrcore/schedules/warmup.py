@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds as K
+from ..family import Family, declare
+from ..kernels import closed as cl
+from ..kernels import torch_numerics as tn
 from ..spec import Spec
 from .leaf import Leaf
 
@@ -38,7 +41,6 @@ _DECAYS = {"linear": K.W_LINEAR, "cosine": K.W_COSINE, "1-sqrt": K.W_SQRT}
 
 
 class _Factor(Leaf):
-    kind = K.FACTOR
     shape: int
 
     def params(self, quantity="lr"):
@@ -283,3 +285,19 @@ class WSD(Spec):
         if not out or start > out[-1][0]:
             out.append((start, (decay,)))
         return out
+
+
+# -- the declaration ----------------------------------------------------------------------
+declare(
+    Family(
+        name="warmup",
+        code=13,
+        framework="transformers",
+        specs=(_Factor,),
+        get_lr=tn.factor_get_lr,
+        closed=cl.factor_closed,
+        samples=lambda steps: {
+            "warmup": Warmup(CosineDecay(decay_steps=max(steps // 40, 1)), warmup_steps=100)
+        },
+    )
+)

@@ -257,7 +257,7 @@ class CyclicLR(TableStepMixin, _torch.CyclicLR):
         ]
         if not all(isinstance(x, (int, float)) for x in params):
             raise NotImplementedError("non-float parameters")
-        return Raw(kinds.CYCLIC, params, absolute=True)
+        return Raw(lrcore.Cyclic.kind, params, absolute=True)
 
     def _specs(self):
         specs = [self._raw(b, m, 0.0) for b, m in zip(self.base_lrs, self.max_lrs)]
@@ -289,7 +289,7 @@ class OneCycleLR(TableStepMixin, _torch.OneCycleLR):
         _finite({"max_lr, div_factor, final_div_factor or momentum": params})
         if not all(isinstance(x, (int, float)) for x in params):
             raise NotImplementedError("non-float parameters")
-        return Raw(kinds.ONE_CYCLE, params, absolute=True, last=self.total_steps)
+        return Raw(lrcore.OneCycle.kind, params, absolute=True, last=self.total_steps)
 
     def _specs(self):
         groups = self.optimizer.param_groups
