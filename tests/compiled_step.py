@@ -50,7 +50,7 @@ def fresh_dynamo():
 
 #: how a training step calls each kind of scheduler, written in the compiled function
 #: itself (a helper called from it would move the graph break to the helper's call)
-CALLS = ("step()", "step(metric)", "step(1)", "step_update(i)")
+CALLS = ("step()", "step(metric)", "step(1)", "step_update(i)", "step(i, metric)")
 
 
 def metric(i):
@@ -93,6 +93,8 @@ def training_step(make, call, *, optimizer="sgd", lrs=(0.1, 0.05), hidden=0, **c
             sched.step(metric)
         elif call == "step(1)":
             sched.step(1)
+        elif call == "step(i, metric)":  # timm's plateau: the epoch and the metric
+            sched.step(i, metric)
         else:
             sched.step_update(i)
 

@@ -86,12 +86,13 @@ def _counts_of_an_eager_step(ours, theirs, call):
     """Against a peer that dynamo traces (timm, DeepSpeed, Megatron, fairseq): lrsched's
     step runs eagerly, as a torch scheduler's does, and costs what that costs: one graph
     break at the call per compilation of the calling frame, and, where the call passes
-    the update count, one recompile (the count is a constant in the frame's first
+    the update count (or the epoch), one recompile (the count is a constant in the frame's first
     compilation; the eager call reads it, so dynamo guards on it, then makes it
-    dynamic). No more graphs than the peer."""
+    dynamic). No more graphs than the peer, but for that recompile's own (timm's plateau:
+    the peer's traced step breaks inside, at torch's ReduceLROnPlateau, so it adds none)."""
     extra_recompiles = ours["recompiles"] - theirs["recompiles"]
-    assert ours["graphs"] <= theirs["graphs"], (ours, theirs)
-    assert 0 <= extra_recompiles <= (call == "step_update(i)"), (ours, theirs)
+    assert ours["graphs"] <= theirs["graphs"] + extra_recompiles, (ours, theirs)
+    assert 0 <= extra_recompiles <= (call in ("step_update(i)", "step(i, metric)")), (ours, theirs)
     assert ours["graph_breaks"] - theirs["graph_breaks"] <= 1 + extra_recompiles, (ours, theirs)
 
 
@@ -171,6 +172,10 @@ TIMM = {
     "CosineLRScheduler": dict(t_initial=50, warmup_t=10, warmup_lr_init=1e-4, cycle_limit=3),
     "TanhLRScheduler": dict(t_initial=80, warmup_t=5, lr_min=1e-5),
     "PolyLRScheduler": dict(t_initial=100, power=2.0, warmup_t=10, cycle_limit=2),
+    "StepLRScheduler": dict(decay_t=30, decay_rate=0.5, warmup_t=10, warmup_lr_init=1e-4),
+    "MultiStepLRScheduler": dict(decay_t=[40, 90], decay_rate=0.3, warmup_t=5),
+    "WSDLRScheduler": dict(t_initial=130, decay_t=50, warmup_t=20, stable_fn="rsqrt"),
+    "PlateauLRScheduler": dict(decay_rate=0.5, patience_t=2, warmup_t=5, mode="min"),
 }
 
 
@@ -179,13 +184,15 @@ def test_timm_schedulers_in_a_compiled_step(name):
     import lrsched.timm
     from timm_ref import scheduler_module
 
-    kw = dict(TIMM[name], t_in_epochs=False)
+    plateau = name == "PlateauLRScheduler"  # per epoch only, with the metric
+    kw = dict(TIMM[name]) if plateau else dict(TIMM[name], t_in_epochs=False)
+    call = "step(i, metric)" if plateau else "step_update(i)"
     peer = getattr(scheduler_module(), name)
-    theirs = compiled_run(lambda opt: peer(opt, **kw), "step_update(i)", STEPS, backend="eager")
+    theirs = compiled_run(lambda opt: peer(opt, **kw), call, STEPS, backend="eager")
     ours = compiled_run(
-        lambda opt: getattr(lrsched.timm, name)(opt, **kw), "step_update(i)", STEPS, backend="eager"
+        lambda opt: getattr(lrsched.timm, name)(opt, **kw), call, STEPS, backend="eager"
     )
-    _same_run(ours, theirs, traced_peer_call="step_update(i)")
+    _same_run(ours, theirs, traced_peer_call=call)
 
 
 DEEPSPEED = {

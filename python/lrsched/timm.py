@@ -47,8 +47,8 @@ class _TimmScheduler(_compile.RunsEagerly):
     #: the attributes the spec is built from (a change rebuilds the window)
     _spec_fields: tuple[str, ...]
 
-    #: timm's "no effect" warning (cosine and poly; not tanh)
-    _warns_no_effect = True
+    #: timm's "no effect" warning (cosine and poly; not tanh, step, multistep, wsd)
+    _warns_no_effect = False
 
     def __init_subclass__(cls, **kwargs):
         # the spec's fields: assigning one drops the window (as DeepSpeed's and Megatron's)
@@ -72,8 +72,7 @@ class _TimmScheduler(_compile.RunsEagerly):
         self.noise_seed = seed if seed is not None else 42
         for name, value in arguments.items():  # t_in_epochs and the spec's fields
             setattr(self, name, value)
-        no_effect = (self.t_initial, self.cycle_mul, self.cycle_decay) == (1, 1, 1)
-        if self._warns_no_effect and no_effect:
+        if self._warns_no_effect and self._no_effect():
             _logger.warning(
                 "Cosine annealing scheduler will have no effect on the learning "
                 "rate since t_initial = t_mul = eta_mul = 1."
@@ -101,6 +100,9 @@ class _TimmScheduler(_compile.RunsEagerly):
     def _warmup_targets(self):
         return self.base_values
 
+    def _no_effect(self):
+        return (self.t_initial, self.cycle_mul, self.cycle_decay) == (1, 1, 1)
+
     def _spec(self):
         kwargs = {f: getattr(self, f) for f in self._spec_fields}
         return self._spec_class(**kwargs, noise_seed=self.noise_seed)
@@ -127,16 +129,6 @@ class _TimmScheduler(_compile.RunsEagerly):
         if not isinstance(values, (list, tuple)):
             values = [values] * len(self.optimizer.param_groups)
         self._write(values)
-
-    def get_cycle_length(self, cycles=0):
-        cycles = max(1, cycles or self.cycle_limit)
-        if self.cycle_mul == 1.0:
-            t = self.t_initial * cycles
-        else:
-            t = int(
-                math.floor(-self.t_initial * (self.cycle_mul**cycles - 1) / (1 - self.cycle_mul))
-            )
-        return t + self.warmup_t if self.warmup_prefix else t
 
     def state_dict(self):
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
@@ -192,6 +184,20 @@ class _TimmScheduler(_compile.RunsEagerly):
             w.size = FIRST_WINDOW // 2
 
 
+class _CycleScheduler(_TimmScheduler):
+    """timm's schedulers with cycles (cosine, tanh, poly)."""
+
+    def get_cycle_length(self, cycles=0):
+        cycles = max(1, cycles or self.cycle_limit)
+        if self.cycle_mul == 1.0:
+            t = self.t_initial * cycles
+        else:
+            t = int(
+                math.floor(-self.t_initial * (self.cycle_mul**cycles - 1) / (1 - self.cycle_mul))
+            )
+        return t + self.warmup_t if self.warmup_prefix else t
+
+
 _COMMON = (
     "t_initial",
     "lr_min",
@@ -212,10 +218,11 @@ for _name in ("noise_seed", "base_values"):
     setattr(_TimmScheduler, _name, hyperparameter(_name, _TimmScheduler._drop_window))
 
 
-class CosineLRScheduler(_TimmScheduler):
+class CosineLRScheduler(_CycleScheduler):
     """timm's CosineLRScheduler (SGDR with cycles, warm-up, k-decay and noise)."""
 
     _spec_class = lrcore.TimmCosine
+    _warns_no_effect = True
     _spec_fields = (*_COMMON, "k_decay")
 
     def __init__(
@@ -240,12 +247,11 @@ class CosineLRScheduler(_TimmScheduler):
         self._init(locals())
 
 
-class TanhLRScheduler(_TimmScheduler):
+class TanhLRScheduler(_CycleScheduler):
     """timm's TanhLRScheduler (hyperbolic-tangent decay, Hsueh et al. 2019)."""
 
     _spec_class = lrcore.TimmTanh
     _spec_fields = (*_COMMON, "lb", "ub")
-    _warns_no_effect = False
 
     def __init__(
         self,
@@ -279,10 +285,11 @@ class TanhLRScheduler(_TimmScheduler):
         return lrcore.table(spec, 1, bases, start=self.warmup_t)[:, 0].tolist()
 
 
-class PolyLRScheduler(_TimmScheduler):
+class PolyLRScheduler(_CycleScheduler):
     """timm's PolyLRScheduler (polynomial decay with warm-up, k-decay and noise)."""
 
     _spec_class = lrcore.TimmPoly
+    _warns_no_effect = True
     _spec_fields = (*_COMMON, "power", "k_decay")
 
     def __init__(
@@ -306,3 +313,480 @@ class PolyLRScheduler(_TimmScheduler):
         initialize: bool = True,
     ) -> None:
         self._init(locals())
+
+
+_WARMUP_AND_NOISE = ("warmup_t", "warmup_lr_init", "noise_range_t", "noise_pct", "noise_std")
+
+
+class StepLRScheduler(_TimmScheduler):
+    """timm's StepLRScheduler (``decay_rate`` every ``decay_t``, warm-up and noise)."""
+
+    _spec_class = lrcore.TimmStep
+    _spec_fields = ("decay_t", "decay_rate", *_WARMUP_AND_NOISE, "warmup_prefix")
+
+    def __init__(
+        self,
+        optimizer,
+        decay_t: float,
+        decay_rate: float = 1.0,
+        warmup_t: int = 0,
+        warmup_lr_init: float = 0.0,
+        warmup_prefix: bool = True,
+        t_in_epochs: bool = True,
+        noise_range_t=None,
+        noise_pct: float = 0.67,
+        noise_std: float = 1.0,
+        noise_seed: int = 42,
+        initialize: bool = True,
+    ) -> None:
+        self._init(locals())
+
+
+class MultiStepLRScheduler(_TimmScheduler):
+    """timm's MultiStepLRScheduler: milestone ``m`` of ``decay_t`` applies from
+    ``t = m - 1`` (timm's convention, one step before torch's MultiStepLR)."""
+
+    _spec_class = lrcore.TimmMultiStep
+    _spec_fields = ("decay_t", "decay_rate", *_WARMUP_AND_NOISE, "warmup_prefix")
+
+    def __init__(
+        self,
+        optimizer,
+        decay_t: list,
+        decay_rate: float = 1.0,
+        warmup_t: int = 0,
+        warmup_lr_init: float = 0.0,
+        warmup_prefix: bool = True,
+        t_in_epochs: bool = True,
+        noise_range_t=None,
+        noise_pct: float = 0.67,
+        noise_std: float = 1.0,
+        noise_seed: int = 42,
+        initialize: bool = True,
+    ) -> None:
+        self._init(locals())
+
+    def get_curr_decay_steps(self, t):
+        """How many milestones have applied at ``t`` (timm's ``bisect_right(decay_t, t + 1)``)."""
+        import bisect
+
+        return bisect.bisect_right(self.decay_t, t + 1)
+
+
+class WSDLRScheduler(_TimmScheduler):
+    """timm's WSDLRScheduler: warm-up, a stable phase, a decay to ``lr_min`` over the
+    last ``decay_t`` steps of ``t_initial``. A ``decay_fn`` given as a Python function is
+    called as timm calls it, step by step on the host; the named ones are tables."""
+
+    _spec_class = lrcore.TimmWSD
+    _spec_fields = (
+        "t_initial",
+        "decay_t",
+        "lr_min",
+        "stable_fn",
+        "stable_timescale",
+        "stable_power",
+        "decay_fn",
+        "decay_power",
+        "decay_ratio",
+        *_WARMUP_AND_NOISE,
+    )
+
+    def __init__(
+        self,
+        optimizer,
+        t_initial: int,
+        decay_t: int,
+        lr_min: float = 0.0,
+        stable_fn: str = "constant",
+        stable_timescale=None,
+        stable_power: float = 0.5,
+        decay_fn="1-sqrt",
+        decay_power: float = 0.5,
+        decay_ratio: float = 0.1,
+        warmup_t: int = 0,
+        warmup_lr_init: float = 0.0,
+        t_in_epochs: bool = True,
+        noise_range_t=None,
+        noise_pct: float = 0.67,
+        noise_std: float = 1.0,
+        noise_seed: int = 42,
+        initialize: bool = True,
+    ) -> None:
+        if stable_fn != "constant" and stable_timescale is None:
+            stable_timescale = warmup_t  # timm's default, kept as the attribute
+        self._init(locals())
+
+    def get_cycle_length(self, cycles=0):
+        return self.warmup_t + self.t_initial
+
+    def _spec(self):
+        kwargs = {f: getattr(self, f) for f in self._spec_fields}
+        if callable(kwargs["decay_fn"]):  # checked with a named one; run on the host
+            kwargs["decay_fn"] = "linear"
+        return self._spec_class(**kwargs, noise_seed=self.noise_seed)
+
+    def _values(self, t, name):
+        decay_fn = self.__dict__["decay_fn"]
+        if not callable(decay_fn):
+            return super()._values(t, name)
+        return [self._host_lr(v, t, decay_fn) for v in self.base_values]
+
+    def _host_lr(self, base, t, decay_fn):
+        """timm's value with a Python decay function: the kernel's arithmetic in Python."""
+        if t < self.warmup_t:
+            lr = self.warmup_lr_init + t * ((base - self.warmup_lr_init) / self.warmup_t)
+        else:
+            t_s = t - self.warmup_t
+            stable = 1.0
+            if self.stable_fn != "constant":
+                power = 0.5 if self.stable_fn == "rsqrt" else self.stable_power
+                stable = (1.0 + t_s / self.stable_timescale) ** -power
+            lr = max(base * stable, self.lr_min)
+            t_decay = t_s - (self.t_initial - self.decay_t)
+            if t_decay > 0:
+                lr = self.lr_min + (lr - self.lr_min) * decay_fn(min(t_decay / self.decay_t, 1.0))
+        r = self.noise_range_t
+        if r is not None and (r[0] <= t < r[1] if isinstance(r, (list, tuple)) else t >= r):
+            from lrcore.kernels.noise import timm_noise
+
+            lr = lr + lr * timm_noise.py(self.noise_seed + t, self.noise_std, self.noise_pct)
+        return lr
+
+
+class PlateauLRScheduler(_compile.RunsEagerly):
+    """timm's PlateauLRScheduler: torch's ReduceLROnPlateau stepped with the metric
+    after a linear warm-up (``epoch <= warmup_t``), with timm's seeded noise on top.
+    Metric-driven, so no table: this is timm's protocol around lrsched's own
+    ReduceLROnPlateau. timm deprecates it, and so warns; its ``state_dict`` holds
+    ``best`` and ``last_epoch`` only, as timm's."""
+
+    def __init__(
+        self,
+        optimizer,
+        decay_rate: float = 0.1,
+        patience_t: int = 10,
+        threshold: float = 1e-4,
+        cooldown_t: int = 0,
+        warmup_t: int = 0,
+        warmup_lr_init: float = 0.0,
+        lr_min: float = 0.0,
+        mode: str = "max",
+        noise_range_t=None,
+        noise_type: str = "normal",
+        noise_pct: float = 0.67,
+        noise_std: float = 1.0,
+        noise_seed=None,
+        initialize: bool = True,
+    ) -> None:
+        from .plateau import ReduceLROnPlateau
+
+        self.optimizer = optimizer
+        self.param_group_field = "lr"
+        self._initial_param_group_field = "initial_lr"
+        groups = optimizer.param_groups
+        if initialize:
+            for i, group in enumerate(groups):
+                if "lr" not in group:
+                    raise KeyError(f"lr missing from param_groups[{i}]")
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"initial_lr missing from param_groups[{i}]")
+        self.base_values = [group["initial_lr"] for group in groups]
+        self.metric = None
+        self.t_in_epochs = True
+        self.noise_range_t = noise_range_t
+        self.noise_pct = noise_pct
+        self.noise_type = noise_type
+        self.noise_std = noise_std
+        self.noise_seed = noise_seed if noise_seed is not None else 42
+        self.update_groups(self.base_values)
+        import warnings
+
+        warnings.warn(
+            "PlateauLRScheduler is deprecated and will be removed in a future timm release. "
+            "Its metric-driven state (best metric, patience and cooldown counters) is not "
+            "saved in checkpoints, so a resumed run restarts the plateau logic, and checkpoint "
+            "support will not be added. Use a fixed schedule such as cosine or wsd, sweep.py "
+            "can branch WSD cooldowns at several budgets to compare against a plateau-driven "
+            "decay.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        self.lr_scheduler = ReduceLROnPlateau(
+            optimizer,
+            patience=patience_t,
+            factor=decay_rate,
+            threshold=threshold,
+            cooldown=cooldown_t,
+            mode=mode,
+            min_lr=lr_min,
+        )
+        self.warmup_t = warmup_t
+        self.warmup_lr_init = warmup_lr_init
+        if warmup_t:
+            self.warmup_steps = [(v - warmup_lr_init) / warmup_t for v in self.base_values]
+            self.update_groups(warmup_lr_init)
+        else:
+            self.warmup_steps = [1 for _ in self.base_values]
+        self.restore_lr = None
+
+    def state_dict(self):
+        return {"best": self.lr_scheduler.best, "last_epoch": self.lr_scheduler.last_epoch}
+
+    def load_state_dict(self, state_dict):
+        self.lr_scheduler.best = state_dict["best"]
+        if "last_epoch" in state_dict:
+            self.lr_scheduler.last_epoch = state_dict["last_epoch"]
+
+    def update_groups(self, values):
+        if not isinstance(values, (list, tuple)):
+            values = [values] * len(self.optimizer.param_groups)
+        for group, value in zip(self.optimizer.param_groups, values):
+            scale = group.get("lr_scale")
+            group["lr"] = value if scale is None else value * scale
+
+    def step(self, epoch, metric=None):
+        if epoch <= self.warmup_t:
+            self.update_groups([self.warmup_lr_init + epoch * s for s in self.warmup_steps])
+            return
+        if self.restore_lr is not None:  # the LR before the last noise, for the base step
+            for group, lr in zip(self.optimizer.param_groups, self.restore_lr):
+                group["lr"] = lr
+            self.restore_lr = None
+        if metric is not None:
+            self.lr_scheduler.step(metric)
+        if self._noise_at(epoch):
+            noise = self._noise(epoch)
+            self.restore_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
+            for group, old in zip(self.optimizer.param_groups, self.restore_lr):
+                group["lr"] = old + old * noise
+
+    def step_update(self, num_updates, metric=None):
+        return None
+
+    def _noise_at(self, t):
+        r = self.noise_range_t
+        if r is None:
+            return False
+        if isinstance(r, (list, tuple)):
+            return r[0] <= t < r[1]
+        return t >= r
+
+    def _noise(self, t):
+        if self.noise_type == "normal":
+            from lrcore.kernels.noise import timm_noise
+
+            return timm_noise.py(self.noise_seed + t, self.noise_std, self.noise_pct)
+        import torch  # timm's uniform noise: one float32 draw of torch's generator
+
+        g = torch.Generator()
+        g.manual_seed(self.noise_seed + t)
+        return 2 * (torch.rand(1, generator=g).item() - 0.5) * self.noise_pct
+
+
+# -- timm's factory -----------------------------------------------------------------------------
+def scheduler_kwargs(cfg, decreasing_metric=None):
+    """timm's ``scheduler_kwargs``: ``create_scheduler_v2``'s arguments from an argparse
+    namespace or a config object, with timm's defaults for what it lacks."""
+    eval_metric = getattr(cfg, "eval_metric", "top1")
+    if decreasing_metric is not None:
+        plateau_mode = "min" if decreasing_metric else "max"
+    else:
+        plateau_mode = "min" if "loss" in eval_metric else "max"
+    return dict(
+        sched=cfg.sched,
+        num_epochs=getattr(cfg, "epochs", 100),
+        decay_epochs=getattr(cfg, "decay_epochs", 30),
+        decay_milestones=getattr(cfg, "decay_milestones", [30, 60]),
+        warmup_epochs=getattr(cfg, "warmup_epochs", 5),
+        cooldown_epochs=getattr(cfg, "cooldown_epochs", 0),
+        patience_epochs=getattr(cfg, "patience_epochs", 10),
+        decay_rate=getattr(cfg, "decay_rate", 0.1),
+        min_lr=getattr(cfg, "min_lr", 0.0),
+        warmup_lr=getattr(cfg, "warmup_lr", 1e-5),
+        warmup_prefix=getattr(cfg, "warmup_prefix", False),
+        noise=getattr(cfg, "lr_noise", None),
+        noise_pct=getattr(cfg, "lr_noise_pct", 0.67),
+        noise_std=getattr(cfg, "lr_noise_std", 1.0),
+        noise_seed=getattr(cfg, "seed", 42),
+        cycle_mul=getattr(cfg, "lr_cycle_mul", 1.0),
+        cycle_decay=getattr(cfg, "lr_cycle_decay", 0.1),
+        cycle_limit=getattr(cfg, "lr_cycle_limit", 1),
+        k_decay=getattr(cfg, "lr_k_decay", 1.0),
+        decay_fn=getattr(cfg, "lr_decay_fn", None),
+        stable_timescale=getattr(cfg, "lr_stable_timescale", None),
+        plateau_mode=plateau_mode,
+        step_on_epochs=not getattr(cfg, "sched_on_updates", False),
+    )
+
+
+def create_scheduler(args, optimizer, updates_per_epoch: int = 0):
+    """timm's ``create_scheduler``: :func:`create_scheduler_v2` from an argparse namespace."""
+    return create_scheduler_v2(
+        optimizer=optimizer, **scheduler_kwargs(args), updates_per_epoch=updates_per_epoch
+    )
+
+
+def create_scheduler_v2(
+    optimizer,
+    sched: str = "cosine",
+    num_epochs: int = 300,
+    decay_epochs=None,
+    decay_milestones=(90, 180, 270),
+    cooldown_epochs: int = 0,
+    patience_epochs: int = 10,
+    decay_rate: float = 0.1,
+    min_lr: float = 0.0,
+    warmup_lr: float = 1e-5,
+    warmup_epochs: int = 0,
+    warmup_prefix: bool = False,
+    noise=None,
+    noise_pct: float = 0.67,
+    noise_std: float = 1.0,
+    noise_seed: int = 42,
+    cycle_mul: float = 1.0,
+    cycle_decay: float = 0.1,
+    cycle_limit: int = 1,
+    k_decay: float = 1.0,
+    decay_fn=None,
+    stable_timescale=None,
+    plateau_mode: str = "max",
+    step_on_epochs: bool = True,
+    updates_per_epoch: int = 0,
+):
+    """timm's ``create_scheduler_v2`` with lrsched's classes: the same names, arguments
+    and arithmetic (epochs to updates, noise as fractions of the schedule, WSD's decay
+    phase), returning ``(scheduler, num_epochs)`` as timm does (``(None, num_epochs)``
+    for ``sched='none'``)."""
+    if decay_epochs is None:  # wsd / rsqrt: the last 20% of the schedule; step: every 90
+        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
+    t_initial, warmup_t, decay_t = num_epochs, warmup_epochs, decay_epochs
+    cooldown_t, timescale_t = cooldown_epochs, stable_timescale
+    if not step_on_epochs:
+        if not updates_per_epoch > 0:
+            raise AssertionError("updates_per_epoch must be set to number of dataloader batches")
+        t_initial = t_initial * updates_per_epoch
+        warmup_t = warmup_t * updates_per_epoch
+        decay_t = decay_t * updates_per_epoch
+        decay_milestones = [d * updates_per_epoch for d in decay_milestones]
+        cooldown_t = cooldown_t * updates_per_epoch
+        if timescale_t is not None:
+            timescale_t = timescale_t * updates_per_epoch
+    warmup_args = dict(warmup_lr_init=warmup_lr, warmup_t=warmup_t, warmup_prefix=warmup_prefix)
+    if noise is not None:
+        if isinstance(noise, (list, tuple)):
+            noise_range = [n * t_initial for n in noise]
+            if len(noise_range) == 1:
+                noise_range = noise_range[0]
+        else:
+            noise_range = noise * t_initial
+    else:
+        noise_range = None
+    noise_args = dict(
+        noise_range_t=noise_range, noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed
+    )
+    cycle_args = dict(cycle_mul=cycle_mul, cycle_decay=cycle_decay, cycle_limit=cycle_limit)
+    on = dict(t_in_epochs=step_on_epochs)
+    scheduler = None
+    if sched == "cosine":
+        scheduler = CosineLRScheduler(
+            optimizer,
+            t_initial=t_initial,
+            lr_min=min_lr,
+            **on,
+            **cycle_args,
+            **warmup_args,
+            **noise_args,
+            k_decay=k_decay,
+        )
+    elif sched == "tanh":
+        scheduler = TanhLRScheduler(
+            optimizer,
+            t_initial=t_initial,
+            lr_min=min_lr,
+            **on,
+            **cycle_args,
+            **warmup_args,
+            **noise_args,
+        )
+    elif sched == "step":
+        scheduler = StepLRScheduler(
+            optimizer, decay_t=decay_t, decay_rate=decay_rate, **on, **warmup_args, **noise_args
+        )
+    elif sched == "constant":  # a step schedule that never decays (warm-up and lr_scale)
+        scheduler = StepLRScheduler(
+            optimizer, decay_t=1, decay_rate=1.0, **on, **warmup_args, **noise_args
+        )
+    elif sched == "multistep":
+        scheduler = MultiStepLRScheduler(
+            optimizer,
+            decay_t=decay_milestones,
+            decay_rate=decay_rate,
+            **on,
+            **warmup_args,
+            **noise_args,
+        )
+    elif sched == "plateau":
+        if not step_on_epochs:
+            raise AssertionError("Plateau LR only supports step per epoch.")
+        warmup_args.pop("warmup_prefix", False)
+        scheduler = PlateauLRScheduler(
+            optimizer,
+            decay_rate=decay_rate,
+            patience_t=patience_epochs,
+            cooldown_t=0,
+            **warmup_args,
+            lr_min=min_lr,
+            mode=plateau_mode,
+            **noise_args,
+        )
+    elif sched == "poly":
+        scheduler = PolyLRScheduler(
+            optimizer,
+            power=decay_rate,  # timm's overloading of decay_rate as the power
+            t_initial=t_initial,
+            lr_min=min_lr,
+            **on,
+            k_decay=k_decay,
+            **cycle_args,
+            **warmup_args,
+            **noise_args,
+        )
+    elif sched in ("wsd", "rsqrt"):
+        # the warm-up is always a prefix: without warmup_prefix the stable and decay
+        # phases fit within num_epochs, as timm does
+        t_sched = t_initial if warmup_prefix else t_initial - warmup_t
+        if 0 < decay_epochs < 1:
+            decay_t = decay_epochs * t_sched
+        decay_t = int(round(decay_t))
+        if not 0 < decay_t <= t_sched:
+            within = "" if warmup_prefix else " - warmup_epochs"
+            raise ValueError(
+                f"{sched} schedule requires 0 < decay_epochs <= epochs{within}, "
+                f"got decay {decay_t} and stable + decay length {t_sched}."
+            )
+        scheduler = WSDLRScheduler(
+            optimizer,
+            t_initial=t_sched,
+            decay_t=decay_t,
+            lr_min=min_lr,
+            stable_fn="rsqrt" if sched == "rsqrt" else "constant",
+            stable_timescale=timescale_t,
+            decay_fn=decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
+            t_in_epochs=step_on_epochs,
+            warmup_t=warmup_t,
+            warmup_lr_init=warmup_lr,
+            **noise_args,
+        )
+    elif sched != "none":
+        raise ValueError(f"Unknown scheduler '{sched}'.")
+    if hasattr(scheduler, "get_cycle_length"):
+        # cycles and cooldown (the warm-up prefix is in get_cycle_length)
+        total = scheduler.get_cycle_length() + cooldown_t
+        num_epochs = total if step_on_epochs else total // updates_per_epoch
+    elif warmup_prefix:
+        num_epochs += warmup_epochs
+    return scheduler, num_epochs
