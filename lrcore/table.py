@@ -94,8 +94,9 @@ def table(
     stride:
         entry ``t`` is step ``start + t * stride``: Megatron's ``num_steps`` moves by a
         global batch of samples a step. Only for schedules whose value is a function of
-        the step alone (``deepspeed_*``, ``megatron``, ``optax_*``, ``keras_*``,
-        ``fairseq_*``), where both numerics agree.
+        the step alone (the pointwise families: ``deepspeed_*``, ``megatron``,
+        ``optax_*``, ``keras_*``, ``fairseq_*``, ``timm_step``, ...), where both numerics
+        agree.
     check_finite:
         raise a ValueError naming the first step whose value overflowed float64
         (``exponential(gamma=2)`` past step 1023); False returns the inf or NaN
@@ -139,7 +140,7 @@ def table(
             "stride",
             stride,
             f"1 for {spec.name} (a stride needs a schedule whose value is a function of "
-            "the step alone: deepspeed_*, megatron, optax_*, keras_*, fairseq_*)",
+            f"the step alone: {_pointwise_names()})",
         )
     previous = _previous(previous_lr, start, len(bases))
 
@@ -154,6 +155,24 @@ def table(
                 _finite(spec, start, out[g])
     out = out if grouped else out[0]
     return out if dtype == np.float64 else out.astype(dtype)
+
+
+def _pointwise_names() -> str:
+    """The schedules a stride accepts, from the declarations: ``deepspeed_*`` where all
+    of a framework's schedules are one pointwise family, the names otherwise."""
+    from .spec import REGISTRY
+
+    out = []
+    for f in family.declared():
+        if not f.pointwise:
+            continue
+        names = sorted(n for n, c in REGISTRY.items() if issubclass(c, f.specs))
+        prefix = f.name + "_"
+        if len(names) > 1 and all(n.startswith(prefix) for n in names):
+            out.append(prefix + "*")
+        else:
+            out += names
+    return ", ".join(out)
 
 
 def _pointwise(program: Program) -> bool:

@@ -25,7 +25,7 @@ from . import (
     use_parallel,
     use_python,
 )
-from .formulas import cyclic_lr, factor_value, one_cycle_value, timm_value
+from .formulas import CYCLIC, ONE_CYCLE, PHASE, cyclic_lr, factor_value, one_cycle_value, timm_value
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import interpreter, program_kinds
 
@@ -168,8 +168,9 @@ def warm_restarts_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, au
 @njit(cache=True)
 def cyclic_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    lo, hi, invert, total, ratio = code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4]
-    mode, gamma = int(code[p + 5]), code[p + 6]
+    lo, hi, invert = code[p + CYCLIC.lo], code[p + CYCLIC.hi], code[p + CYCLIC.invert]
+    total, ratio = code[p + CYCLIC.total], code[p + CYCLIC.ratio]
+    mode, gamma = int(code[p + CYCLIC.mode]), code[p + CYCLIC.gamma]
     for j in range(n):
         out[i0 + j] = cyclic_lr(e0 + j, lo, hi, invert, total, ratio, mode, gamma)
 
@@ -274,7 +275,7 @@ def _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj):
 @njit(cache=True)
 def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
     # phase by phase: a(s, e, pct) = e + (s - e) * cos(pi * pct / 2)**2
-    phases, anneal = int(code[p + 1]), int(code[p + 2])
+    phases, anneal = int(code[p + ONE_CYCLE.n_phases]), int(code[p + ONE_CYCLE.anneal])
     if anneal != K.ANNEAL_COS:
         for j in range(n):
             out[i0 + j] = one_cycle_value(code, p, e0 + j)
@@ -282,8 +283,8 @@ def _one_cycle(code, p, e0, out, i0, n, buf, cj, sj):
     j = 0
     start_step = 0.0
     for k in range(phases):
-        q = p + 3 + 3 * k
-        end_step, a, b = code[q], code[q + 1], code[q + 2]
+        q = p + len(ONE_CYCLE) + len(PHASE) * k
+        end_step, a, b = code[q + PHASE.end_step], code[q + PHASE.start], code[q + PHASE.end]
         # steps e with e <= end_step belong to this phase (the last takes the rest)
         stop = n if k == phases - 1 else min(n, max(j, int(math.floor(end_step)) - e0 + 1))
         if stop > j:

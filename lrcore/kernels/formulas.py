@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from .. import kinds as K
+from ..family import offsets
 from . import njit
 from .noise import timm_noise
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int, timm_cycle
@@ -178,6 +179,29 @@ def warm_restarts_lr(base, e, T0, m, eta, decay, integral, cycle):
     return lr, (start, t_i, i, nxt)
 
 
+#: CyclicLR's parameters: the two bounds (``invert``: the momentum, from ``hi`` down),
+#: the cycle's length and its rising fraction, the scale mode and exp_range's gamma
+CYCLIC = offsets(("lo", "hi", "invert", "total", "ratio", "mode", "gamma"))
+#: OneCycleLR's parameters: then ``n_phases`` records of (end step, start, end value)
+ONE_CYCLE = offsets(("total_steps", "n_phases", "anneal"))
+PHASE = offsets(("end_step", "start", "end"))
+
+
+def cyclic_params(*, lo, hi, invert, total, ratio, mode, gamma) -> list:
+    """CyclicLR's parameters in :data:`CYCLIC` order."""
+    named = dict(lo=lo, hi=hi, invert=invert, total=total, ratio=ratio, mode=mode, gamma=gamma)
+    return [named[name] for name in CYCLIC._fields]
+
+
+def one_cycle_params(*, total_steps, anneal, phases) -> list:
+    """OneCycleLR's parameters: :data:`ONE_CYCLE`, then one :data:`PHASE` record per
+    phase (``phases``: dicts with its names)."""
+    out = [total_steps, len(phases), anneal]
+    for phase in phases:
+        out += [phase[name] for name in PHASE._fields]
+    return out
+
+
 @njit(cache=True)
 def cyclic_lr(e, lo, hi, invert, total, ratio, mode, gamma):
     cycle = math.floor(1 + e / total)
@@ -202,15 +226,15 @@ def cyclic_lr(e, lo, hi, invert, total, ratio, mode, gamma):
 def one_cycle_value(code, p, e):
     """torch's OneCycleLR value at step ``e`` (the closed numerics' cosine phases are
     :func:`lrcore.kernels.closed._one_cycle`'s; a linear phase is this formula in both)."""
-    n = int(code[p + 1])
-    anneal = int(code[p + 2])
+    n = int(code[p + ONE_CYCLE.n_phases])
+    anneal = int(code[p + ONE_CYCLE.anneal])
     start_step = 0.0
     for k in range(n):
-        q = p + 3 + 3 * k
-        end_step = code[q]
+        q = p + len(ONE_CYCLE) + len(PHASE) * k
+        end_step = code[q + PHASE.end_step]
         if e <= end_step or k == n - 1:
             pct = (e - start_step) / (end_step - start_step)
-            a, b = code[q + 1], code[q + 2]
+            a, b = code[q + PHASE.start], code[q + PHASE.end]
             if anneal == K.ANNEAL_LINEAR:
                 return (b - a) * pct + a
             return b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)

@@ -35,6 +35,7 @@ from . import (
     use_parallel,
     use_python,
 )
+from .formulas import CYCLIC as C
 from .formulas import (
     constant_lr,
     cosine_lr,
@@ -124,8 +125,16 @@ def warm_restarts_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 @njit(cache=True)
 def cyclic_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    lo, hi, invert, total, ratio = code[p], code[p + 1], code[p + 2], code[p + 3], code[p + 4]
-    return cyclic_lr(e, lo, hi, invert, total, ratio, int(code[p + 5]), code[p + 6])
+    return cyclic_lr(
+        e,
+        code[p + C.lo],
+        code[p + C.hi],
+        code[p + C.invert],
+        code[p + C.total],
+        code[p + C.ratio],
+        int(code[p + C.mode]),
+        code[p + C.gamma],
+    )
 
 
 @njit(cache=True)

@@ -25,6 +25,7 @@ from .._torch_reference import torch_class
 from ..family import Family, declare
 from ..kernels import closed as cl
 from ..kernels import torch_numerics as tn
+from ..kernels.formulas import PHASE, cyclic_params, one_cycle_params
 from .leaf import Leaf
 
 _MODES = {
@@ -32,6 +33,9 @@ _MODES = {
     "triangular2": kinds.TRIANGULAR2,
     "exp_range": kinds.EXP_RANGE,
 }
+#: CyclicLR's scale modes and OneCycleLR's anneal strategies, by torch's names
+MODES = _MODES
+ANNEAL = {"cos": kinds.ANNEAL_COS, "linear": kinds.ANNEAL_LINEAR}
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,10 @@ class Cyclic(Leaf):
             lo, hi, invert = self.base_momentum, self.max_momentum, 1.0
         else:
             lo, hi, invert = self.base_lr, self.max_lr, 0.0
-        return [lo, hi, invert, total, up / total, _MODES[self.mode], self.gamma]
+        mode = _MODES[self.mode]
+        return cyclic_params(
+            lo=lo, hi=hi, invert=invert, total=total, ratio=up / total, mode=mode, gamma=self.gamma
+        )
 
 
 @dataclass(frozen=True)
@@ -169,12 +176,9 @@ class OneCycle(Leaf):
         return [(float(e), values[a], values[b]) for e, (a, b) in zip(ends, pairs)]
 
     def params(self, quantity="lr"):
-        phases = self._phases(quantity)
-        anneal = kinds.ANNEAL_COS if self.anneal_strategy == "cos" else kinds.ANNEAL_LINEAR
-        out = [self.total, len(phases), anneal]
-        for phase in phases:
-            out.extend(phase)
-        return out
+        phases = [dict(zip(PHASE._fields, phase)) for phase in self._phases(quantity)]
+        anneal = ANNEAL[self.anneal_strategy]
+        return one_cycle_params(total_steps=self.total, anneal=anneal, phases=phases)
 
 
 # -- the declarations ---------------------------------------------------------------------

@@ -80,6 +80,15 @@ class _Fairseq(Leaf):
         if not a > b:
             raise ValueError(f"{self.name}: {high} must be > {low}, got {high}={a!r}, {low}={b!r}")
 
+    def derived(self) -> dict:
+        """What fairseq's constructor computes from the options, by fairseq's attribute
+        names (the kernel's parameters, in ``layout`` order)."""
+        raise NotImplementedError
+
+    def _by_layout(self, shape):
+        d = self.derived()
+        return [shape, *(d[name] for name in self.layout)]
+
     def _warmup_start(self, default):
         """fairseq's ``warmup_init_lr``: its -1 (any negative) means ``default``."""
         return self.warmup_init_lr if self.warmup_init_lr >= 0 else default
@@ -99,10 +108,21 @@ class FairseqInverseSqrt(_Fairseq):
         self._reals("warmup_init_lr")
         self._ints("warmup_updates", minimum=1)  # fairseq divides by it
 
-    def params(self, quantity="lr"):
+    layout = ("lr_step", "warmup_init_lr", "warmup_updates", "decay_factor", "exponent")
+
+    def derived(self):
         W, lr = self.warmup_updates, self.lr
         init = self._warmup_start(0)
-        return [K.FS_INV_SQRT, (lr - init) / W, init, W, lr * W**0.5, -0.5]
+        return {
+            "lr_step": (lr - init) / W,
+            "warmup_init_lr": init,
+            "warmup_updates": W,
+            "decay_factor": lr * W**0.5,
+            "exponent": -0.5,
+        }
+
+    def params(self, quantity="lr"):
+        return self._by_layout(K.FS_INV_SQRT)
 
 
 @dataclass(frozen=True)
@@ -126,11 +146,31 @@ class FairseqStep(_Fairseq):
         self._ints("lr_deacy_period", minimum=1)
         self._above("lr", "min_lr")
 
-    def params(self, quantity="lr"):
+    layout = (
+        "warmup_lr_step",
+        "warmup_init_lr",
+        "warmup_updates",
+        "max_lr",
+        "min_lr",
+        "lr_deacy_period",
+        "lr_decay",
+    )
+
+    def derived(self):
         W = self.warmup_updates
         init = self._warmup_start(self.min_lr)
-        rate = (self.lr - init) / W if W > 0 else 1
-        return [K.FS_STEP, rate, init, W, self.lr, self.min_lr, self.lr_deacy_period, self.lr_decay]
+        return {
+            "warmup_lr_step": (self.lr - init) / W if W > 0 else 1,
+            "warmup_init_lr": init,
+            "warmup_updates": W,
+            "max_lr": self.lr,
+            "min_lr": self.min_lr,
+            "lr_deacy_period": self.lr_deacy_period,
+            "lr_decay": self.lr_decay,
+        }
+
+    def params(self, quantity="lr"):
+        return self._by_layout(K.FS_STEP)
 
 
 @dataclass(frozen=True)
@@ -169,23 +209,36 @@ class FairseqCosine(_Fairseq):
             return self.lr_period_updates
         return self.max_update - self.warmup_updates
 
-    def params(self, quantity="lr"):
+    layout = (
+        "lr_step",
+        "warmup_init_lr",
+        "warmup_updates",
+        "max_lr",
+        "min_lr",
+        "period",
+        "t_mult",
+        "lr_shrink",
+        "pi",
+    )
+
+    def derived(self):
         min_lr = min(self.min_lr, self.lr)  # fairseq lowers min_lr to lr
         W = self.warmup_updates
         init = self._warmup_start(min_lr)
-        rate = (self.lr - init) / W if W > 0 else 1
-        return [
-            K.FS_COSINE,
-            rate,
-            init,
-            W,
-            self.lr,
-            min_lr,
-            self._period(),
-            self.t_mult,
-            self.lr_shrink,
-            math.pi,
-        ]
+        return {
+            "lr_step": (self.lr - init) / W if W > 0 else 1,
+            "warmup_init_lr": init,
+            "warmup_updates": W,
+            "max_lr": self.lr,
+            "min_lr": min_lr,
+            "period": self._period(),
+            "t_mult": self.t_mult,
+            "lr_shrink": self.lr_shrink,
+            "pi": math.pi,
+        }
+
+    def params(self, quantity="lr"):
+        return self._by_layout(K.FS_COSINE)
 
 
 @dataclass(frozen=True)
@@ -270,22 +323,34 @@ class FairseqTriStage(_Fairseq):
             return self.warmup_steps, self.hold_steps, self.decay_steps
         return tuple(int(self.max_update * r) for r in self.phase_ratio)
 
-    def params(self, quantity="lr"):
+    layout = (
+        "init_lr",
+        "warmup_rate",
+        "warmup_steps",
+        "hold_steps",
+        "decay_steps",
+        "peak_lr",
+        "decay_factor",
+        "final_lr",
+    )
+
+    def derived(self):
         W, H, D = self._steps()
         peak = self.lr
         init = self.init_lr_scale * peak
-        rate = (peak - init) / W if W != 0 else 0
-        return [
-            K.FS_TRI_STAGE,
-            init,
-            rate,
-            W,
-            H,
-            D,
-            peak,
-            -math.log(self.final_lr_scale) / D,
-            self.final_lr_scale * peak,
-        ]
+        return {
+            "init_lr": init,
+            "warmup_rate": (peak - init) / W if W != 0 else 0,
+            "warmup_steps": W,
+            "hold_steps": H,
+            "decay_steps": D,
+            "peak_lr": peak,
+            "decay_factor": -math.log(self.final_lr_scale) / D,
+            "final_lr": self.final_lr_scale * peak,
+        }
+
+    def params(self, quantity="lr"):
+        return self._by_layout(K.FS_TRI_STAGE)
 
 
 @dataclass(frozen=True)

@@ -234,12 +234,12 @@ class FairseqLRScheduler(_compile.RunsEagerly):
         return self.optimizer.get_lr()
 
 
-def _derived(name, index):
-    """A read-only attribute: entry ``index`` of the spec's parameters (what fairseq's
-    constructor computes), in fairseq's type."""
+def _derived(name):
+    """A read-only attribute: what fairseq's constructor computes (the spec's
+    ``derived()[name]``), in fairseq's type."""
 
     def get(self):
-        value = self._series.spec.params()[index]
+        value = self._series.spec.derived()[name]
         return int(value) if isinstance(value, float) and name in self._ints else value
 
     def refuse(self, value):
@@ -284,13 +284,13 @@ class InverseSquareRootSchedule(_Tabled):
 
     scheduler = "inverse_sqrt"
 
-    lr_step = _derived("lr_step", 1)
-    decay_factor = _derived("decay_factor", 4)
+    lr_step = _derived("lr_step")
+    decay_factor = _derived("decay_factor")
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
         spec = self._spec(lr=_single_lr(cfg, "inverse_sqrt"))
-        init = spec.params()[2]
+        init = spec.derived()["warmup_init_lr"]
         if self._setting("warmup_init_lr") < 0:  # resolved, as fairseq writes it back
             _put(cfg, "warmup_init_lr", init)
         self._start(spec, init)
@@ -302,18 +302,18 @@ class StepLRSchedule(_Tabled):
     scheduler = "step"
 
     _ints = frozenset({"warmup_updates", "lr_deacy_period"})
-    warmup_lr_step = _derived("warmup_lr_step", 1)
-    warmup_init_lr = _derived("warmup_init_lr", 2)
-    warmup_updates = _derived("warmup_updates", 3)
-    max_lr = _derived("max_lr", 4)
-    min_lr = _derived("min_lr", 5)
-    lr_deacy_period = _derived("lr_deacy_period", 6)
-    lr_decay = _derived("lr_decay", 7)
+    warmup_lr_step = _derived("warmup_lr_step")
+    warmup_init_lr = _derived("warmup_init_lr")
+    warmup_updates = _derived("warmup_updates")
+    max_lr = _derived("max_lr")
+    min_lr = _derived("min_lr")
+    lr_deacy_period = _derived("lr_deacy_period")
+    lr_decay = _derived("lr_decay")
 
     def __init__(self, cfg, fairseq_optimizer):
         super().__init__(cfg, fairseq_optimizer)
         spec = self._spec(lr=_lrs(cfg)[0])
-        self._start(spec, spec.params()[2])
+        self._start(spec, spec.derived()["warmup_init_lr"])
 
 
 class CosineLRSchedule(_Tabled):
@@ -322,12 +322,12 @@ class CosineLRSchedule(_Tabled):
     scheduler = "cosine"
 
     _ints = frozenset({"warmup_updates"})
-    lr_step = _derived("lr_step", 1)
-    warmup_updates = _derived("warmup_updates", 3)
-    max_lr = _derived("max_lr", 4)
-    period = _derived("period", 6)
-    t_mult = _derived("t_mult", 7)
-    lr_shrink = _derived("lr_shrink", 8)
+    lr_step = _derived("lr_step")
+    warmup_updates = _derived("warmup_updates")
+    max_lr = _derived("max_lr")
+    period = _derived("period")
+    t_mult = _derived("t_mult")
+    lr_shrink = _derived("lr_shrink")
 
     def __init__(self, cfg, fairseq_optimizer):
         super().__init__(cfg, fairseq_optimizer)
@@ -336,7 +336,7 @@ class CosineLRSchedule(_Tabled):
         if period <= 0 and not (isinstance(max_update, numbers.Real) and max_update > 0):
             raise ValueError("Either --max_update or --lr-period-updates must be set")
         spec = self._spec(lr=lr)
-        min_lr, init = spec.params()[5], spec.params()[2]
+        min_lr, init = spec.derived()["min_lr"], spec.derived()["warmup_init_lr"]
         if min_lr != self._setting("min_lr"):  # lowered to lr, written back as fairseq does
             _put(cfg, "min_lr", min_lr)
         if self._setting("warmup_init_lr") < 0:
@@ -350,19 +350,19 @@ class TriStageLRSchedule(_Tabled):
     scheduler = "tri_stage"
 
     _ints = frozenset({"warmup_steps", "hold_steps", "decay_steps"})
-    init_lr = _derived("init_lr", 1)
-    warmup_rate = _derived("warmup_rate", 2)
-    warmup_steps = _derived("warmup_steps", 3)
-    hold_steps = _derived("hold_steps", 4)
-    decay_steps = _derived("decay_steps", 5)
-    peak_lr = _derived("peak_lr", 6)
-    decay_factor = _derived("decay_factor", 7)
-    final_lr = _derived("final_lr", 8)
+    init_lr = _derived("init_lr")
+    warmup_rate = _derived("warmup_rate")
+    warmup_steps = _derived("warmup_steps")
+    hold_steps = _derived("hold_steps")
+    decay_steps = _derived("decay_steps")
+    peak_lr = _derived("peak_lr")
+    decay_factor = _derived("decay_factor")
+    final_lr = _derived("final_lr")
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
         spec = self._spec(lr=_single_lr(cfg, "tri-stage lr"))
-        self._start(spec, spec.params()[1])
+        self._start(spec, spec.derived()["init_lr"])
 
 
 class TriangularLRSchedule(_Tabled):
@@ -370,10 +370,10 @@ class TriangularLRSchedule(_Tabled):
 
     scheduler = "triangular"
 
-    min_lr = _derived("min_lr", 1)
-    max_lr = _derived("max_lr", 2)
-    stepsize = _derived("stepsize", 3)
-    lr_shrink = _derived("lr_shrink", 4)
+    min_lr = _derived("min_lr")
+    max_lr = _derived("max_lr")
+    stepsize = _derived("stepsize")
+    lr_shrink = _derived("lr_shrink")
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
@@ -394,9 +394,9 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
     scheduler = "polynomial_decay"
 
     _ints = frozenset()
-    end_learning_rate = _derived("end_learning_rate", 3)
-    power = _derived("power", 4)
-    total_num_update = _derived("total_num_update", 5)
+    end_learning_rate = _derived("end_learning_rate")
+    power = _derived("power")
+    total_num_update = _derived("total_num_update")
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)

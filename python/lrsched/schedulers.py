@@ -13,7 +13,8 @@ import math
 from torch.optim import lr_scheduler as _torch
 
 import lrcore
-from lrcore import kinds
+from lrcore.kernels.formulas import cyclic_params, one_cycle_params
+from lrcore.schedules import cyclic
 from lrcore.schedules.leaf import Raw
 
 from ._window import TableStepMixin
@@ -236,25 +237,19 @@ class CyclicLR(TableStepMixin, _torch.CyclicLR):
         extra = ("base_momentums", "max_momentums") if self.cycle_momentum else ()
         return (*super()._watched(), *extra)
 
-    _MODES = {
-        "triangular": kinds.TRIANGULAR,
-        "triangular2": kinds.TRIANGULAR2,
-        "exp_range": kinds.EXP_RANGE,
-    }
-
     def _raw(self, lo, hi, invert):
-        if self._scale_fn_custom is not None or self.mode not in self._MODES:
+        if self._scale_fn_custom is not None or self.mode not in cyclic.MODES:
             raise NotImplementedError("custom scale_fn")
         _finite({"base_lr/max_lr or momentum": [lo, hi], "gamma": self.gamma})
-        params = [
-            lo,
-            hi,
-            invert,
-            self.total_size,
-            self.step_ratio,
-            self._MODES[self.mode],
-            self.gamma,
-        ]
+        params = cyclic_params(
+            lo=lo,
+            hi=hi,
+            invert=invert,
+            total=self.total_size,
+            ratio=self.step_ratio,
+            mode=cyclic.MODES[self.mode],
+            gamma=self.gamma,
+        )
         if not all(isinstance(x, (int, float)) for x in params):
             raise NotImplementedError("non-float parameters")
         return Raw(lrcore.Cyclic.kind, params, absolute=True)
@@ -278,14 +273,14 @@ class OneCycleLR(TableStepMixin, _torch.OneCycleLR):
         return (*super()._watched(), *extra)
 
     def _raw(self, group, start_key, end_key):
-        anneal = {"cos": kinds.ANNEAL_COS, "linear": kinds.ANNEAL_LINEAR}.get(
-            getattr(self, "_anneal_func_type", None)
-        )
+        anneal = cyclic.ANNEAL.get(getattr(self, "_anneal_func_type", None))
         if anneal is None:
             raise NotImplementedError("anneal function")
-        params = [self.total_steps, len(self._schedule_phases), anneal]
-        for phase in self._schedule_phases:
-            params += [phase["end_step"], group[phase[start_key]], group[phase[end_key]]]
+        phases = [
+            {"end_step": p["end_step"], "start": group[p[start_key]], "end": group[p[end_key]]}
+            for p in self._schedule_phases
+        ]
+        params = one_cycle_params(total_steps=self.total_steps, anneal=anneal, phases=phases)
         _finite({"max_lr, div_factor, final_div_factor or momentum": params})
         if not all(isinstance(x, (int, float)) for x in params):
             raise NotImplementedError("non-float parameters")
