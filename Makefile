@@ -54,8 +54,11 @@ $(STAMP): $(DEMO_STAMP) requirements-dev.txt
 demo: $(DEMO_STAMP)
 	$(PY) -m lrcore demo -o gallery
 
+# the kernels compiled once, on every core, into the cache the tests read (`lrcore warmup`,
+# as a deployment would: otherwise each test process compiles what it first uses); then
 # every core (pytest-xdist), each test file on one worker (its module fixtures once)
 test: $(STAMP)
+	$(PY) -m lrcore warmup --cabi --jobs $$(nproc 2>/dev/null || echo 2)
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 # the hypothesis suites against torch.optim and timm with 25x the examples of `make test`

@@ -236,6 +236,12 @@ def cmd_warmup(args) -> None:
         raise CliError(f"--numerics must be torch, closed or both, got {args.numerics!r}")
     where = kernels.CACHE_DIR
     print(f"lrcore warmup: kernels {'cached in ' + str(where) if where else 'not cached'}")
+    if args.jobs < 1:
+        raise CliError(f"--jobs must be an integer >= 1, got {args.jobs}")
+    if args.jobs > 1:
+        return _warmup_in_processes(args, names)
+    if args.any_only:
+        names = []
     for name in names:
         t0 = time.perf_counter()
         with kernels.engine("numba"), kernels.parallel_now():  # every kernel tables use
@@ -256,11 +262,53 @@ def cmd_warmup(args) -> None:
                 schedule.fill(0, 10, numerics=n)
             schedule.lr_at(3)
             print(f"  {'C ABI: ' + name:32s} {time.perf_counter() - t0:6.2f} s", flush=True)
-        if not args.family:  # ... and, for every family, the ones that serve any handle
+        if not args.family or args.any_only:  # ... and the ones that serve any handle
             t0 = time.perf_counter()
-            for address in (cabi.fill_address, cabi.fill_closed_address, cabi.lr_at_address):
-                address()
-            print(f"  {'C ABI: any schedule':32s} {time.perf_counter() - t0:6.2f} s")
+            addresses = {
+                "torch": (cabi.fill_address, cabi.lr_at_address),
+                "closed": (cabi.fill_closed_address,),
+            }
+            for n in numerics:
+                for address in addresses[n]:
+                    address()
+            label = "C ABI: any schedule" + ("" if len(numerics) > 1 else f" ({numerics[0]})")
+            print(f"  {label:32s} {time.perf_counter() - t0:6.2f} s")
+
+
+def _warmup_in_processes(args, names) -> None:
+    """``lrcore warmup`` in child processes, ``args.jobs`` at a time (the kernels compile
+    independently and are cached apart, so the work divides): the C ABI's any-schedule
+    entry points first (the longest jobs, one per numerics), then the families dealt
+    into ``args.jobs`` parts."""
+    import subprocess
+
+    warmup = [sys.executable, "-m", "lrcore", "warmup"]
+    commands = []
+    if args.cabi and not args.family:
+        for n in args.numerics.split(","):
+            commands.append(warmup + ["--numerics", n, "--cabi", "--any-only"])
+    cabi = ["--cabi"] if args.cabi else []
+    for k in range(args.jobs):
+        if names[k :: args.jobs]:
+            commands.append(warmup + ["--numerics", args.numerics, *cabi, *names[k :: args.jobs]])
+    waiting, running, failed = list(commands), [], []
+    while waiting or running:
+        while waiting and len(running) < args.jobs:
+            command = waiting.pop(0)
+            running.append((command, subprocess.Popen(command, stdout=subprocess.PIPE, text=True)))
+        done = [r for r in running if r[1].poll() is not None]
+        if not done:
+            time.sleep(0.05)
+            continue
+        command, proc = done[0]
+        running.remove(done[0])
+        out, _ = proc.communicate()
+        for line in out.splitlines()[1:]:  # each child's first line names the folder
+            print(line, flush=True)
+        if proc.returncode != 0:
+            failed.append(" ".join(command[2:]))
+    if failed:
+        raise CliError(f"warmup failed in: {'; '.join(failed)}")
 
 
 def cmd_convert(args) -> None:
@@ -376,6 +424,13 @@ def main(argv=None) -> int:
         action="store_true",
         help="the C ABI's entry points too (with no family named, also those for any schedule)",
     )
+    w.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="compile in this many processes at once (default 1)",
+    )
+    w.add_argument("--any-only", action="store_true", help=argparse.SUPPRESS)
     w.set_defaults(func=cmd_warmup)
     c = sub.add_parser(
         "convert",

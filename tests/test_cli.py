@@ -135,15 +135,15 @@ def test_gallery(tmp_path):
 
 def test_bench_json(tmp_path):
     path = tmp_path / "bench.json"
-    out = cli("bench", "--steps", "20000", "--torch-steps", "300", "--json", str(path))
+    out = cli("bench", "--steps", "8000", "--torch-steps", "300", "--json", str(path))
     assert out.returncode == 0, out.stderr
     doc = json.loads(path.read_text())
     assert (
-        doc["steps"] == 20000
+        doc["steps"] == 8000
         and doc["torch_steps"] == 300
         and all(0 < t["warm"] and 0 < t["cold"] for t in doc["first_use_s"].values())
     )
-    specs = lrcore.bench.families(20000)
+    specs = lrcore.bench.families(8000)
     assert {r["family"] for r in doc["rows"]} == set(specs)
     stepped = 0
     for row in doc["rows"]:
@@ -158,7 +158,7 @@ def test_bench_json(tmp_path):
         assert row["closed_x_floor"] == row["lrcore_closed_ms"] / row["floor_ms"]
     assert stepped == 14  # torch's 12 families and its two compositions
     assert "× vs torch.optim" in out.stdout
-    assert "closed × floor" in out.stdout and "memory floor (allocate and fill 20,000" in out.stdout
+    assert "closed × floor" in out.stdout and "memory floor (allocate and fill 8,000" in out.stdout
 
 
 @pytest.mark.parametrize(
@@ -205,6 +205,22 @@ def test_warmup_fills_the_cache_it_names(tmp_path):
     assert not any("cosine" in n or "timm" in n for n in names), names
 
 
+def test_warmup_in_two_processes_fills_one_cache(tmp_path):
+    import os
+
+    env = dict(os.environ, LRCORE_CACHE_DIR=str(tmp_path))
+    run = [sys.executable, "-m", "lrcore", "warmup", "exponential", "step", "linear"]
+    run += ["--numerics", "torch", "--jobs", "2"]
+    out = subprocess.run(run, capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith(f"lrcore warmup: kernels cached in {tmp_path}")
+    assert sorted(line.split()[0] for line in lines[1:]) == ["exponential", "linear", "step"]
+    names = [p.name for p in tmp_path.rglob("*.nbi")]
+    for family in ("exponential", "step", "linear"):  # each from one of the two processes
+        assert any(n.startswith(f"torch_numerics._leaf_steps_{family}") for n in names), names
+
+
 def test_warmup_names_a_schedule_of_every_kernel_family():
     from lrcore.cli import warmup_specs
     from lrcore.kernels.torch_numerics import GET_LR, program_kinds
@@ -236,6 +252,7 @@ def test_warmup_cabi_compiles_the_named_familys_entry_points(tmp_path):
     [
         (["warmup", "nope"], "unknown family nope; known: step"),
         (["warmup", "--numerics", "fast", "step"], "--numerics must be torch, closed or both"),
+        (["warmup", "--jobs", "0", "step"], "--jobs must be an integer >= 1, got 0"),
     ],
 )
 def test_warmup_refuses_what_it_does_not_know(args, message):

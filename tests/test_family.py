@@ -101,7 +101,7 @@ PROBE = textwrap.dedent(
     # lrcore warmup names it and compiles it
     words = io.StringIO()
     with contextlib.redirect_stdout(words):
-        cli.main(["warmup", "toy_square"])
+        cli.main(["warmup", "toy_square", "--numerics", "torch"])
     out["warmup"] = words.getvalue()
     out["warmup_names"] = sorted(cli.warmup_specs())
     # bench runs its sample
