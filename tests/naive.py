@@ -216,6 +216,13 @@ def table(spec, n: int, base: float = 1.0) -> list[float]:
         for child in spec.schedulers:
             if child.name in ("lambda", "cosine_annealing_warm_restarts"):
                 values = table(child, n, base)
+            elif child.name == "multiplicative":  # closed(), one running product: O(n)
+                product, out = 1.0, []
+                for t, v in zip(range(n), values):
+                    if t:
+                        product *= child.lr_lambda(t)
+                    out.append(v * product)
+                values = out
             else:
                 values = [closed(child, t, v) for t, v in zip(range(n), values)]
         return values

@@ -29,7 +29,7 @@ from torch.optim import lr_scheduler as T
 
 import lrcore
 
-STEPS = 150  # past the first window (64) and into the second
+STEPS = 100  # past the first window (64) and into the second
 
 # -- torch's 15 classes ------------------------------------------------------------------
 
@@ -174,7 +174,7 @@ TIMM = {
     "PolyLRScheduler": dict(t_initial=100, power=2.0, warmup_t=10, cycle_limit=2),
     "StepLRScheduler": dict(decay_t=30, decay_rate=0.5, warmup_t=10, warmup_lr_init=1e-4),
     "MultiStepLRScheduler": dict(decay_t=[40, 90], decay_rate=0.3, warmup_t=5),
-    "WSDLRScheduler": dict(t_initial=130, decay_t=50, warmup_t=20, stable_fn="rsqrt"),
+    "WSDLRScheduler": dict(t_initial=80, decay_t=40, warmup_t=10, stable_fn="rsqrt"),
     "PlateauLRScheduler": dict(decay_rate=0.5, patience_t=2, warmup_t=5, mode="min"),
 }
 

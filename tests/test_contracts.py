@@ -160,8 +160,7 @@ def _run_and_drop(build, metric_needed, device):
     """Build, step 20 times holding a bound ``step``, drop every reference with the
     cycle collector off: which of (scheduler, optimizer, parameter) are gone."""
     enabled = gc.isenabled()
-    gc.collect()
-    gc.disable()
+    gc.disable()  # (no collection first: garbage made before cannot hold these objects)
     try:
         param = torch.nn.Parameter(torch.zeros(3))
         opt = torch.optim.SGD([param], lr=0.1, momentum=0.9)
