@@ -150,8 +150,8 @@ def table(
             aux, lo, off = _aux(program, start, start + 1)
             strided_run(program.code, base, start, stride, out[g], aux, lo, off)
         elif steps:
-            _fill(program, base, start, steps, numerics, previous[g], out[g])
-            if check_finite:
+            bad = _fill(program, base, start, steps, numerics, previous[g], out[g])
+            if check_finite and bad != 0:  # (None: not counted by the kernels)
                 _finite(spec, start, out[g])
     out = out if grouped else out[0]
     return out if dtype == np.float64 else out.astype(dtype)
@@ -223,23 +223,25 @@ def _previous(previous_lr, start, groups) -> list[float | None]:
 
 def _fill(
     program: Program, base: float, start: int, steps: int, numerics: str, previous, out: np.ndarray
-) -> None:
+) -> int | None:
+    """Fill ``out``; the number of entries that are not finite where the kernels counted
+    them as they wrote (the closed numerics), else None."""
     code = program.code
     end = start + steps
     if numerics == "closed":
         aux, lo, off = _aux(program, start, end, cumulative=True)
-        closed_run(code, base, start, steps, out, aux, lo, off)
-        return
+        return closed_run(code, base, start, steps, out, aux, lo, off)
     if program.stateless:
         aux, lo, off = _aux(program, start, end)
         run(code, base, start, end, np.nan, out, start, aux, lo, off, stateless=True)
-        return
+        return None
     if previous is not None:
         t0, value = start, previous
     else:
         t0, value = _stream_origin(program, start), base
     aux, lo, off = _aux(program, t0, end)
     run(code, base, t0, end, value, out, start, aux, lo, off)
+    return None
 
 
 def _multiplies(function) -> bool:

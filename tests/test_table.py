@@ -181,3 +181,29 @@ def test_a_stride_needs_a_schedule_of_the_step_alone():
         lrcore.table(STRIDED[0], 10, stride=0)
     with pytest.raises(ValueError, match=r"start \+ \(steps - 1\) \* stride \+ 1 must be at most"):
         lrcore.table(STRIDED[0], 10, start=2**53 - 20, stride=3)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_closed_tables_count_what_overflows_as_they_are_written(monkeypatch, parallel):
+    """The closed kernels count the entries that are not finite while each chunk is in
+    cache: a finite table is not read again, one that overflows (in any chunk, serial or
+    parallel) is refused naming the first step, as the torch numerics' check does."""
+    import contextlib
+    import sys
+
+    from lrcore import kernels
+
+    module = sys.modules["lrcore.table"]
+    calls = []
+    real = module._finite
+    monkeypatch.setattr(module, "_finite", lambda *a: calls.append(a) or real(*a))
+    context = kernels.parallel_now() if parallel else contextlib.nullcontext()
+    with context:
+        lrcore.table("cosine_annealing(T_max=50000)", 100_000, numerics="closed")
+        assert calls == []  # counted in the kernels: no second pass
+        # gamma**t passes float64's largest value at t = 709 / log(1.001) ~ 710,000
+        with pytest.raises(ValueError, match="exponential is not finite from step 710138 on"):
+            lrcore.table("exponential(gamma=1.001)", 20_000, start=700_000, numerics="closed")
+        assert len(calls) == 1
+        lrcore.table("exponential(gamma=1.001)", 100_000, numerics="torch")
+        assert len(calls) == 2  # the recurrences are checked after the run

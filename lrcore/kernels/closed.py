@@ -85,40 +85,56 @@ def _scale(out, i0, n, buf, base, first):
 
 
 @njit(cache=True)
+def _block(out, i0, n, f, base, first):
+    """``out[i0:i0+n]``: a constant factor ``f`` over a block (``base * f``, or the
+    incoming LR times ``f``: the bits of :func:`_scale` with a constant ``buf``)."""
+    if first:
+        v = base * f
+        for j in range(n):
+            out[i0 + j] = v
+    else:
+        for j in range(n):
+            out[i0 + j] = out[i0 + j] * f
+
+
+@njit(cache=True)
 def step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # block by block: gamma ** q over each run of step_size steps
     p = off + K.LEAF
     step_size, gamma = int(code[p]), code[p + 1]
-    q_prev, f = -1, 1.0
-    for j in range(n):
+    j = 0
+    while j < n:
         q = (e0 + j) // step_size
-        if q != q_prev:
-            f, q_prev = math.pow(gamma, float(q)), q
-        buf[j] = f
-    _scale(out, i0, n, buf, base, first)
+        w = min(n - j, (q + 1) * step_size - (e0 + j))
+        _block(out, i0 + j, w, math.pow(gamma, float(q)), base, first)
+        j += w
 
 
 @njit(cache=True)
 def multi_step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # block by block between milestones (sorted, with their counts after them)
     p = off + K.LEAF
     gamma, m = code[p], int(code[p + 1])
-    k, count, f = 0, 0, 1.0
-    for j in range(n):
-        if k < m and code[p + 2 + k] <= e0 + j:
-            while k < m and code[p + 2 + k] <= e0 + j:
-                count += int(code[p + 2 + m + k])
-                k += 1
-            f = math.pow(gamma, float(count))
-        buf[j] = f
-    _scale(out, i0, n, buf, base, first)
+    k, count, j = 0, 0, 0
+    while j < n:
+        while k < m and code[p + 2 + k] <= e0 + j:
+            count += int(code[p + 2 + m + k])
+            k += 1
+        w = n - j
+        if k < m:
+            w = min(w, int(code[p + 2 + k]) - (e0 + j))
+        _block(out, i0 + j, w, math.pow(gamma, float(count)) if count else 1.0, base, first)
+        j += w
 
 
 @njit(cache=True)
 def constant_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # two blocks: factor before total_iters, 1 from there
     p = off + K.LEAF
     factor, total = code[p], int(code[p + 1])
-    for j in range(n):
-        buf[j] = factor + (1.0 if e0 + j >= total else 0.0) * (1 - factor)
-    _scale(out, i0, n, buf, base, first)
+    w = min(n, max(total - e0, 0))
+    _block(out, i0, w, factor + 0.0 * (1 - factor), base, first)
+    _block(out, i0 + w, n - w, factor + 1.0 * (1 - factor), base, first)
 
 
 @njit(cache=True)
@@ -349,12 +365,15 @@ def closed_table_of(kinds):
     )
 
 
-def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, aux, aux_lo, aux_off):
+def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, last, aux, aux_lo, aux_off):
     """One leaf (``CLOSED_LEAF``: its family's closed form) over ``out[i_s:i_e]``, steps
     ``t0 + i``, in the chunks of :func:`_any_closed_table` (``CHUNK`` entries from 0), so
-    the result has the same bits."""
+    the result has the same bits. For the segment's ``last`` leaf, the number of entries
+    that are not finite, counted while each chunk is still in cache (so ``lrcore.table``
+    need not read the whole table again); 0 otherwise."""
     k0 = i_s // CHUNK
     chunks = (i_e + CHUNK - 1) // CHUNK - k0
+    bad = 0
     for k in prange(chunks):
         a = max(i_s, (k0 + k) * CHUNK)
         b = min(i_e, (k0 + k + 1) * CHUNK)
@@ -363,12 +382,26 @@ def _closed_apply(code, off, base, seg_start, t0, i_s, i_e, out, first, aux, aux
         sj = np.empty(BLOCK)
         e0 = t0 + a - seg_start
         CLOSED_LEAF(code, off, base, e0, out, a, b - a, first, buf, cj, sj, aux, aux_lo, aux_off)  # noqa: F821
+        if last:
+            bad += _not_finite(out, a, b)
+    return bad
+
+
+@njit(cache=True)
+def _not_finite(out, a, b):
+    """How many of ``out[a:b]`` are inf or NaN (``x - x`` is 0 for every finite x)."""
+    count = 0
+    for i in range(a, b):
+        x = out[i]
+        count += 1 if x - x != 0.0 else 0
+    return count
 
 
 def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
     """``out[i]`` = closed form at step ``t0 + i``, as :func:`_any_closed_table`, with each
     family's own compiled driver (a Python walk over segments and leaves); a short
-    table as plain Python while those are not compiled."""
+    table as plain Python while those are not compiled. Returns how many entries are
+    not finite."""
     args = (code, base, t0, n, out, aux, aux_lo, aux_off)
     if use_python(n, [CLOSED_APPLY[kind] for kind in program_kinds(code)]):
         return plain_first(lambda: _closed_run(True, *args), lambda: _closed_run(False, *args))
@@ -377,6 +410,7 @@ def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
 
 def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):
     nseg = int(code[0])
+    bad = 0
     for s in range(nseg):
         h = K.HEADER + K.SEGMENT * s
         seg_start, n_leaves, off = int(code[h]), int(code[h + 1]), int(code[h + 2])
@@ -386,15 +420,17 @@ def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):
             continue
         for k in range(n_leaves):
             kind = int(code[off])
-            a = (code, off, base, seg_start, t0, i_s, i_e, out, k == 0, aux, aux_lo, aux_off)
+            last = k == n_leaves - 1
+            a = (code, off, base, seg_start, t0, i_s, i_e, out, k == 0, last, aux, aux_lo, aux_off)
             if pure:
-                CLOSED_SERIAL[kind].py(*a)
+                bad += CLOSED_SERIAL[kind].py(*a)
             elif use_parallel(CLOSED_APPLY[kind], i_e - i_s):
                 with kernels_parallel_lock():
-                    CLOSED_APPLY[kind](*a)
+                    bad += CLOSED_APPLY[kind](*a)
             else:  # the same chunks, one after another (a first table, a forked child)
-                CLOSED_SERIAL[kind](*a)
+                bad += CLOSED_SERIAL[kind](*a)
             off += K.LEAF + int(code[off + 1])
+    return bad
 
 
 #: kind -> the family's :func:`_closed_apply` (compiled per family, as the torch drivers)
