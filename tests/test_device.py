@@ -65,7 +65,9 @@ def run(lib, build, steps, kind="sgd"):
 def test_device_mode_float64_is_torchs_numbers(name, build, kind):
     steps = 1200  # (the cases' warm-ups, cycles and first milestones; test_lrsched.py runs 10,000)
     want, _, _ = run(T, build, steps, kind)
-    got, sched, opt = run(L, with_device(build, device="cpu", dtype=torch.float64), steps, kind)
+    # a table of the steps run (unbounded schedules default to 2**20 entries, built once)
+    device = with_device(build, device="cpu", dtype=torch.float64, horizon=steps)
+    got, sched, opt = run(L, device, steps, kind)
     assert got == want
     assert all(isinstance(g["lr"], torch.Tensor) for g in opt.param_groups)
     assert sched.step_tensor.dtype == torch.int64 and sched.step_tensor.dim() == 0

@@ -43,6 +43,37 @@ from . import _args, _compile
 
 FIRST_WINDOW = 64
 MAX_WINDOW = 65_536
+
+
+def window_size(previous: int, ahead: bool) -> int:
+    """The growth rule of every window: one that continues the last (``ahead``) is
+    twice as long, up to MAX_WINDOW; a first one, or one after a jump, FIRST_WINDOW."""
+    return min(2 * previous, MAX_WINDOW) if ahead and previous else FIRST_WINDOW
+
+
+class Rows:
+    """The window of the other frameworks' adapters (DeepSpeed, Megatron, fairseq,
+    timm): ``rows`` as ``fetch`` made them, for table indices ``start``, ``start +
+    stride``, ... (``size`` of them; 0: none yet). An adapter reads ``rows`` directly in
+    its step and calls :meth:`refill` outside it."""
+
+    __slots__ = ("rows", "start", "stride", "size")
+
+    def __init__(self):
+        self.rows, self.start, self.stride, self.size = None, 0, 1, 0
+
+    def refill(self, t, fetch, stride=1):
+        """The window from index ``t``: ``fetch(t, size, stride)`` makes its rows."""
+        ahead = stride == self.stride and t == self.start + self.size * stride
+        size = window_size(self.size, ahead)
+        self.rows = fetch(t, size, stride)
+        self.start, self.stride, self.size = t, stride, size
+        return self.rows
+
+    def clear(self):
+        self.rows, self.start, self.stride, self.size = None, 0, 1, 0
+
+
 #: ``_Window.t`` and ``stop`` while no window is served: ``t + 1 < stop`` fails
 _IDLE = -(2**62)
 
@@ -466,7 +497,7 @@ class TableStepMixin:
             return
         start = self.last_epoch + 1
         offset = self._table_start() - start
-        size = min(max(w.size * 2, FIRST_WINDOW), MAX_WINDOW)
+        size = window_size(w.size, ahead=True)  # (w.size: FIRST_WINDOW // 2 after a jump)
         limit = self._last_index()
         if limit is not None:
             size = min(size, limit + 1 - start)

@@ -34,7 +34,7 @@ import lrcore
 from lrcore.convert import deepspeed_block
 
 from . import _compile
-from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
+from ._window import Rows, hyperparameter
 
 logger = logging.getLogger(__name__)
 
@@ -104,16 +104,6 @@ def _positive_int(name, value):
         raise ValueError(f"{name} must be a positive integer, got {value}")
 
 
-class _Rows:
-    """A window of one quantity's values: ``rows[g][k]`` is group ``g`` at table
-    index ``start + k`` (``size`` 0: none yet)."""
-
-    __slots__ = ("rows", "start", "size")
-
-    def __init__(self):
-        self.rows, self.start, self.size = None, 0, 0
-
-
 class _Window:
     """The specs (one per group), their base LRs and the windows of LR and momentum;
     ``fast``: a step may be served from the windows as they are (its ``get_lr`` is
@@ -123,7 +113,7 @@ class _Window:
 
     def __init__(self):
         self.specs = self.bases = None
-        self.lr, self.momentum = _Rows(), _Rows()
+        self.lr, self.momentum = Rows(), Rows()  # rows[g][k]: group g at start + k
         self.fast = False
 
 
@@ -182,14 +172,14 @@ class _DeepSpeedScheduler(_compile.RunsEagerly):
             window.fast = self._fast()
         w = getattr(window, quantity)
         if not (w.start <= index < w.start + w.size):
-            # a window that starts where the last one ended doubles; a jump starts small
-            ahead = w.size and index == w.start + w.size
-            size = min(2 * w.size, MAX_WINDOW) if ahead else FIRST_WINDOW
-            w.rows = [
-                lrcore.table(spec, size, base, start=index, quantity=quantity).tolist()
-                for spec, base in zip(window.specs, window.bases)
-            ]
-            w.start, w.size = index, size
+
+            def fetch(start, size, stride):
+                return [
+                    lrcore.table(spec, size, base, start=start, quantity=quantity).tolist()
+                    for spec, base in zip(window.specs, window.bases)
+                ]
+
+            w.refill(index, fetch)
         return [row[index - w.start] for row in w.rows]
 
     def _serve(self, t):

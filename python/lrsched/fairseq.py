@@ -46,7 +46,7 @@ from lrcore.schedules.fairseq import SCHEDULERS as SPECS
 from lrcore.schedules.fairseq import from_config
 
 from . import _compile
-from ._window import FIRST_WINDOW, MAX_WINDOW
+from ._window import Rows
 
 __all__ = [
     "FairseqLRScheduler",
@@ -158,25 +158,23 @@ def _updates(num_updates):
     return t
 
 
-class _Series:
-    """The table of one spec at ``start .. start + len(values) - 1``; a new window when
-    a count falls outside, twice as long when it continues the last one."""
+class _Series(Rows):
+    """The table of one spec, ``rows[k]`` at ``start + k``: a window (lrsched._window.Rows)."""
 
-    __slots__ = ("spec", "values", "start", "size")
+    __slots__ = ("spec",)
 
     def __init__(self, spec):
+        super().__init__()
         self.spec = spec
-        self.values = []
-        self.start = self.size = 0
 
     def at(self, t):
         i = t - self.start
         if 0 <= i < self.size:
-            return self.values[i]
-        size = min(2 * self.size, MAX_WINDOW) if self.size and i == self.size else FIRST_WINDOW
-        self.values = lrcore.table(self.spec, size, start=t).tolist()
-        self.start, self.size = t, size
-        return self.values[0]
+            return self.rows[i]
+        return self.refill(t, self._fetch)[0]
+
+    def _fetch(self, start, size, stride):
+        return lrcore.table(self.spec, size, start=start).tolist()
 
 
 class FairseqLRScheduler(_compile.RunsEagerly):
@@ -271,7 +269,7 @@ class _Tabled(FairseqLRScheduler):
         """Update the learning rate after each update."""
         series = self._series
         if type(num_updates) is int and 0 <= num_updates - series.start < series.size:
-            lr = series.values[num_updates - series.start]  # the window: a lookup
+            lr = series.rows[num_updates - series.start]  # the window: a lookup
         else:
             lr = series.at(_updates(num_updates))
         self.lr = lr
@@ -435,7 +433,7 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
         if 0 < self._warmup and t <= self._warmup:
             self.warmup_factor = t / float(self._warmup)
         i = t - series.start
-        lr = series.values[i] if 0 <= i < series.size else series.at(t)
+        lr = series.rows[i] if 0 <= i < series.size else series.at(t)
         self.optimizer.set_lr(lr)
         return self.optimizer.get_lr()
 

@@ -26,7 +26,7 @@ import logging
 import lrcore
 
 from . import _compile
-from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
+from ._window import Rows, hyperparameter
 
 logger = logging.getLogger(__name__)
 
@@ -43,32 +43,32 @@ def get_canonical_lr_for_logging(param_groups):
     return None
 
 
-class _Tables:
+class _Tables(Rows):
     """One group's LR and weight decay (both from one spec) at steps ``start``,
-    ``start + stride``, ... (``size`` of them): a window of lrcore's strided table."""
+    ``start + stride``, ... (``size`` of them): a window (lrsched._window.Rows) of
+    lrcore's strided table, its rows also held as ``lr`` and ``wd``."""
 
-    __slots__ = ("spec", "lr", "wd", "start", "stride", "size")
+    __slots__ = ("spec", "lr", "wd")
 
     def __init__(self, spec):
+        super().__init__()
         self.spec = spec
         self.lr = self.wd = None
-        self.start, self.stride, self.size = 0, 1, 0
 
     def at(self, t, increment):
         """(LR, weight decay) at ``num_steps = t``; a new window when ``t`` is outside,
-        strided by ``increment`` (the step's size), doubled when it continues the last."""
+        strided by ``increment`` (the step's size)."""
         d = t - self.start
         i = d // self.stride
         if 0 <= i < self.size and i * self.stride == d:
             return self.lr[i], self.wd[i]
-        stride = increment if increment >= 1 else 1
-        ahead = self.size and stride == self.stride and i == self.size and i * stride == d
-        size = min(2 * self.size, MAX_WINDOW) if ahead else FIRST_WINDOW
-        table = lrcore.table
-        self.lr = table(self.spec, size, start=t, stride=stride).tolist()
-        self.wd = table(self.spec, size, start=t, stride=stride, quantity="weight_decay").tolist()
-        self.start, self.stride, self.size = t, stride, size
+        self.lr, self.wd = self.refill(t, self._fetch, increment if increment >= 1 else 1)
         return self.lr[0], self.wd[0]
+
+    def _fetch(self, start, size, stride):
+        lr = lrcore.table(self.spec, size, start=start, stride=stride)
+        wd = lrcore.table(self.spec, size, start=start, stride=stride, quantity="weight_decay")
+        return lr.tolist(), wd.tolist()
 
 
 class OptimizerParamScheduler(_compile.RunsEagerly):

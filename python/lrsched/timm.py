@@ -24,20 +24,21 @@ import numbers
 import lrcore
 
 from . import _compile
-from ._window import FIRST_WINDOW, MAX_WINDOW, hyperparameter
+from ._window import Rows, hyperparameter
 
 _logger = logging.getLogger(__name__)
 
 
-class _TimmWindow:
-    """The spec and the window of LRs around ``t``; held in the ``_lrsched`` slot,
-    so ``__dict__`` and ``state_dict()`` hold timm's keys only."""
+class _TimmWindow(Rows):
+    """The spec and the window (lrsched._window.Rows) of LRs around ``t``, ``rows[g]``
+    per group; held in the ``_lrsched`` slot, so ``__dict__`` and ``state_dict()`` hold
+    timm's keys only."""
 
-    __slots__ = ("spec", "rows", "start", "size")
+    __slots__ = ("spec",)
 
     def __init__(self):
-        self.spec = self.rows = self.start = None
-        self.size = FIRST_WINDOW // 2
+        super().__init__()
+        self.spec = None
 
 
 class _TimmScheduler(_compile.RunsEagerly):
@@ -167,21 +168,18 @@ class _TimmScheduler(_compile.RunsEagerly):
     def _refill(self, w, t):
         if w.spec is None:
             w.spec = self._spec()
-        # a window that starts where the last one ended doubles; a jump starts small
-        ahead = w.rows is not None and t == w.start + len(w.rows[0])
-        size = min(2 * w.size, MAX_WINDOW) if ahead else FIRST_WINDOW
-        table = lrcore.table(
-            w.spec, size, [float(v) for v in self.base_values], start=t, check_finite=False
-        )
-        w.size = size
-        w.start = t
-        w.rows = table.tolist()
+        bases = [float(v) for v in self.base_values]
+
+        def fetch(start, size, stride):
+            return lrcore.table(w.spec, size, bases, start=start, check_finite=False).tolist()
+
+        w.refill(t, fetch)
 
     def _drop_window(self):
         w = getattr(self, "_lrsched", None)
         if w is not None:
-            w.spec = w.rows = w.start = None
-            w.size = FIRST_WINDOW // 2
+            w.spec = None
+            w.clear()
 
 
 class _CycleScheduler(_TimmScheduler):
