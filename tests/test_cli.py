@@ -135,15 +135,15 @@ def test_gallery(tmp_path):
 
 def test_bench_json(tmp_path):
     path = tmp_path / "bench.json"
-    out = cli("bench", "--steps", "8000", "--torch-steps", "300", "--json", str(path))
+    out = cli("bench", "--steps", "5000", "--torch-steps", "300", "--json", str(path))
     assert out.returncode == 0, out.stderr
     doc = json.loads(path.read_text())
     assert (
-        doc["steps"] == 8000
+        doc["steps"] == 5000
         and doc["torch_steps"] == 300
         and all(0 < t["warm"] and 0 < t["cold"] for t in doc["first_use_s"].values())
     )
-    specs = lrcore.bench.families(8000)
+    specs = lrcore.bench.families(5000)
     assert {r["family"] for r in doc["rows"]} == set(specs)
     stepped = 0
     for row in doc["rows"]:
@@ -158,7 +158,7 @@ def test_bench_json(tmp_path):
         assert row["closed_x_floor"] == row["lrcore_closed_ms"] / row["floor_ms"]
     assert stepped == 14  # torch's 12 families and its two compositions
     assert "× vs torch.optim" in out.stdout
-    assert "closed × floor" in out.stdout and "memory floor (allocate and fill 8,000" in out.stdout
+    assert "closed × floor" in out.stdout and "memory floor (allocate and fill 5,000" in out.stdout
 
 
 @pytest.mark.parametrize(
