@@ -583,53 +583,105 @@ def _fairseq_fixed(code, q, t):
     return lr
 
 
+#: fairseq's parameters after the shape code, by fairseq's attribute names, one layout
+#: per scheduler (the specs in lrcore.schedules.fairseq write them in this order)
+FS_INV_SQRT_P = offsets(("lr_step", "warmup_init_lr", "warmup_updates", "decay_factor", "exponent"))
+FS_STEP_P = offsets(
+    (
+        "warmup_lr_step",
+        "warmup_init_lr",
+        "warmup_updates",
+        "max_lr",
+        "min_lr",
+        "lr_deacy_period",
+        "lr_decay",
+    )
+)
+FS_COSINE_P = offsets(
+    (
+        "lr_step",
+        "warmup_init_lr",
+        "warmup_updates",
+        "max_lr",
+        "min_lr",
+        "period",
+        "t_mult",
+        "lr_shrink",
+        "pi",
+    )
+)
+FS_POLY_P = offsets(("lr", "warmup_updates", "end_learning_rate", "power", "total_num_update"))
+FS_TRI_STAGE_P = offsets(
+    (
+        "init_lr",
+        "warmup_rate",
+        "warmup_steps",
+        "hold_steps",
+        "decay_steps",
+        "peak_lr",
+        "decay_factor",
+        "final_lr",
+    )
+)
+FS_TRIANGULAR_P = offsets(("lr", "max_lr", "half_period", "lr_shrink", "shrink_min"))
+
+
 @njit(cache=True)
 def fairseq_value(code, p, base, t):
     """fairseq's LR after ``step_update(t)``, in fairseq's order (Python's ``max(a, b)``
     is ``b if b > a else a``, kept so for signed zeros)."""
     shape = int(code[p])
     q = p + 1
-    if shape == K.FS_POLY:  # lr, W, end, power, total
-        lr, W, end, power, total = code[q], code[q + 1], code[q + 2], code[q + 3], code[q + 4]
+    if shape == K.FS_POLY:
+        P = FS_POLY_P
+        lr, W, end = code[q + P.lr], code[q + P.warmup_updates], code[q + P.end_learning_rate]
+        power, total = code[q + P.power], code[q + P.total_num_update]
         if W > 0 and t <= W:
             return (t / W) * lr
         if t >= total:
             return end
         pct = 1 - (t - W) / (total - W)
         return (lr - end) * math.pow(pct, power) + end
-    if shape == K.FS_TRI_STAGE:  # init, rate, W, H, D, peak, decay factor, final
-        W, H, D = code[q + 2], code[q + 3], code[q + 4]
+    if shape == K.FS_TRI_STAGE:
+        T = FS_TRI_STAGE_P
+        W, H, D = code[q + T.warmup_steps], code[q + T.hold_steps], code[q + T.decay_steps]
         if t < W:
-            return code[q] + code[q + 1] * t
+            return code[q + T.init_lr] + code[q + T.warmup_rate] * t
         if t < W + H:
-            return code[q + 5]
+            return code[q + T.peak_lr]
         if t <= W + H + D:
-            return code[q + 5] * math.exp(-code[q + 6] * (t - W - H))
-        return code[q + 7]
-    if shape == K.FS_TRIANGULAR:  # lr, max lr, step size, shrink, shrink min
-        low, high, size = code[q], code[q + 1], code[q + 2]
+            return code[q + T.peak_lr] * math.exp(-code[q + T.decay_factor] * (t - W - H))
+        return code[q + T.final_lr]
+    if shape == K.FS_TRIANGULAR:
+        R = FS_TRIANGULAR_P
+        low, high, size = code[q + R.lr], code[q + R.max_lr], code[q + R.half_period]
         cycle = math.floor(t / (2 * size))
-        shrink = math.pow(code[q + 3], float(cycle))
+        shrink = math.pow(code[q + R.lr_shrink], float(cycle))
         high = high * shrink
-        if code[q + 4] != 0.0:
+        if code[q + R.shrink_min] != 0.0:
             low = low * shrink
         x = abs(t / size - 2 * (cycle + 1) + 1)
         rise = 1 - x
         return low + (high - low) * (rise if rise > 0 else 0.0)
     if shape == K.FS_FIXED:
         return _fairseq_fixed(code, q, t)
-    # the warm-up of inverse_sqrt, step and cosine: rate, init, W
-    if t < code[q + 2]:
-        return code[q + 1] + t * code[q]
-    if shape == K.FS_INV_SQRT:  # decay factor, -0.5 (as data: see megatron_value)
-        return code[q + 3] * math.pow(float(t), code[q + 4])
-    c = t - code[q + 2]
-    if shape == K.FS_STEP:  # lr, min lr, period, decay
-        lr, low, period, decay = code[q + 3], code[q + 4], code[q + 5], code[q + 6]
+    # the warm-up of inverse_sqrt, step and cosine: the first three of their layouts
+    C = FS_COSINE_P
+    if t < code[q + C.warmup_updates]:
+        return code[q + C.warmup_init_lr] + t * code[q + C.lr_step]
+    if shape == K.FS_INV_SQRT:  # the exponent -0.5 as data: see megatron_value
+        I = FS_INV_SQRT_P  # noqa: E741
+        return code[q + I.decay_factor] * math.pow(float(t), code[q + I.exponent])
+    c = t - code[q + C.warmup_updates]
+    if shape == K.FS_STEP:
+        S = FS_STEP_P
+        lr, low = code[q + S.max_lr], code[q + S.min_lr]
+        period, decay = code[q + S.lr_deacy_period], code[q + S.lr_decay]
         value = lr * math.pow(decay, float(math.floor(c / period)))
         return low if low > value else value
-    # FS_COSINE: lr, min lr, period, t_mult, shrink, pi
-    lr, low, period, t_mult, pi = code[q + 3], code[q + 4], code[q + 5], code[q + 6], code[q + 8]
+    # FS_COSINE
+    lr, low, period = code[q + C.max_lr], code[q + C.min_lr], code[q + C.period]
+    t_mult, pi = code[q + C.t_mult], code[q + C.pi]
     if t_mult != 1:
         inner = 1 - c / period * (1 - t_mult)
         if not inner > 0.0:  # fairseq: math.log raises (ValueError)
@@ -641,6 +693,6 @@ def fairseq_value(code, p, base, t):
         i = float(math.floor(c / period))
         t_i = period
         t_curr = c - (period * i)
-    shrink = math.pow(code[q + 7], i)
+    shrink = math.pow(code[q + C.lr_shrink], i)
     low, lr = low * shrink, lr * shrink
     return low + 0.5 * (lr - low) * (1 + math.cos(pi * t_curr / t_i))

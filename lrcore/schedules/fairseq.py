@@ -54,7 +54,15 @@ from dataclasses import dataclass
 from .. import _validate as v
 from .. import kinds as K
 from ..family import Family, declare
-from ..kernels.formulas import fairseq_value
+from ..kernels.formulas import (
+    FS_COSINE_P,
+    FS_INV_SQRT_P,
+    FS_POLY_P,
+    FS_STEP_P,
+    FS_TRI_STAGE_P,
+    FS_TRIANGULAR_P,
+    fairseq_value,
+)
 from .leaf import Leaf
 
 _NAN = float("nan")
@@ -108,7 +116,7 @@ class FairseqInverseSqrt(_Fairseq):
         self._reals("warmup_init_lr")
         self._ints("warmup_updates", minimum=1)  # fairseq divides by it
 
-    layout = ("lr_step", "warmup_init_lr", "warmup_updates", "decay_factor", "exponent")
+    layout = FS_INV_SQRT_P._fields
 
     def derived(self):
         W, lr = self.warmup_updates, self.lr
@@ -146,15 +154,7 @@ class FairseqStep(_Fairseq):
         self._ints("lr_deacy_period", minimum=1)
         self._above("lr", "min_lr")
 
-    layout = (
-        "warmup_lr_step",
-        "warmup_init_lr",
-        "warmup_updates",
-        "max_lr",
-        "min_lr",
-        "lr_deacy_period",
-        "lr_decay",
-    )
+    layout = FS_STEP_P._fields
 
     def derived(self):
         W = self.warmup_updates
@@ -209,17 +209,7 @@ class FairseqCosine(_Fairseq):
             return self.lr_period_updates
         return self.max_update - self.warmup_updates
 
-    layout = (
-        "lr_step",
-        "warmup_init_lr",
-        "warmup_updates",
-        "max_lr",
-        "min_lr",
-        "period",
-        "t_mult",
-        "lr_shrink",
-        "pi",
-    )
+    layout = FS_COSINE_P._fields
 
     def derived(self):
         min_lr = min(self.min_lr, self.lr)  # fairseq lowers min_lr to lr
@@ -262,15 +252,13 @@ class FairseqPolynomialDecay(_Fairseq):
         )
         self._ints("warmup_updates")
 
+    layout = FS_POLY_P._fields
+
+    def derived(self):
+        return {name: getattr(self, name) for name in self.layout}
+
     def params(self, quantity="lr"):
-        return [
-            K.FS_POLY,
-            self.lr,
-            self.warmup_updates,
-            self.end_learning_rate,
-            self.power,
-            self.total_num_update,
-        ]
+        return self._by_layout(K.FS_POLY)
 
 
 @dataclass(frozen=True)
@@ -323,16 +311,7 @@ class FairseqTriStage(_Fairseq):
             return self.warmup_steps, self.hold_steps, self.decay_steps
         return tuple(int(self.max_update * r) for r in self.phase_ratio)
 
-    layout = (
-        "init_lr",
-        "warmup_rate",
-        "warmup_steps",
-        "hold_steps",
-        "decay_steps",
-        "peak_lr",
-        "decay_factor",
-        "final_lr",
-    )
+    layout = FS_TRI_STAGE_P._fields
 
     def derived(self):
         W, H, D = self._steps()
@@ -374,15 +353,19 @@ class FairseqTriangular(_Fairseq):
         v.flag(self.name, "shrink_min", self.shrink_min)
         self._above("max_lr", "lr")
 
+    layout = FS_TRIANGULAR_P._fields
+
+    def derived(self):
+        return {
+            "lr": self.lr,
+            "max_lr": self.max_lr,
+            "half_period": self.lr_period_updates // 2,
+            "lr_shrink": self.lr_shrink,
+            "shrink_min": 1.0 if self.shrink_min else 0.0,
+        }
+
     def params(self, quantity="lr"):
-        return [
-            K.FS_TRIANGULAR,
-            self.lr,
-            self.max_lr,
-            self.lr_period_updates // 2,
-            self.lr_shrink,
-            1.0 if self.shrink_min else 0.0,
-        ]
+        return self._by_layout(K.FS_TRIANGULAR)
 
 
 @dataclass(frozen=True)
