@@ -126,6 +126,17 @@ def _every_scheduler():
         ("get_wsd_schedule", lambda o: L.get_wsd_schedule(o, 5, 20, num_stable_steps=30), False),
         ("timm CosineLRScheduler", lambda o: LT.CosineLRScheduler(o, t_initial=30), None),
         ("timm PolyLRScheduler", lambda o: LT.PolyLRScheduler(o, t_initial=30, warmup_t=3), None),
+        ("timm StepLRScheduler", lambda o: LT.StepLRScheduler(o, decay_t=7, warmup_t=3), None),
+        (
+            "timm MultiStepLRScheduler",
+            lambda o: LT.MultiStepLRScheduler(o, decay_t=[5, 12], noise_range_t=4),
+            None,
+        ),
+        (
+            "timm WSDLRScheduler",
+            lambda o: LT.WSDLRScheduler(o, t_initial=30, decay_t=10, warmup_t=3),
+            None,
+        ),
     ]
     return out
 
