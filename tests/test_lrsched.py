@@ -452,6 +452,22 @@ def test_plateau_scaling_a_schedule():
     assert again.scales == sched.scales and again.schedule == warm_cos
 
 
+def test_plateau_takes_a_reassigned_schedule_at_the_next_step():
+    """The factors' window is dropped when ``schedule`` is assigned (it was kept for up
+    to 4,096 steps before); the window grows past 4,096 steps as every other."""
+    import lrcore
+
+    first, second = lrcore.parse("exponential(gamma=0.999)"), lrcore.parse("step(step_size=7)")
+    opt = optimizer(bases=[0.5])
+    sched = L.ReduceLROnPlateau(opt, patience=10**9, schedule=first)
+    for _ in range(5000):
+        sched.step(1.0)
+    assert opt.param_groups[0]["lr"] == 0.5 * lrcore.table(first, 5001)[5000]
+    sched.schedule = second
+    sched.step(1.0)
+    assert opt.param_groups[0]["lr"] == 0.5 * lrcore.table(second, 5002)[5001]
+
+
 def test_plateau_schedule_must_be_relative():
     with pytest.raises(TypeError, match="schedule must be an lrcore spec relative"):
         L.ReduceLROnPlateau(optimizer(), schedule="one_cycle(max_lr=0.1, total_steps=100)")

@@ -26,6 +26,16 @@ touched; after that torch's own ``get_lr`` runs ~20% slower on the instance. A
 changed hyperparameter (``sched.gamma = 0.5``) is therefore noticed by the step
 itself: the window remembers the values it was built from (one C-level
 ``attrgetter`` call and a tuple comparison a step).
+
+Every adapter keeps its window in a :class:`Rows` (growth, refill, stride; the rows'
+quantities from :func:`tabulate`), and has one invalidation policy: when what a window
+was made from changes, it is dropped, and the next step builds one from that step.
+Only how the change is seen differs, as each framework's attributes allow: torch's
+classes compare the values inline (above); timm's, DeepSpeed's and Megatron's
+hyperparameters are :func:`hyperparameter` properties whose assignment drops the
+window; fairseq's are
+read-only (fairseq computes them once from ``cfg``); ReduceLROnPlateau's
+``schedule`` is compared by identity.
 """
 
 from __future__ import annotations
@@ -52,26 +62,74 @@ def window_size(previous: int, ahead: bool) -> int:
 
 
 class Rows:
-    """The window of the other frameworks' adapters (DeepSpeed, Megatron, fairseq,
-    timm): ``rows`` as ``fetch`` made them, for table indices ``start``, ``start +
-    stride``, ... (``size`` of them; 0: none yet). An adapter reads ``rows`` directly in
-    its step and calls :meth:`refill` outside it."""
+    """The window core of every drop-in (torch's classes, transformers' and timm's,
+    DeepSpeed's, Megatron's, fairseq's, ReduceLROnPlateau's ``schedule=``): ``rows`` as
+    ``fetch`` made them for table indices ``start``, ``start + stride``, ... (``size`` of
+    them; 0: none yet). It owns the growth rule (:func:`window_size`), the refill, the
+    stride, and the one invalidation: :meth:`clear`, when what the rows were made from
+    changes. What rows hold (one quantity or several, one row per group or one) is the
+    ``fetch``'s, usually :func:`tabulate`. An adapter translates its framework's counter
+    into an index, reads ``rows`` directly in its step and calls :meth:`refill` outside
+    it."""
 
     __slots__ = ("rows", "start", "stride", "size")
 
     def __init__(self):
         self.rows, self.start, self.stride, self.size = None, 0, 1, 0
 
-    def refill(self, t, fetch, stride=1):
-        """The window from index ``t``: ``fetch(t, size, stride)`` makes its rows."""
-        ahead = stride == self.stride and t == self.start + self.size * stride
+    def refill(self, t, fetch, stride=1, *, stop=None, ahead=None):
+        """The window from index ``t``: ``fetch(t, size, stride)`` makes its rows (and
+        they are returned). ``ahead``: whether it continues the last window (by default,
+        whether it starts where the last one ended); ``stop``: one past the last index
+        the schedule defines (None: unbounded; a window empty by it is no window)."""
+        if ahead is None:
+            ahead = stride == self.stride and t == self.start + self.size * stride
         size = window_size(self.size, ahead)
+        if stop is not None and stop - t < size:
+            size = stop - t
+            if size <= 0:
+                self.clear()
+                return None
         self.rows = fetch(t, size, stride)
         self.start, self.stride, self.size = t, stride, size
         return self.rows
 
     def clear(self):
         self.rows, self.start, self.stride, self.size = None, 0, 1, 0
+
+
+def tabulate(specs, bases, start, size, stride=1, *, quantity="lr", previous=None, finite=True):
+    """Rows of ``size`` values from table index ``start`` for each param group
+    (``rows[g][k]``): ``specs``, one spec for every group or one per group, at each group's
+    base LR in ``bases``; ``previous``: each group's current LR, which torch's numerics
+    continue from (None: the schedule ignores it); ``finite``: lrcore's finite check."""
+    if not isinstance(specs, (list, tuple)):
+        specs = [specs] * len(bases)
+    if all(spec is specs[0] for spec in specs) and not specs[0].absolute:
+        # one spec for every group: one table call, one row per group
+        return lrcore.table(
+            specs[0],
+            size,
+            bases,
+            start=start,
+            stride=stride,
+            quantity=quantity,
+            previous_lr=previous,
+            check_finite=finite,
+        ).tolist()
+    return [
+        lrcore.table(
+            spec,
+            size,
+            base,
+            start=start,
+            stride=stride,
+            quantity=quantity,
+            previous_lr=None if previous is None else previous[g],
+            check_finite=finite,
+        ).tolist()
+        for g, (spec, base) in enumerate(zip(specs, bases))
+    ]
 
 
 #: ``_Window.t`` and ``stop`` while no window is served: ``t + 1 < stop`` fails
@@ -187,9 +245,10 @@ def write_momentum(groups, columns, i, beta):
             group["momentum"] = column[i]
 
 
-class _Window:
-    """A drop-in's private state: the window served by the fast path, the slow
-    path's bookkeeping and device mode. Held in the ``_lrsched`` slot."""
+class _Window(Rows):
+    """A torch drop-in's private state: the window (:class:`Rows`, ``rows[g]`` per
+    group) served by the fast path, the slow path's bookkeeping and device mode. Held
+    in the ``_lrsched`` slot."""
 
     __slots__ = (
         "check",  # attrgetter of the attributes the window was built from
@@ -197,11 +256,10 @@ class _Window:
         "extra",  # None, or an attrgetter of attributes only some instances have
         "extra_from",  # their values then
         "t",  # the last step served (== last_epoch while the run is undisturbed)
-        "stop",  # one past the window's last step
-        "start",  # the window's first step
+        "stop",  # one past the window's last step (start + size while serving)
         "single",  # one group, no momentum: the short path
         "plain",  # counts _step_count, no extra bookkeeping
-        "values",  # single: the column; else one list per group
+        "values",  # single: rows[0]; else rows
         "written",  # single: the float written; else one per group
         "group",  # single: the param group dict
         "dicts",  # the param group dicts
@@ -209,7 +267,6 @@ class _Window:
         "opt",
         "momentum",  # None, or one column per group
         "beta",  # momentum written as betas[0]
-        "size",  # the last window's size
         "streak",  # consecutive slow steps
         "slow_at",  # last_epoch after the last slow step
         "disabled",  # values lrcore cannot express (torch's path until they change)
@@ -220,10 +277,10 @@ class _Window:
     )
 
     def __init__(self, check):
+        super().__init__()
         self.check = check
         self.built_from = None
         self.extra = self.extra_from = None
-        self.size = FIRST_WINDOW // 2
         self.streak = 0
         self.slow_at = None
         self.disabled = None
@@ -234,8 +291,8 @@ class _Window:
         self.drop()
 
     def drop(self):
+        """Serve nothing (the rows stay, for the growth rule, until the next refill)."""
         self.t = self.stop = _IDLE
-        self.start = 0
         self.single = self.plain = False
         self.values = self.written = self.group = self.dicts = None
         self.groups = self.opt = self.momentum = None
@@ -468,15 +525,14 @@ class TableStepMixin:
         streak = w.streak + 1 if before == w.slow_at else 1
         w.streak = streak
         w.slow_at = self.last_epoch
-        if not grow:
-            w.size = FIRST_WINDOW // 2
         if grow or streak & (streak - 1) == 0:
-            self._refill(w)
+            self._refill(w, grow)
         elif serving:
             w.drop()
 
-    def _refill(self, w):
-        """Build the window that continues from the LRs torch just left."""
+    def _refill(self, w, grow):
+        """Build the window that continues from the LRs torch just left (``grow``: the
+        last window ran out, and this one continues it)."""
         w.drop()
         if not self._ready():
             return
@@ -497,27 +553,17 @@ class TableStepMixin:
             return
         start = self.last_epoch + 1
         offset = self._table_start() - start
-        size = window_size(w.size, ahead=True)  # (w.size: FIRST_WINDOW // 2 after a jump)
         limit = self._last_index()
-        if limit is not None:
-            size = min(size, limit + 1 - start)
-        if size <= 0:
-            return
-        if all(spec is specs[0] for spec in specs) and not specs[0].absolute:
-            # one spec for every group: one table call, one row per group
+        stop = None if limit is None else limit + 1 + offset
+
+        def fetch(first, size, stride):
             prev = None if stateless else current
-            rows = lrcore.table(
-                specs[0], size, bases, start=start + offset, previous_lr=prev, check_finite=False
-            )
-            values = rows.tolist()
-        else:
-            values = []
-            for g, (spec, base) in enumerate(zip(specs, bases)):
-                prev = None if stateless else current[g]
-                row = lrcore.table(
-                    spec, size, base, start=start + offset, previous_lr=prev, check_finite=False
-                )
-                values.append(row.tolist())
+            return tabulate(specs, bases, first, size, previous=prev, finite=False)
+
+        values = w.refill(start + offset, fetch, stop=stop, ahead=grow)
+        if values is None:
+            return
+        size = w.size
         momentum = None
         if self._momentum_key is not None and self.cycle_momentum:
             momentum = [
@@ -526,8 +572,7 @@ class TableStepMixin:
             ]
         w.built_from = built_from
         self._watch_extra(w)
-        w.size = size
-        w.start = start
+        w.start = start  # (rows are indexed by last_epoch: the table's index less offset)
         w.t = start - 1
         w.stop = start + size
         w.groups = groups

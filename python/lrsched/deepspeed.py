@@ -34,7 +34,7 @@ import lrcore
 from lrcore.convert import deepspeed_block
 
 from . import _compile
-from ._window import Rows, hyperparameter
+from ._window import Rows, hyperparameter, tabulate
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +174,7 @@ class _DeepSpeedScheduler(_compile.RunsEagerly):
         if not (w.start <= index < w.start + w.size):
 
             def fetch(start, size, stride):
-                return [
-                    lrcore.table(spec, size, base, start=start, quantity=quantity).tolist()
-                    for spec, base in zip(window.specs, window.bases)
-                ]
+                return tabulate(window.specs, window.bases, start, size, quantity=quantity)
 
             w.refill(index, fetch)
         return [row[index - w.start] for row in w.rows]

@@ -9,10 +9,25 @@ from torch.optim import lr_scheduler as _torch
 import lrcore
 
 from . import _args, _compile
+from ._window import Rows
 from .schedulers import plain_schedule, spec_of
 
 #: torch's constructor, bound now: a program may point torch's module at lrsched's class
 _TORCH_INIT = _torch.ReduceLROnPlateau.__init__
+
+
+class _Factors(Rows):
+    """``schedule=``'s factors, ``rows[k]`` at step ``start + k``: a window
+    (lrsched._window.Rows) of the spec it was made from."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self):
+        super().__init__()
+        self.spec = None
+
+    def fetch(self, start, size, stride):
+        return lrcore.table(self.spec, size, 1.0, start=start, check_finite=False).tolist()
 
 
 class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
@@ -76,11 +91,17 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
 
     # -- schedule= --------------------------------------------------------------
     def _factor_at(self, t):
-        window = self._lrsched_factors
-        if window is None or not window[0] <= t < window[0] + len(window[1]):
-            values = lrcore.table(self.schedule, 4096, 1.0, start=t, check_finite=False).tolist()
-            window = self._lrsched_factors = (t, values)
-        return window[1][t - window[0]]
+        w = self._lrsched_factors
+        if w is None:
+            w = self._lrsched_factors = _Factors()
+        spec = self.schedule
+        if w.spec is not spec:  # a new schedule (assigned, loaded): a new window
+            w.clear()
+            w.spec = spec
+        i = t - w.start
+        if 0 <= i < w.size:
+            return w.rows[i]
+        return w.refill(t, w.fetch)[0]
 
     def _apply(self, t):
         f = self._factor_at(t)

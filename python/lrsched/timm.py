@@ -24,7 +24,7 @@ import numbers
 import lrcore
 
 from . import _compile
-from ._window import Rows, hyperparameter
+from ._window import Rows, hyperparameter, tabulate
 
 _logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class _TimmScheduler(_compile.RunsEagerly):
         bases = [float(v) for v in self.base_values]
 
         def fetch(start, size, stride):
-            return lrcore.table(w.spec, size, bases, start=start, check_finite=False).tolist()
+            return tabulate(w.spec, bases, start, size, finite=False)
 
         w.refill(t, fetch)
 
