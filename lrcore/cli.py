@@ -13,6 +13,12 @@ import numpy as np
 from . import bench, table
 from .text import parse
 
+DESCRIPTION = (
+    "lrcore: learning-rate schedules of torch, transformers, timm, DeepSpeed, Megatron-LM, "
+    "fairseq, optax and Keras, tabulated bit for bit. Schedules are written as text, e.g. "
+    "'cosine_annealing(T_max=1000)'; `lrcore families` lists them."
+)
+
 
 class CliError(Exception):
     pass
@@ -26,6 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 _TABLE_SUFFIXES = (".npy", ".csv", ".json", ".pt")
+_PLOT_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 #: (module, extra, what needs it) for each command
@@ -69,10 +76,10 @@ def _check_options(args) -> None:
             if not (math.isfinite(x) and x >= 0):
                 raise CliError(f"--base-lr must be finite numbers >= 0, got --base-lr {x}")
     output = getattr(args, "output", None)
-    if args.command == "table" and not output.endswith(_TABLE_SUFFIXES):
+    if args.command == "table" and output is not None and not output.endswith(_TABLE_SUFFIXES):
         raise CliError(f"-o must end in .npy, .csv, .json or .pt, got {output!r}")
-    if args.command == "plot" and not output.lower().endswith(".png"):
-        raise CliError(f"-o must end in .png, got {output!r}")
+    if args.command == "plot" and not output.lower().endswith(_PLOT_SUFFIXES):
+        raise CliError(f"-o must end in .png, .pdf or .svg, got {output!r}")
     for flag, path in (
         ("-o", output if args.command in ("table", "plot") else None),
         ("--json", getattr(args, "json", None)),
@@ -128,19 +135,39 @@ def cmd_table(args) -> None:
     spec = load_spec(args.spec)
     bases = args.base_lr if len(args.base_lr) > 1 else args.base_lr[0]
     out = table(spec, args.steps, bases, start=args.start, numerics=args.numerics)
-    write_table(args.output, out, spec, args.start)
+    if args.output is None:
+        write_csv(sys.stdout, out, args.start)
+    else:
+        write_table(args.output, out, spec, args.start)
+
+
+#: rows of CSV made and written at a time (bounded memory for any table)
+CSV_CHUNK = 1 << 16
+
+
+def write_csv(fh, out: np.ndarray, start: int) -> None:
+    """``step,lr0,lr1,...`` with each LR's shortest round-trip text (Python's repr), as
+    fast as joining the same text by hand."""
+    rows = np.atleast_2d(out)
+    fh.write("step," + ",".join(f"lr{g}" for g in range(rows.shape[0])) + "\n")
+    n = rows.shape[1]
+    for a in range(0, n, CSV_CHUNK):
+        b = min(a + CSV_CHUNK, n)
+        steps = range(start + a, start + b)
+        if rows.shape[0] == 1:
+            lines = [f"{i},{v!r}" for i, v in zip(steps, rows[0, a:b].tolist())]
+        else:
+            columns = [map(float.__repr__, row.tolist()) for row in rows[:, a:b]]
+            lines = map(",".join, zip(map(str, steps), *columns))
+        fh.write("\n".join(lines) + "\n")
 
 
 def write_table(path: str, out: np.ndarray, spec, start: int) -> None:
     if path.endswith(".npy"):
         np.save(path, out)
     elif path.endswith(".csv"):
-        rows = np.atleast_2d(out)
         with open(path, "w") as fh:
-            fh.write("step," + ",".join(f"lr{g}" for g in range(rows.shape[0])) + "\n")
-            for i in range(rows.shape[1]):
-                values = ",".join(repr(float(v)) for v in rows[:, i])
-                fh.write(f"{start + i},{values}\n")
+            write_csv(fh, out, start)
     elif path.endswith(".json"):
         with open(path, "w") as fh:
             json.dump({"spec": str(spec), "start": start, "lr": out.tolist()}, fh)
@@ -390,26 +417,93 @@ def cmd_demo(args) -> None:
     cmd_gallery(args)
 
 
-def main(argv=None) -> int:
-    parser = _Parser(prog="lrcore", description=__doc__)
+def cmd_families(args) -> None:
+    for framework, lines in families(args.framework).items():
+        print(framework)
+        for line in lines:
+            print("  " + line)
+
+
+def families(framework: str | None = None) -> dict[str, list[str]]:
+    """Every registered schedule, grouped by the framework whose family it is (from the
+    declarations; compositions under "composition"), as ``name(param, param=default)``."""
+    import dataclasses
+
+    from . import family
+    from .spec import REGISTRY
+
+    known = {f.framework for f in family.declared()}
+    groups: dict[str, list[str]] = {}
+    for name, cls in sorted(REGISTRY.items()):
+        fam = getattr(cls, "family", None)
+        module = cls.__module__.rsplit(".", 1)[-1]
+        where = fam.framework if fam else module if module in known else "composition"
+        params = []
+        for f in dataclasses.fields(cls):
+            if not f.init:
+                continue
+            if f.default is not dataclasses.MISSING:
+                params.append(f"{f.name}={f.default!r}")
+            elif f.default_factory is not dataclasses.MISSING:
+                params.append(f"{f.name}={f.default_factory()!r}")
+            else:
+                params.append(f.name)
+        groups.setdefault(where, []).append(f"{name}({', '.join(params)})")
+    order = ["torch", "transformers", "timm", "deepspeed", "megatron", "fairseq", "optax"]
+    order += sorted(set(groups) - set(order) - {"composition"}) + ["composition"]
+    if framework is not None:
+        if framework not in groups:
+            raise CliError(
+                f"FRAMEWORK must be one of {', '.join(g for g in order if g in groups)}, "
+                f"got {framework!r}"
+            )
+        return {framework: groups[framework]}
+    return {g: groups[g] for g in order if g in groups}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser (every option with its help)."""
+    parser = _Parser(prog="lrcore", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True)
+    steps_help = "table entries per schedule (default %(default)s)"
     b = sub.add_parser("bench", help="time every family against torch.optim, numpy, torch ops")
-    b.add_argument("--steps", type=int, default=1_000_000)
-    b.add_argument("--torch-steps", type=int, default=20_000)
+    b.add_argument("--steps", type=int, default=1_000_000, help=steps_help)
+    b.add_argument(
+        "--torch-steps",
+        type=int,
+        default=20_000,
+        help="steps of torch.optim's own scheduler timed per family (default %(default)s)",
+    )
     b.add_argument("--json", help="write the figures to this JSON file")
     b.set_defaults(func=cmd_bench)
     d = sub.add_parser("demo", help="what `make demo` runs: the bench, then the gallery")
-    d.add_argument("--steps", type=int, default=1_000_000)
-    d.add_argument("--torch-steps", type=int, default=20_000)
-    d.add_argument("--json", default=None)
-    d.add_argument("-o", "--output", default="gallery", help="gallery folder")
+    d.add_argument("--steps", type=int, default=1_000_000, help=steps_help)
+    d.add_argument(
+        "--torch-steps",
+        type=int,
+        default=20_000,
+        help="steps of torch.optim's own scheduler timed per family (default %(default)s)",
+    )
+    d.add_argument("--json", default=None, help="write the bench's figures to this JSON file")
+    d.add_argument("-o", "--output", default="gallery", help="gallery folder (default gallery)")
     d.set_defaults(func=cmd_demo)
-    p = sub.add_parser("plot", help="plot schedules to a PNG")
-    p.add_argument("spec", nargs="+", help="text forms or spec files")
-    p.add_argument("--steps", type=int, required=True)
-    p.add_argument("--base-lr", type=float, default=1.0)
+    f = sub.add_parser("families", help="list every schedule and its parameters, by framework")
+    f.add_argument(
+        "framework", nargs="?", help="only this framework's (torch, transformers, timm, ...)"
+    )
+    f.set_defaults(func=cmd_families)
+    p = sub.add_parser("plot", help="plot schedules to a PNG, PDF or SVG")
+    p.add_argument("spec", nargs="+", help="text forms or spec files (.json, .toml, .yaml)")
+    p.add_argument("--steps", type=int, required=True, help="steps to plot")
+    p.add_argument(
+        "--base-lr",
+        type=float,
+        default=1.0,
+        help="the LR a relative schedule multiplies (as in `lrcore table`; a schedule "
+        "that sets its own LRs refuses any other than 1.0)",
+    )
     p.add_argument("--log", action="store_true", help="logarithmic LR axis")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True, help="the figure: .png, .pdf or .svg")
     p.set_defaults(func=cmd_plot)
     g = sub.add_parser("gallery", help="one PNG per family, plus overview.png")
     g.add_argument("-o", "--output", required=True, help="folder")
@@ -461,20 +555,47 @@ def main(argv=None) -> int:
         "per-group lists (default: one line per group)",
     )
     c.set_defaults(func=cmd_convert)
-    t = sub.add_parser("table", help="write a schedule's table to .npy, .csv or .json")
+    t = sub.add_parser(
+        "table", help="a schedule's table: CSV on stdout, or .npy, .csv, .json or .pt"
+    )
     t.add_argument(
         "spec", help="text form, e.g. 'cosine_annealing(T_max=1000)', or a .json/.toml/.yaml file"
     )
-    t.add_argument("--steps", type=int, required=True)
-    t.add_argument("--start", type=int, default=0)
-    t.add_argument("--base-lr", type=float, nargs="+", default=[1.0])
-    t.add_argument("--numerics", choices=["torch", "closed"], default="torch")
-    t.add_argument("-o", "--output", required=True, help=".npy, .csv, .json or .pt")
+    t.add_argument("--steps", type=int, required=True, help="table entries")
+    t.add_argument("--start", type=int, default=0, help="the first entry's step (default 0)")
+    t.add_argument(
+        "--base-lr",
+        type=float,
+        nargs="+",
+        default=[1.0],
+        help="the LR a relative schedule multiplies; several: one column per param group "
+        "(a schedule that sets its own LRs refuses any other than 1.0)",
+    )
+    t.add_argument(
+        "--numerics",
+        choices=["torch", "closed"],
+        default="torch",
+        help="torch: the framework's own step-by-step arithmetic, bit for bit (default); "
+        "closed: the closed form",
+    )
+    t.add_argument(
+        "-o", "--output", help=".npy, .csv, .json or .pt (default: CSV on standard output)"
+    )
     t.set_defaults(func=cmd_table)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         _check_options(args)
         args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `lrcore table ... | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CliError, ValueError, TypeError, ImportError, OSError) as exc:
         print(f"lrcore {args.command}: {exc}", file=sys.stderr)
         return 2

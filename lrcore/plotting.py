@@ -68,7 +68,7 @@ def figure(specs: list[Spec], steps: int, *, base_lr: float = 1.0, log: bool = F
     curves, marks = [], set()
     for spec in specs:
         label = textwrap.fill(spec.brief(), LABEL_WIDTH, subsequent_indent="    ")
-        curves.append((label, table(spec, steps, 1.0 if spec.absolute else base_lr)))
+        curves.append((label, table(spec, steps, base_lr)))  # an absolute spec refuses base_lr
         marks |= set(events(spec, steps))
     lines = sum(label.count("\n") + 1 for label, _ in curves)
     fig, ax = plt.subplots(figsize=(8, 4.5 + 0.16 * lines), layout="constrained")

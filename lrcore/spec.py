@@ -95,9 +95,30 @@ def lookup(name: Any) -> type[Spec]:
     """The spec class registered under ``name``, or an error naming the nearest ones."""
     if isinstance(name, str) and name in REGISTRY:
         return REGISTRY[name]
-    near = difflib.get_close_matches(str(name), REGISTRY, n=3)
+    near = nearest(str(name))
     hint = f"; did you mean {', '.join(near)}?" if near else ""
-    raise ValueError(f"unknown schedule {name!r}{hint} (known: {', '.join(sorted(REGISTRY))})")
+    raise ValueError(f"unknown schedule {name!r}{hint} (`lrcore families` lists them all)")
+
+
+def nearest(name: str, n: int = 4) -> list[str]:
+    """The registered names nearest ``name``: those it begins, then those holding it
+    (torch's first, then the shorter), then difflib's close matches."""
+    key = name.lower()
+    bare = {k: k.replace("_", "") for k in REGISTRY}  # "onecycle" begins one_cycle
+    plain = key.replace("_", "")
+
+    def rank(known):
+        framework = getattr(getattr(REGISTRY[known], "family", None), "framework", "")
+        return (framework != "torch", len(known), known)
+
+    starts = sorted((k for k in REGISTRY if bare[k].startswith(plain)), key=rank)
+    inside = sorted((k for k in REGISTRY if plain in bare[k] and k not in starts), key=rank)
+    close = difflib.get_close_matches(key, REGISTRY, n=n, cutoff=0.6)
+    out = []
+    for k in [*starts, *inside, *close] if key else close:
+        if k not in out:
+            out.append(k)
+    return out[:n]
 
 
 def from_dict(d: dict[str, Any]) -> Spec:

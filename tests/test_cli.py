@@ -102,7 +102,7 @@ def test_plot_legend_stays_inside_the_figure_and_off_the_curves(count):
     import matplotlib.pyplot as plt
 
     specs = [lrcore.parse(s) for s in LONG_SPECS[:count]]
-    fig = lrcore.plotting.figure(specs, 1000, base_lr=0.1)
+    fig = lrcore.plotting.figure(specs, 1000)  # (cyclic sets its own LRs: base_lr 1.0)
     try:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
@@ -259,3 +259,97 @@ def test_warmup_refuses_what_it_does_not_know(args, message):
     out = cli(*args)
     assert out.returncode == 2
     assert message in out.stderr
+
+
+# -- the command line, ready for users (in-process where no process boundary is tested) --
+def run(capsys, *args):
+    from lrcore.cli import main
+
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_table_without_output_prints_csv(capsys):
+    code, out, err = run(
+        capsys, "table", SPEC, "--steps", "300", "--start", "3", "--base-lr", "0.1", "0.02"
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "step,lr0,lr1" and len(lines) == 301
+    want = lrcore.table(lrcore.parse(SPEC), 300, [0.1, 0.02], start=3)
+    steps = [int(line.split(",")[0]) for line in lines[1:]]
+    got = np.array([[float(x) for x in line.split(",")[1:]] for line in lines[1:]]).T
+    assert steps == list(range(3, 303)) and np.array_equal(got, want)
+    # one group: the same text as the plain join (each value's shortest round trip)
+    code, out, _ = run(capsys, "table", "step(step_size=7)", "--steps", "100", "--base-lr", "0.3")
+    values = lrcore.table(lrcore.parse("step(step_size=7)"), 100, 0.3).tolist()
+    assert out == "step,lr0\n" + "".join(f"{i},{v!r}\n" for i, v in enumerate(values))
+
+
+def test_table_piped_into_head_exits_quietly():
+    cmd = f"{sys.executable} -m lrcore table 'step(step_size=5)' --steps 3000000 | head -2"
+    out = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=120)
+    assert out.stdout == "step,lr0\n0,1.0\n" and out.stderr == ""
+
+
+def test_families_lists_every_schedule_by_framework(capsys):
+    from lrcore import family
+    from lrcore.spec import REGISTRY
+
+    code, out, _ = run(capsys, "families")
+    assert code == 0
+    names = [line.strip().split("(")[0] for line in out.splitlines() if line.startswith("  ")]
+    assert sorted(names) == sorted(REGISTRY)  # wsd_decay included
+    for fam in family.declared():
+        code, out, _ = run(capsys, "families", fam.framework)
+        for spec in fam.specs:
+            if "name" in vars(spec):  # (a family's internal specs have no name)
+                assert f"\n  {spec.name}(" in out
+    code, out, _ = run(capsys, "families", "torch")
+    assert "  step(step_size, gamma=0.1)\n" in out and "timm_step" not in out
+    code, _, err = run(capsys, "families", "chainer")
+    assert code == 2 and "FRAMEWORK must be one of torch, transformers" in err
+
+
+def test_unknown_name_suggests_the_nearest_and_points_to_families(capsys):
+    code, _, err = run(capsys, "table", "cosine(T_max=10)", "--steps", "10")
+    assert code == 2
+    assert "did you mean cosine_annealing, " in err  # torch's first
+    assert "`lrcore families` lists them all" in err and "timm_wsd" not in err
+    _, _, err = run(capsys, "table", "onecycle(max_lr=1, total_steps=10)", "--steps", "10")
+    assert "did you mean one_cycle, " in err
+
+
+def test_base_lr_means_the_same_in_table_and_plot(capsys, tmp_path):
+    spec = "deepspeed_warmup_decay(total_num_steps=100)"
+    _, _, table_err = run(capsys, "table", spec, "--steps", "10", "--base-lr", "0.5")
+    code, _, plot_err = run(
+        capsys, "plot", spec, "--steps", "10", "--base-lr", "0.5", "-o", str(tmp_path / "p.png")
+    )
+    message = "base_lr must be left at 1.0 for deepspeed_warmup_decay"
+    assert code == 2 and message in table_err and message in plot_err
+    assert not (tmp_path / "p.png").exists()
+
+
+@pytest.mark.parametrize("suffix,magic", [("pdf", b"%PDF"), ("svg", b"<?xml")])
+def test_plot_writes_pdf_and_svg(capsys, tmp_path, suffix, magic):
+    path = tmp_path / f"lr.{suffix}"
+    code, _, err = run(capsys, "plot", SPEC, "--steps", "500", "-o", str(path))
+    assert code == 0, err
+    assert path.read_bytes().startswith(magic)
+
+
+def test_every_option_has_help():
+    import argparse
+
+    from lrcore.cli import DESCRIPTION, build_parser
+
+    parser = build_parser()
+    assert "``" not in DESCRIPTION and parser.description == DESCRIPTION
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in sub.choices.items():
+        for action in command._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"lrcore {name} {action.option_strings or action.dest}: no help"
