@@ -88,14 +88,14 @@ def _checked(handle, start, n):
     code = np.empty(length)
     for i in range(length):
         code[i] = full[HEADER + i]
-    for s in range(int(code[0])):
+    for s in range(int(code[K.PROGRAM_HEADER.n_segments])):
         h = K.HEADER + K.SEGMENT * s
-        off = int(code[h + 2])
-        for _ in range(int(code[h + 1])):
-            kind = int(code[off])
+        off = int(code[h + K.SEGMENT_ROW.first_leaf])
+        for _ in range(int(code[h + K.SEGMENT_ROW.n_leaves])):
+            kind = int(code[off + K.LEAF_HEADER.kind])
             if kind < 0 or kind > 62 or (MASK >> kind) & 1 == 0:  # noqa: F821
                 return empty, EKIND
-            off += K.LEAF + int(code[off + 1])
+            off += K.LEAF + int(code[off + K.LEAF_HEADER.n_params])
     return code, OK
 
 

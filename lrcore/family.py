@@ -76,6 +76,14 @@ class Family:
     events: Callable | None = None
     #: ``formula(xp, spec, t)``: the schedule with array ops of numpy or torch (bench)
     formula: Callable | None = None
+    #: the converters from the framework's own terms: its names for these schedules
+    #: (DeepSpeed's scheduler ``type``, fairseq's ``--lr-scheduler``, torch's class) ->
+    #: the spec class that takes the framework's arguments by their names
+    #: (``lrcore.convert`` reads configs and flags through them; see :func:`names`)
+    names: Mapping[str, type] = field(default_factory=dict)
+    #: the reader of the framework's own configuration (a DeepSpeed config, Megatron-LM's
+    #: or fairseq's flags) into a spec; ``lrcore convert`` reads with it
+    read: Callable | None = None
     doc: str = field(default="", repr=False)
 
     @property
@@ -171,6 +179,16 @@ def pointwise(kind: int) -> bool:
 
 def ratio(kind: int) -> bool:
     return of(kind).ratio
+
+
+def names(framework: str) -> dict[str, type]:
+    """The framework's own names for its schedules -> their spec classes, from the
+    declarations of its families (``Family.names``)."""
+    out: dict[str, type] = {}
+    for fam in declared():
+        if fam.framework == framework:
+            out.update(fam.names)
+    return out
 
 
 def offsets(layout: tuple[str, ...]):

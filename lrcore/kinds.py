@@ -1,6 +1,7 @@
 """Numeric codes shared by the lowering (:mod:`lrcore.program`) and the kernels.
 
-A program is one flat float64 array::
+A program is one flat float64 array (the names below are :data:`PROGRAM_HEADER`,
+:data:`SEGMENT_ROW` and :data:`LEAF_HEADER`)::
 
     [0]            number of segments
     [1]            number of leaves (all segments)
@@ -15,6 +16,8 @@ A leaf's kind code is its family's (declared in its module, :mod:`lrcore.family`
 the constants here are the layout and the codes a family's kernels read inside
 its own parameters (shapes, modes).
 """
+
+from .family import offsets
 
 # FACTOR shapes (params: shape code, then a, b, c, d)
 F_WARMUP, F_STABLE, F_LINEAR, F_COSINE, F_HARD_RESTARTS, F_POLYNOMIAL, F_INV_SQRT, F_WSD = range(8)
@@ -41,9 +44,14 @@ INITIAL = 0  # the step inside the constructor (`_initial_step`)
 STEP_MODE = 1  # an ordinary `scheduler.step()`
 MILESTONE = 2  # SequentialLR's `_update_lr(0)` when a later segment starts
 
-HEADER = 2
-SEGMENT = 3
-LEAF = 4  # kind, n_params, state slot, function slot
+#: the program's header, a segment's row and a leaf's record before its parameters, as
+#: named offsets (``code[h + SEGMENT_ROW.n_leaves]``, ``code[off + LEAF_HEADER.n_params]``)
+PROGRAM_HEADER = offsets(("n_segments", "n_leaves"))
+SEGMENT_ROW = offsets(("start", "n_leaves", "first_leaf"))
+LEAF_HEADER = offsets(("kind", "n_params", "state_slot", "function_slot"))
+HEADER = len(PROGRAM_HEADER)
+SEGMENT = len(SEGMENT_ROW)
+LEAF = len(LEAF_HEADER)  # a leaf's first parameter: off + LEAF
 
 # Cyclic scale modes
 TRIANGULAR, TRIANGULAR2, EXP_RANGE = 0, 1, 2

@@ -67,7 +67,8 @@ def lower(spec: Spec, quantity: str = "lr") -> Program:
     """The program for ``spec`` (cached: specs are immutable)."""
     segs = segments(spec)
     n_leaves = sum(len(leaves) for _, leaves in segs)
-    header = [float(len(segs)), float(n_leaves)]
+    named = {"n_segments": len(segs), "n_leaves": n_leaves}
+    header = [float(named[name]) for name in kinds.PROGRAM_HEADER._fields]
     body: list[float] = []
     seg_rows: list[float] = []
     functions: list[FunctionSlot] = []
@@ -75,7 +76,8 @@ def lower(spec: Spec, quantity: str = "lr") -> Program:
     leaf_index = 0
     stateless = True
     for si, (start, leaves) in enumerate(segs):
-        seg_rows += [float(start), float(len(leaves)), float(base + len(body))]
+        row = {"start": start, "n_leaves": len(leaves), "first_leaf": base + len(body)}
+        seg_rows += [float(row[name]) for name in kinds.SEGMENT_ROW._fields]
         end = segs[si + 1][0] if si + 1 < len(segs) else None
         for leaf in leaves:
             params = [float(x) for x in leaf.params(quantity)]
@@ -85,7 +87,13 @@ def lower(spec: Spec, quantity: str = "lr") -> Program:
                 functions.append(
                     FunctionSlot(slot, leaf.kind, leaf.function(), start, end, leaf.evaluation)
                 )
-            body += [float(leaf.kind), float(len(params)), float(leaf_index), float(slot)]
+            head = {
+                "kind": leaf.kind,
+                "n_params": len(params),
+                "state_slot": leaf_index,
+                "function_slot": slot,
+            }
+            body += [float(head[name]) for name in kinds.LEAF_HEADER._fields]
             body += params
             leaf_index += 1
         stateless &= any(family.overwriting(leaf.kind) for leaf in leaves)

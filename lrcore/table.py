@@ -180,8 +180,8 @@ def _pointwise(program: Program) -> bool:
     code = program.code
     return (
         len(program.segment_starts) == 1
-        and int(code[1]) == 1
-        and family.pointwise(int(code[kinds.HEADER + kinds.SEGMENT]))
+        and int(code[kinds.PROGRAM_HEADER.n_leaves]) == 1
+        and family.pointwise(int(code[kinds.HEADER + kinds.SEGMENT + kinds.LEAF_HEADER.kind]))
     )
 
 

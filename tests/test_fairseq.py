@@ -30,6 +30,7 @@ from lrsched import fairseq as F
 
 import lrcore
 import lrcore.convert
+from lrcore.kernels.formulas import FS_TRI_STAGE_P
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("fairseq") is None, reason="fairseq is not installed (make test)"
@@ -344,7 +345,8 @@ def test_bad_input_is_named():
 def test_phase_ratios_add_up_as_fairseq_adds_them():
     # fairseq asserts sum(phase_ratio) == 1 in floats: the order of the ratios matters
     ok = lrcore.FairseqTriStage(lr=0.1, phase_ratio=(0.1, 0.3, 0.6), max_update=100)
-    assert ok.params()[3:6] == [10, 30, 60]
+    P, got = FS_TRI_STAGE_P, ok.params()[1:]  # the parameters after the shape code
+    assert (got[P.warmup_steps], got[P.hold_steps], got[P.decay_steps]) == (10, 30, 60)
     with pytest.raises(ValueError, match=r"float sum is exactly 1 .*got 0\.9999999999999999"):
         lrcore.FairseqTriStage(lr=0.1, phase_ratio=(0.6, 0.3, 0.1), max_update=100)
 

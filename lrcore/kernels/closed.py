@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import family as F
 from .. import kinds as K
+from ..kinds import LEAF_HEADER, PROGRAM_HEADER, SEGMENT_ROW
 from . import (
     kernel_tag,
     kernels_parallel_lock,
@@ -25,7 +26,24 @@ from . import (
     use_parallel,
     use_python,
 )
-from .formulas import CYCLIC, ONE_CYCLE, PHASE, cyclic_lr, factor_value, one_cycle_value, timm_value
+from .formulas import (
+    CONSTANT_LR,
+    COSINE_ANNEALING_LR,
+    CYCLIC,
+    EXPONENTIAL_LR,
+    FACTOR,
+    LINEAR_LR,
+    MULTI_STEP_LR,
+    ONE_CYCLE,
+    PHASE,
+    POLYNOMIAL_LR,
+    STEP_LR,
+    WARM_RESTARTS,
+    cyclic_lr,
+    factor_value,
+    one_cycle_value,
+    timm_value,
+)
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
 from .torch_numerics import interpreter, program_kinds
 
@@ -101,7 +119,7 @@ def _block(out, i0, n, f, base, first):
 def step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     # block by block: gamma ** q over each run of step_size steps
     p = off + K.LEAF
-    step_size, gamma = int(code[p]), code[p + 1]
+    step_size, gamma = int(code[p + STEP_LR.step_size]), code[p + STEP_LR.gamma]
     j = 0
     while j < n:
         q = (e0 + j) // step_size
@@ -114,15 +132,16 @@ def step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
 def multi_step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     # block by block between milestones (sorted, with their counts after them)
     p = off + K.LEAF
-    gamma, m = code[p], int(code[p + 1])
+    gamma, m = code[p + MULTI_STEP_LR.gamma], int(code[p + MULTI_STEP_LR.n_milestones])
+    ms = p + len(MULTI_STEP_LR)  # the milestones, then their counts
     k, count, j = 0, 0, 0
     while j < n:
-        while k < m and code[p + 2 + k] <= e0 + j:
-            count += int(code[p + 2 + m + k])
+        while k < m and code[ms + k] <= e0 + j:
+            count += int(code[ms + m + k])
             k += 1
         w = n - j
         if k < m:
-            w = min(w, int(code[p + 2 + k]) - (e0 + j))
+            w = min(w, int(code[ms + k]) - (e0 + j))
         _block(out, i0 + j, w, math.pow(gamma, float(count)) if count else 1.0, base, first)
         j += w
 
@@ -131,7 +150,7 @@ def multi_step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, 
 def constant_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     # two blocks: factor before total_iters, 1 from there
     p = off + K.LEAF
-    factor, total = code[p], int(code[p + 1])
+    factor, total = code[p + CONSTANT_LR.factor], int(code[p + CONSTANT_LR.total_iters])
     w = min(n, max(total - e0, 0))
     _block(out, i0, w, factor + 0.0 * (1 - factor), base, first)
     _block(out, i0 + w, n - w, factor + 1.0 * (1 - factor), base, first)
@@ -140,7 +159,8 @@ def constant_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, au
 @njit(cache=True)
 def linear_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    sf, ef, total = code[p], code[p + 1], int(code[p + 2])
+    sf, ef = code[p + LINEAR_LR.start_factor], code[p + LINEAR_LR.end_factor]
+    total = int(code[p + LINEAR_LR.total_iters])
     for j in range(n):
         buf[j] = sf + (ef - sf) * float(min(total, e0 + j)) / total
     _scale(out, i0, n, buf, base, first)
@@ -148,7 +168,7 @@ def linear_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
 
 @njit(cache=True)
 def exponential_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    gamma = code[off + K.LEAF]
+    gamma = code[off + K.LEAF + EXPONENTIAL_LR.gamma]
     w = min(BLOCK, n)
     for j in range(w):
         cj[j] = math.pow(gamma, float(j))
@@ -162,7 +182,7 @@ def exponential_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux,
 @njit(cache=True)
 def polynomial_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    total, power = int(code[p]), code[p + 1]
+    total, power = int(code[p + POLYNOMIAL_LR.total_iters]), code[p + POLYNOMIAL_LR.power]
     for j in range(n):
         buf[j] = math.pow(1.0 - float(min(total, e0 + j)) / total, power)
     _scale(out, i0, n, buf, base, first)
@@ -171,7 +191,7 @@ def polynomial_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, 
 @njit(cache=True)
 def cosine_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    t_max, eta = int(code[p]), code[p + 1]
+    t_max, eta = int(code[p + COSINE_ANNEALING_LR.T_max]), code[p + COSINE_ANNEALING_LR.eta_min]
     cos_squared(0.5 * math.pi / t_max, float(e0), n, buf, cj, sj, 2.0 * t_max)
     _anneal(out, i0, n, buf, eta, base, False, first)
 
@@ -200,7 +220,8 @@ def one_cycle_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, a
 def factor_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     # already closed forms (transformers' own)
     p = off + K.LEAF
-    shape, a, b, c, d = int(code[p]), code[p + 1], code[p + 2], code[p + 3], code[p + 4]
+    shape, a, b = int(code[p + FACTOR.shape]), code[p + FACTOR.a], code[p + FACTOR.b]
+    c, d = code[p + FACTOR.c], code[p + FACTOR.d]
     for j in range(n):
         out[i0 + j] = base * factor_value(shape, e0 + j, a, b, c, d)
 
@@ -222,7 +243,7 @@ def _pointwise_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, 
 
 @njit(cache=True)
 def lambda_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    slot = int(code[off + 3])
+    slot = int(code[off + LEAF_HEADER.function_slot])
     for j in range(n):
         out[i0 + j] = base * aux[aux_off[slot] + e0 + j - aux_lo[slot]]
 
@@ -232,7 +253,7 @@ def multiplicative_closed(
     code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off
 ):
     # the function slot holds running products
-    slot = int(code[off + 3])
+    slot = int(code[off + LEAF_HEADER.function_slot])
     for j in range(n):
         buf[j] = aux[aux_off[slot] + e0 + j - aux_lo[slot]]
     _scale(out, i0, n, buf, base, first)
@@ -252,7 +273,7 @@ CLOSED = F.ByKind(_closed_of)
 def _closed_link(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     """One leaf's closed form: family ``KIND``'s, else the rest of the chain's (see
     :func:`lrcore.kernels.torch_numerics.chain`)."""
-    if int(code[off]) == KIND:  # noqa: F821
+    if int(code[off + LEAF_HEADER.kind]) == KIND:  # noqa: F821
         CLOSED_LEAF(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off)  # noqa: F821
     else:
         NEXT(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off)  # noqa: F821
@@ -265,8 +286,10 @@ def no_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, 
 
 @njit(cache=True)
 def _warm_restarts(code, p, base, e0, out, i0, n, buf, cj, sj):
-    T0, m, eta, decay = int(code[p]), code[p + 1], code[p + 2], code[p + 3]
-    integral = code[p + 4] != 0.0
+    R = WARM_RESTARTS
+    T0, m = int(code[p + R.T_0]), code[p + R.T_mult]
+    eta, decay = code[p + R.eta_min], code[p + R.decay]
+    integral = code[p + R.integral] != 0.0
     j = 0
     while j < n:
         e = e0 + j
@@ -319,7 +342,7 @@ def _any_closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
     chunk after chunk on the calling thread (the C ABI's closed fill; Python's tables
     use :func:`closed_run`, which runs the same chunks in parallel with each family's
     own kernel)."""
-    nseg = int(code[0])
+    nseg = int(code[PROGRAM_HEADER.n_segments])
     chunks = (n + CHUNK - 1) // CHUNK
     for k in range(chunks):
         buf = np.empty(CHUNK)
@@ -330,13 +353,15 @@ def _any_closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
         while i < end:
             t = t0 + i
             s = 0
-            while s + 1 < nseg and code[K.HEADER + K.SEGMENT * (s + 1)] <= t:
+            while s + 1 < nseg and code[K.HEADER + K.SEGMENT * (s + 1) + SEGMENT_ROW.start] <= t:
                 s += 1
             h = K.HEADER + K.SEGMENT * s
-            seg_start, n_leaves, off = int(code[h]), int(code[h + 1]), int(code[h + 2])
+            seg_start = int(code[h + SEGMENT_ROW.start])
+            n_leaves = int(code[h + SEGMENT_ROW.n_leaves])
+            off = int(code[h + SEGMENT_ROW.first_leaf])
             run_end = end
-            if s + 1 < nseg:
-                run_end = min(end, int(code[h + K.SEGMENT]) - t0)
+            if s + 1 < nseg:  # up to the next segment's start
+                run_end = min(end, int(code[h + K.SEGMENT + SEGMENT_ROW.start]) - t0)
             for leaf in range(n_leaves):
                 ANY_CLOSED(  # noqa: F821
                     code,
@@ -354,7 +379,7 @@ def _any_closed_table(code, base, t0, n, out, aux, aux_lo, aux_off):
                     aux_lo,
                     aux_off,
                 )
-                off += K.LEAF + int(code[off + 1])
+                off += K.LEAF + int(code[off + LEAF_HEADER.n_params])
             i = run_end
 
 
@@ -409,17 +434,18 @@ def closed_run(code, base, t0, n, out, aux, aux_lo, aux_off):
 
 
 def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):
-    nseg = int(code[0])
+    nseg = int(code[PROGRAM_HEADER.n_segments])
     bad = 0
     for s in range(nseg):
         h = K.HEADER + K.SEGMENT * s
-        seg_start, n_leaves, off = int(code[h]), int(code[h + 1]), int(code[h + 2])
-        nxt = int(code[h + K.SEGMENT]) if s + 1 < nseg else t0 + n
+        seg_start, n_leaves = int(code[h + SEGMENT_ROW.start]), int(code[h + SEGMENT_ROW.n_leaves])
+        off = int(code[h + SEGMENT_ROW.first_leaf])
+        nxt = int(code[h + K.SEGMENT + SEGMENT_ROW.start]) if s + 1 < nseg else t0 + n
         i_s, i_e = max(seg_start, t0) - t0, min(nxt, t0 + n) - t0
         if i_e <= i_s:
             continue
         for k in range(n_leaves):
-            kind = int(code[off])
+            kind = int(code[off + LEAF_HEADER.kind])
             last = k == n_leaves - 1
             a = (code, off, base, seg_start, t0, i_s, i_e, out, k == 0, last, aux, aux_lo, aux_off)
             if pure:
@@ -429,7 +455,7 @@ def _closed_run(pure, code, base, t0, n, out, aux, aux_lo, aux_off):
                     bad += CLOSED_APPLY[kind](*a)
             else:  # the same chunks, one after another (a first table, a forked child)
                 bad += CLOSED_SERIAL[kind](*a)
-            off += K.LEAF + int(code[off + 1])
+            off += K.LEAF + int(code[off + LEAF_HEADER.n_params])
     return bad
 
 

@@ -21,6 +21,19 @@ from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int, timm
 from .single import cos_, log_, pow_, rnd
 
 # -- one scalar function per chainable family: the formulas, written once --------
+# Each family's parameters are a layout of named offsets (torch's names), which both
+# numerics' kernels read (``code[p + STEP_LR.gamma]``) and its spec writes.
+
+STEP_LR = offsets(("step_size", "gamma"))
+CONSTANT_LR = offsets(("factor", "total_iters"))
+LINEAR_LR = offsets(("start_factor", "end_factor", "total_iters"))
+EXPONENTIAL_LR = offsets(("gamma",))
+POLYNOMIAL_LR = offsets(("total_iters", "power"))
+COSINE_ANNEALING_LR = offsets(("T_max", "eta_min"))
+#: ``integral``: 1.0 when T_mult is an int (torch's integer cycle arithmetic)
+WARM_RESTARTS = offsets(("T_0", "T_mult", "eta_min", "decay", "integral"))
+#: MultiStepLR's: then ``n_milestones`` milestones (sorted, distinct), then each one's count
+MULTI_STEP_LR = offsets(("gamma", "n_milestones"))
 
 
 @njit(cache=True)
@@ -89,6 +102,19 @@ def cosine_lr(v, base, e, mode, t_max, eta, cached_e, cached_cos):
     return (1 + c_now) / (1 + c_prev) * (v - eta) + eta, c_now
 
 
+#: transformers' factors: the shape code, then :func:`factor_value`'s ``a, b, c, d``, which
+#: each shape's layout below names (in that order; zeros after it)
+FACTOR = offsets(("shape", "a", "b", "c", "d"))
+F_STABLE_P = offsets(())
+F_WARMUP_P = offsets(("warmup_steps", "warmup_type", "min_lr_ratio", "warmup_lr_rate"))
+F_LINEAR_P = offsets(("decay_steps",))
+F_COSINE_P = offsets(("decay_steps", "num_cycles", "min_lr_rate", "progress_offset"))
+F_HARD_RESTARTS_P = offsets(("decay_steps", "num_cycles"))
+F_POLYNOMIAL_P = offsets(("decay_steps", "lr_init", "lr_end", "power"))
+F_INV_SQRT_P = offsets(("timescale",))
+F_WSD_P = offsets(("decay_steps", "decay_type", "min_lr_ratio", "num_cycles"))
+
+
 @njit(cache=True)
 def factor_value(shape, e, a, b, c, d):
     """transformers' LambdaLR factors (optimization.py), operation for operation.
@@ -147,17 +173,18 @@ def factor_value(shape, e, a, b, c, d):
 
 @njit(cache=True)
 def multi_step_lr(code, p, v, base, e, mode):
-    gamma = code[p]
-    n = int(code[p + 1])
+    gamma = code[p + MULTI_STEP_LR.gamma]
+    n = int(code[p + MULTI_STEP_LR.n_milestones])
+    ms = p + len(MULTI_STEP_LR)  # the milestones, then their counts
     if mode == K.MILESTONE:
         count = 0
         for k in range(n):
-            if code[p + 2 + k] <= e:
-                count += int(code[p + 2 + n + k])
+            if code[ms + k] <= e:
+                count += int(code[ms + n + k])
         return base * math.pow(gamma, float(count))
     for k in range(n):
-        if code[p + 2 + k] == e:
-            return v * math.pow(gamma, code[p + 2 + n + k])
+        if code[ms + k] == e:
+            return v * math.pow(gamma, code[ms + n + k])
     return v
 
 
@@ -196,7 +223,8 @@ def cyclic_params(*, lo, hi, invert, total, ratio, mode, gamma) -> list:
 def one_cycle_params(*, total_steps, anneal, phases) -> list:
     """OneCycleLR's parameters: :data:`ONE_CYCLE`, then one :data:`PHASE` record per
     phase (``phases``: dicts with its names)."""
-    out = [total_steps, len(phases), anneal]
+    named = dict(total_steps=total_steps, n_phases=len(phases), anneal=anneal)
+    out = [named[name] for name in ONE_CYCLE._fields]
     for phase in phases:
         out += [phase[name] for name in PHASE._fields]
     return out
@@ -242,6 +270,32 @@ def one_cycle_value(code, p, e):
     return np.nan
 
 
+#: timm's cosine, tanh and poly: one layout, by timm's names (``x1``, ``x2``: tanh's lb and
+#: ub, poly's power, 0 where the shape has none; tanh's k_decay is 1), the noise range
+#: ``[noise_lo, noise_hi)`` (-1: none)
+TIMM = offsets(
+    (
+        "shape",
+        "t_initial",
+        "lr_min",
+        "cycle_mul",
+        "cycle_decay",
+        "cycle_limit",
+        "warmup_t",
+        "warmup_lr_init",
+        "warmup_prefix",
+        "k_decay",
+        "x1",
+        "x2",
+        "noise_lo",
+        "noise_hi",
+        "noise_pct",
+        "noise_std",
+        "noise_seed",
+    )
+)
+
+
 @njit(cache=True)
 def _timm_after_warmup(shape, base, t, T, lr_min, m, decay, limit, k, x1, x2, cyc):
     """timm's ``_get_lr`` past the warm-up, at (prefix-shifted) step ``t``; ``cyc``
@@ -268,10 +322,12 @@ def _timm_after_warmup(shape, base, t, T, lr_min, m, decay, limit, k, x1, x2, cy
 def timm_value(code, p, base, t, cyc):
     """(timm's value at step ``t`` (``step(t)`` / ``step_update(t)``), noise
     included; the cycle cache)."""
-    shape, T, lr_min = int(code[p]), int(code[p + 1]), code[p + 2]
-    m, decay, limit = code[p + 3], code[p + 4], int(code[p + 5])
-    W, init, prefix = int(code[p + 6]), code[p + 7], code[p + 8] != 0.0
-    k, x1, x2 = code[p + 9], code[p + 10], code[p + 11]
+    P = TIMM
+    shape, T, lr_min = int(code[p + P.shape]), int(code[p + P.t_initial]), code[p + P.lr_min]
+    m, decay, limit = code[p + P.cycle_mul], code[p + P.cycle_decay], int(code[p + P.cycle_limit])
+    W, init = int(code[p + P.warmup_t]), code[p + P.warmup_lr_init]
+    prefix = code[p + P.warmup_prefix] != 0.0
+    k, x1, x2 = code[p + P.k_decay], code[p + P.x1], code[p + P.x2]
     if t < W:
         target = base
         if shape == K.T_TANH and not prefix:
@@ -282,10 +338,45 @@ def timm_value(code, p, base, t, cyc):
     else:
         e = t - W if prefix else t
         lr, cyc = _timm_after_warmup(shape, base, e, T, lr_min, m, decay, limit, k, x1, x2, cyc)
-    lo, hi = code[p + 12], code[p + 13]
+    lo, hi = code[p + P.noise_lo], code[p + P.noise_hi]
     if lo <= t and t < hi:
-        lr = lr + lr * timm_noise(int(code[p + 16]) + t, code[p + 15], code[p + 14])
+        seed = int(code[p + P.noise_seed]) + t
+        lr = lr + lr * timm_noise(seed, code[p + P.noise_std], code[p + P.noise_pct])
     return lr, cyc
+
+
+#: DeepSpeed's parameters after the shape code, by its argument names, one layout per
+#: shape: WarmupLR's and WarmupDecayLR's (WarmupLR's total_num_steps is 0), WarmupCosineLR's,
+#: OneCycle's (the LR's, or with ``invert`` the momentum's: its min, max and decay rate)
+#: and LRRangeTest's
+DS_WARMUP_P = offsets(
+    ("warmup_min_lr", "warmup_max_lr", "warmup_num_steps", "warmup_type", "total_num_steps")
+)
+DS_COSINE_P = offsets(
+    ("warmup_num_steps", "warmup_type", "total_num_steps", "warmup_min_ratio", "cos_min_ratio")
+)
+DS_ONE_CYCLE_P = offsets(
+    (
+        "lo",
+        "hi",
+        "invert",
+        "cycle_first_step_size",
+        "cycle_second_step_size",
+        "cycle_first_stair_count",
+        "cycle_second_stair_count",
+        "decay_step_size",
+        "decay_rate",
+        "skip_decay",
+    )
+)
+DS_RANGE_TEST_P = offsets(
+    (
+        "lr_range_test_min_lr",
+        "lr_range_test_step_size",
+        "lr_range_test_step_rate",
+        "lr_range_test_staircase",
+    )
+)
 
 
 @njit(cache=True)
@@ -298,17 +389,20 @@ def _deepspeed_warmup(i, W, kind):
 
 @njit(cache=True)
 def _deepspeed_one_cycle(code, p, t):
-    """OneCycle's LR (or, ``code[p + 2] != 0``, momentum) after ``t >= 1`` steps."""
-    lo, hi, invert = code[p], code[p + 1], code[p + 2] != 0.0
-    first, second, total = code[p + 3], code[p + 4], code[p + 3] + code[p + 4]
+    """OneCycle's LR (or, ``invert``, momentum) after ``t >= 1`` steps (``p``: its
+    :data:`DS_ONE_CYCLE_P`)."""
+    C = DS_ONE_CYCLE_P
+    lo, hi, invert = code[p + C.lo], code[p + C.hi], code[p + C.invert] != 0.0
+    first, second = code[p + C.cycle_first_step_size], code[p + C.cycle_second_step_size]
+    total = code[p + C.cycle_first_step_size] + code[p + C.cycle_second_step_size]
     if t - 1 < total:  # the cycle, at batch iteration t
         ratio = first / total
         cycle = math.floor(1 + t / total)
         x = 1.0 + t / total - cycle
         if x <= ratio:
-            scale, stairs = x / ratio, int(code[p + 5])
+            scale, stairs = x / ratio, int(code[p + C.cycle_first_stair_count])
         else:
-            scale, stairs = (x - 1) / (ratio - 1), int(code[p + 6])
+            scale, stairs = (x - 1) / (ratio - 1), int(code[p + C.cycle_second_stair_count])
         if stairs > 0:
             at = t % total
             if at <= first:
@@ -319,9 +413,9 @@ def _deepspeed_one_cycle(code, p, t):
         if invert:
             return hi - (hi - lo) * scale
         return lo + (hi - lo) * scale
-    if code[p + 9] != 0.0:  # no decay
+    if code[p + C.skip_decay] != 0.0:
         return hi if invert else lo
-    factor = 1 + code[p + 8] * ((t - 1 - total + 1) / code[p + 7])
+    factor = 1 + code[p + C.decay_rate] * ((t - 1 - total + 1) / code[p + C.decay_step_size])
     return hi * factor if invert else lo / factor
 
 
@@ -333,8 +427,10 @@ def deepspeed_value(code, p, base, t):
     q = p + 1
     i = t - 1
     if shape == K.DS_WARMUP or shape == K.DS_WARMUP_DECAY:
-        lo, hi, W = code[q], code[q + 1], max(2.0, code[q + 2])
-        kind, T = int(code[q + 3]), code[q + 4]
+        P = DS_WARMUP_P
+        lo, hi = code[q + P.warmup_min_lr], code[q + P.warmup_max_lr]
+        W = max(2.0, code[q + P.warmup_num_steps])
+        kind, T = int(code[q + P.warmup_type]), code[q + P.total_num_steps]
         if i < 0:
             return lo
         if i < W:
@@ -345,8 +441,10 @@ def deepspeed_value(code, p, base, t):
             gamma = max(0.0, float(T - i) / float(max(1.0, T - W)))
         return lo + (hi - lo) * gamma
     if shape == K.DS_COSINE:
-        W, kind, T = max(2.0, code[q]), int(code[q + 1]), code[q + 2]
-        r0, rc = code[q + 3], code[q + 4]
+        C = DS_COSINE_P
+        W, kind = max(2.0, code[q + C.warmup_num_steps]), int(code[q + C.warmup_type])
+        T = code[q + C.total_num_steps]
+        r0, rc = code[q + C.warmup_min_ratio], code[q + C.cos_min_ratio]
         if i < 0:
             return 0.0
         if i < W:
@@ -358,13 +456,32 @@ def deepspeed_value(code, p, base, t):
         return base * ratio
     if shape == K.DS_ONE_CYCLE:
         if t == 0:  # the constructor writes cycle_min_lr and cycle_min_mom
-            return code[q]
+            return code[q + DS_ONE_CYCLE_P.lo]
         return _deepspeed_one_cycle(code, q, t)
-    # DS_RANGE_TEST: min LR, step size, rate, staircase
-    interval = float(t) / code[q + 1]
-    if code[q + 3] != 0.0:
+    # DS_RANGE_TEST
+    R = DS_RANGE_TEST_P
+    interval = float(t) / code[q + R.lr_range_test_step_size]
+    if code[q + R.lr_range_test_staircase] != 0.0:
         interval = float(math.floor(interval))
-    return code[q] * (1 + code[q + 2] * interval)
+    return code[q + R.lr_range_test_min_lr] * (1 + code[q + R.lr_range_test_step_rate] * interval)
+
+
+#: Megatron's parameters after the shape code, by its attribute names: ``get_lr``'s
+#: (``sqrt_exponent``: 0.5, see :func:`megatron_value`) and ``get_wd``'s
+MG_LR_P = offsets(
+    (
+        "lr_decay_style",
+        "init_lr",
+        "max_lr",
+        "min_lr",
+        "lr_warmup_steps",
+        "lr_decay_steps",
+        "wsd_decay_steps",
+        "lr_wsd_decay_style",
+        "sqrt_exponent",
+    )
+)
+MG_WD_P = offsets(("wd_incr_style", "start_wd", "end_wd", "wd_incr_steps"))
 
 
 @njit(cache=True)
@@ -381,8 +498,11 @@ def _megatron_coeff(style, ratio, half):
 @njit(cache=True)
 def megatron_value(code, p, base, t):
     """Megatron-Core's ``get_lr`` (or ``get_wd``) at ``num_steps = t``."""
-    if int(code[p]) == K.MG_WD:  # style, start, end, increment steps
-        style, start, end, steps = int(code[p + 1]), code[p + 2], code[p + 3], code[p + 4]
+    q = p + 1
+    if int(code[p]) == K.MG_WD:
+        WD = MG_WD_P
+        style, start = int(code[q + WD.wd_incr_style]), code[q + WD.start_wd]
+        end, steps = code[q + WD.end_wd], code[q + WD.wd_incr_steps]
         if t > steps or style == K.MG_CONSTANT:
             return end
         ratio = float(t) / float(steps)
@@ -391,11 +511,14 @@ def megatron_value(code, p, base, t):
         else:
             coeff = 0.5 * (math.cos(math.pi * (1 - ratio)) + 1.0)
         return start + coeff * (end - start)
-    style, init, top, low = int(code[p + 1]), code[p + 2], code[p + 3], code[p + 4]
-    W, D, S, wsd = code[p + 5], code[p + 6], code[p + 7], int(code[p + 8])
+    P = MG_LR_P
+    style, init = int(code[q + P.lr_decay_style]), code[q + P.init_lr]
+    top, low = code[q + P.max_lr], code[q + P.min_lr]
+    W, D = code[q + P.lr_warmup_steps], code[q + P.lr_decay_steps]
+    S, wsd = code[q + P.wsd_decay_steps], int(code[q + P.lr_wsd_decay_style])
     # 0.5 comes from the program: LLVM folds a literal pow(x, 0.5) into sqrt(x), and
     # pow(0.5, r) into exp2(-r), which differ from libm's pow (Megatron's) in the last bit
-    half = code[p + 9]
+    half = code[q + P.sqrt_exponent]
     if W > 0 and t <= W:
         return init + ((top - init) * float(t) / float(W))
     if style == K.MG_CONSTANT:
@@ -442,55 +565,82 @@ def _optax_pow(x, k, integral):
     return math.pow(x, k)
 
 
+#: optax's parameters after the shape code, by its argument names, one layout per shape
+#: (``integral``: 1.0 when the power is an int, raised by repeated squaring; ``end_value``
+#: NaN: none); the piecewise ones are followed by their boundaries, then their scales
+#: (interpolate's: the boundaries from 0, then the values at them, cumulative products)
+O_CONSTANT_P = offsets(("value",))
+O_POLY_P = offsets(
+    ("init_value", "end_value", "power", "integral", "transition_steps", "transition_begin")
+)
+O_EXP_P = offsets(
+    ("init_value", "transition_steps", "decay_rate", "transition_begin", "staircase", "end_value")
+)
+O_COSINE_P = offsets(("init_value", "decay_steps", "alpha", "exponent", "integral"))
+O_PW_CONSTANT_P = offsets(("init_value", "n_boundaries"))
+O_PW_INTERP_P = offsets(("interpolate_type", "n_boundaries"))
+
+
 @njit(cache=True)
 def optax_value(code, p, base, t):
     """optax's schedule at ``count = t``, float64, in optax's operation order."""
     shape = int(code[p])
+    q = p + 1
     if shape == K.O_CONSTANT:
-        return code[p + 1]
-    if shape == K.O_POLY:  # init, end, power, integral, steps, begin
-        init, end, k, integral = code[p + 1], code[p + 2], code[p + 3], code[p + 4]
-        steps, begin = int(code[p + 5]), int(code[p + 6])
+        return code[q + O_CONSTANT_P.value]
+    if shape == K.O_POLY:
+        P = O_POLY_P
+        init, end = code[q + P.init_value], code[q + P.end_value]
+        k, integral = code[q + P.power], code[q + P.integral]
+        steps, begin = int(code[q + P.transition_steps]), int(code[q + P.transition_begin])
         c = min(max(t - begin, 0), steps)
         frac = 1 - float(c) / float(steps)
         return (init - end) * _optax_pow(frac, k, integral) + end
-    if shape == K.O_EXP:  # init, steps, rate, begin, staircase, end (NaN: none)
-        init, steps, rate, begin = code[p + 1], code[p + 2], code[p + 3], int(code[p + 4])
+    if shape == K.O_EXP:
+        E = O_EXP_P
+        init, steps = code[q + E.init_value], code[q + E.transition_steps]
+        rate, begin = code[q + E.decay_rate], int(code[q + E.transition_begin])
         d = t - begin
         ratio = float(d) / steps
-        if code[p + 5] != 0.0:
+        if code[q + E.staircase] != 0.0:
             ratio = math.floor(ratio)
         value = init if d <= 0 else init * math.pow(rate, ratio)
-        end = code[p + 6]
+        end = code[q + E.end_value]
         if end == end:
             value = max(value, end) if rate < 1.0 else min(value, end)
         return value
-    if shape == K.O_COSINE:  # init, decay steps, alpha, exponent, integral
-        init, steps, alpha = code[p + 1], code[p + 2], code[p + 3]
+    if shape == K.O_COSINE:
+        C = O_COSINE_P
+        init, steps, alpha = code[q + C.init_value], code[q + C.decay_steps], code[q + C.alpha]
         c = min(float(t), steps)
         cosine = 0.5 * (1 + math.cos(math.pi * c / steps))
-        return init * ((1 - alpha) * _optax_pow(cosine, code[p + 4], code[p + 5]) + alpha)
-    if shape == K.O_PW_CONSTANT:  # init, n, boundaries..., scales...
-        value, n = code[p + 1], int(code[p + 2])
+        k, integral = code[q + C.exponent], code[q + C.integral]
+        return init * ((1 - alpha) * _optax_pow(cosine, k, integral) + alpha)
+    if shape == K.O_PW_CONSTANT:
+        value, n = code[q + O_PW_CONSTANT_P.init_value], int(code[q + O_PW_CONSTANT_P.n_boundaries])
+        bounds = q + len(O_PW_CONSTANT_P)
+        scales = bounds + n
         for k in range(n):
-            if code[p + 3 + k] <= t:
-                value = value * code[p + 3 + n + k]
+            if code[bounds + k] <= t:
+                value = value * code[scales + k]
         return value
-    # O_PW_INTERP: type, n bounds (0 first), bounds..., values (cumulative products)...
-    kind, n = int(code[p + 1]), int(code[p + 2])
-    q = p + 3
+    # O_PW_INTERP
+    kind = int(code[q + O_PW_INTERP_P.interpolate_type])
+    n = int(code[q + O_PW_INTERP_P.n_boundaries])
+    r = q + len(O_PW_INTERP_P)  # the boundaries (0 first)
+    values = r + n  # at the boundaries
     out = 0.0
     for k in range(n - 1):
-        lo, hi = code[q + k], code[q + k + 1]
+        lo, hi = code[r + k], code[r + k + 1]
         if lo <= t and t < hi:
             pct = (t - lo) / max(hi - lo, 1.0)
-            a, b = code[q + n + k], code[q + n + k + 1]
+            a, b = code[values + k], code[values + k + 1]
             if kind == K.O_LINEAR:
                 out += (b - a) * pct + a
             else:
                 out += b + (a - b) / 2.0 * (math.cos(math.pi * pct) + 1)
-    if code[q + n - 1] <= t:
-        out += code[q + 2 * n - 1]
+    if code[r + n - 1] <= t:
+        out += code[values + n - 1]
     return out
 
 
@@ -502,32 +652,61 @@ def _keras_cosine(step, steps, start, c1, c2, pi, s):
     return rnd(start * rnd(rnd(c1 * cosine, s) + c2, s), s)
 
 
+#: Keras's parameters: the shape code and whether Keras computes in float32, then one
+#: layout per shape by Keras's argument names (ExponentialDecay's serves InverseTimeDecay;
+#: ``one_minus_alpha`` is ``1 - alpha`` in the float type; ``warmup_target`` NaN: none);
+#: PiecewiseConstantDecay's is followed by its boundaries, then its values
+KERAS = offsets(("shape", "float32"))
+K_EXP_P = offsets(("initial_learning_rate", "decay_steps", "decay_rate", "staircase"))
+K_POLY_P = offsets(("initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle"))
+K_PIECEWISE_P = offsets(("n_boundaries",))
+K_COSINE_P = offsets(
+    (
+        "initial_learning_rate",
+        "decay_steps",
+        "one_minus_alpha",
+        "alpha",
+        "warmup_target",
+        "warmup_steps",
+        "pi",
+    )
+)
+K_RESTARTS_P = offsets(
+    ("initial_learning_rate", "first_decay_steps", "alpha", "t_mul", "m_mul", "pi")
+)
+
+
 @njit(cache=True)
 def keras_value(code, p, base, t):
     """Keras 3's schedule at ``step = t``, in float32 (or float64) as Keras computes it:
-    ``code[p + 1]`` says float32; every operation's result is rounded to it."""
-    shape, s = int(code[p]), code[p + 1] != 0.0
-    q = p + 2
+    ``KERAS.float32`` says float32; every operation's result is rounded to it."""
+    shape, s = int(code[p + KERAS.shape]), code[p + KERAS.float32] != 0.0
+    q = p + len(KERAS)
     step = rnd(float(t), s)  # ops.cast(step, dtype)
-    if shape == K.K_PIECEWISE:  # n boundaries, boundaries..., values...
-        n = int(code[q])
-        if t <= code[q + 1]:
-            return code[q + 1 + n]
+    if shape == K.K_PIECEWISE:
+        n = int(code[q + K_PIECEWISE_P.n_boundaries])
+        bounds = q + len(K_PIECEWISE_P)
+        values = bounds + n  # n + 1 of them
+        if t <= code[bounds]:
+            return code[values]
         for k in range(n - 1):
-            if code[q + 1 + k] < t and t <= code[q + 2 + k]:
-                return code[q + 2 + n + k]
-        return code[q + 1 + 2 * n]
-    init = code[q]
-    if shape == K.K_EXP or shape == K.K_INVTIME:  # decay steps, rate, staircase
-        p_ = rnd(step / code[q + 1], s)
-        if code[q + 3] != 0.0:
+            if code[bounds + k] < t and t <= code[bounds + k + 1]:
+                return code[values + k + 1]
+        return code[values + n]
+    init = code[q + K_EXP_P.initial_learning_rate]  # the first of every other layout
+    if shape == K.K_EXP or shape == K.K_INVTIME:
+        E = K_EXP_P
+        p_ = rnd(step / code[q + E.decay_steps], s)
+        if code[q + E.staircase] != 0.0:
             p_ = math.floor(p_)
         if shape == K.K_EXP:
-            return rnd(init * pow_(code[q + 2], p_, s), s)
-        return rnd(init / rnd(1.0 + rnd(code[q + 2] * p_, s), s), s)
-    if shape == K.K_POLY:  # decay steps, end, power, cycle
-        steps, end, power = code[q + 1], code[q + 2], code[q + 3]
-        if code[q + 4] != 0.0:
+            return rnd(init * pow_(code[q + E.decay_rate], p_, s), s)
+        return rnd(init / rnd(1.0 + rnd(code[q + E.decay_rate] * p_, s), s), s)
+    if shape == K.K_POLY:
+        P = K_POLY_P
+        steps, end = code[q + P.decay_steps], code[q + P.end_learning_rate]
+        power = code[q + P.power]
+        if code[q + P.cycle] != 0.0:
             multiplier = 1.0 if step == 0.0 else math.ceil(rnd(step / steps, s))
             steps = rnd(steps * multiplier, s)
         else:
@@ -535,15 +714,10 @@ def keras_value(code, p, base, t):
         fraction = rnd(step / steps, s)
         decayed = pow_(rnd(1.0 - fraction, s), power, s)
         return rnd(rnd(rnd(init - end, s) * decayed, s) + end, s)
-    if shape == K.K_COSINE:  # decay steps, 1 - alpha, alpha, warm-up target (NaN), steps, pi
-        steps, c1, c2, target, W, pi = (
-            code[q + 1],
-            code[q + 2],
-            code[q + 3],
-            code[q + 4],
-            code[q + 5],
-            code[q + 6],
-        )
+    if shape == K.K_COSINE:
+        C = K_COSINE_P
+        steps, c1, c2 = code[q + C.decay_steps], code[q + C.one_minus_alpha], code[q + C.alpha]
+        target, W, pi = code[q + C.warmup_target], code[q + C.warmup_steps], code[q + C.pi]
         if target != target:  # no warm-up
             return _keras_cosine(min(step, steps), steps, init, c1, c2, pi, s)
         step = min(step, rnd(steps + W, s))
@@ -551,8 +725,10 @@ def keras_value(code, p, base, t):
             delta = rnd(target - init, s)
             return rnd(rnd(delta * rnd(step / W, s), s) + init, s)
         return _keras_cosine(rnd(step - W, s), steps, target, c1, c2, pi, s)
-    # K_RESTARTS: first decay steps, alpha, t_mul, m_mul, pi
-    first, alpha, t_mul, m_mul, pi = code[q + 1], code[q + 2], code[q + 3], code[q + 4], code[q + 5]
+    # K_RESTARTS
+    R = K_RESTARTS_P
+    first, alpha = code[q + R.first_decay_steps], code[q + R.alpha]
+    t_mul, m_mul, pi = code[q + R.t_mul], code[q + R.m_mul], code[q + R.pi]
     fraction = rnd(step / first, s)
     if t_mul == 1.0:
         i = math.floor(fraction)
@@ -568,16 +744,25 @@ def keras_value(code, p, base, t):
     return rnd(init * decayed, s)
 
 
+#: fairseq's ``fixed`` after the shape code: the number of its LRs (``lr``), the LRs, then
+#: :data:`FS_FIXED_TAIL` (``force_anneal`` NaN: none; ``updates_per_epoch`` 0: none)
+FS_FIXED_P = offsets(("n_lr",))
+FS_FIXED_TAIL = offsets(("force_anneal", "lr_shrink", "warmup_updates", "updates_per_epoch"))
+
+
 @njit(cache=True)
 def _fairseq_fixed(code, q, t):
     """fairseq's ``fixed``: the epoch's LR (``get_next_lr``) times the warm-up factor."""
-    n = int(code[q])
-    anneal, shrink, W, per = code[q + 1 + n], code[q + 2 + n], code[q + 3 + n], code[q + 4 + n]
+    n = int(code[q + FS_FIXED_P.n_lr])
+    lrs = q + len(FS_FIXED_P)
+    X = FS_FIXED_TAIL
+    anneal, shrink = code[lrs + n + X.force_anneal], code[lrs + n + X.lr_shrink]
+    W, per = code[lrs + n + X.warmup_updates], code[lrs + n + X.updates_per_epoch]
     epoch = 1 if per == 0.0 else 1 + t // int(per)
     if anneal != anneal or epoch < anneal:
-        lr = code[q + 1 + min(epoch - 1, n - 1)]
+        lr = code[lrs + min(epoch - 1, n - 1)]
     else:
-        lr = code[q + n] * math.pow(shrink, float(epoch + 1 - anneal))
+        lr = code[lrs + n - 1] * math.pow(shrink, float(epoch + 1 - anneal))
     if W > 0 and t < W:
         return (float(t + 1) / W) * lr
     return lr

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import family as F
 from .. import kinds as K
+from ..kinds import LEAF_HEADER, PROGRAM_HEADER, SEGMENT_ROW
 from . import (
     kernel_tag,
     kernels_parallel_lock,
@@ -35,8 +36,16 @@ from . import (
     use_parallel,
     use_python,
 )
-from .formulas import CYCLIC as C
 from .formulas import (
+    CONSTANT_LR,
+    COSINE_ANNEALING_LR,
+    EXPONENTIAL_LR,
+    FACTOR,
+    LINEAR_LR,
+    MULTI_STEP_LR,
+    POLYNOMIAL_LR,
+    STEP_LR,
+    WARM_RESTARTS,
     constant_lr,
     cosine_lr,
     cyclic_lr,
@@ -50,6 +59,7 @@ from .formulas import (
     timm_value,
     warm_restarts_lr,
 )
+from .formulas import CYCLIC as C
 
 CHUNK = 16384
 NO_STEP = np.iinfo(np.int64).max
@@ -61,7 +71,7 @@ NO_STEP = np.iinfo(np.int64).max
 @njit(cache=True)
 def step_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    return step_lr(v, base, e, mode, int(code[p]), code[p + 1])
+    return step_lr(v, base, e, mode, int(code[p + STEP_LR.step_size]), code[p + STEP_LR.gamma])
 
 
 @njit(cache=True)
@@ -72,32 +82,36 @@ def multi_step_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 @njit(cache=True)
 def constant_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    return constant_lr(v, base, e, mode, code[p], int(code[p + 1]))
+    factor, total = code[p + CONSTANT_LR.factor], int(code[p + CONSTANT_LR.total_iters])
+    return constant_lr(v, base, e, mode, factor, total)
 
 
 @njit(cache=True)
 def linear_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    return linear_lr(v, base, e, mode, code[p], code[p + 1], int(code[p + 2]))
+    sf, ef = code[p + LINEAR_LR.start_factor], code[p + LINEAR_LR.end_factor]
+    return linear_lr(v, base, e, mode, sf, ef, int(code[p + LINEAR_LR.total_iters]))
 
 
 @njit(cache=True)
 def exponential_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    return exponential_lr(v, base, e, mode, code[off + K.LEAF])
+    return exponential_lr(v, base, e, mode, code[off + K.LEAF + EXPONENTIAL_LR.gamma])
 
 
 @njit(cache=True)
 def polynomial_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    return polynomial_lr(v, base, e, mode, code[p], code[p + 1])
+    total, power = code[p + POLYNOMIAL_LR.total_iters], code[p + POLYNOMIAL_LR.power]
+    return polynomial_lr(v, base, e, mode, total, power)
 
 
 @njit(cache=True)
 def cosine_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     # st[li] caches (step, cos(pi * step / T_max)) from the previous step
     p = off + K.LEAF
-    li = int(code[off + 2])
-    v, c = cosine_lr(v, base, e, mode, int(code[p]), code[p + 1], st[li, 0], st[li, 1])
+    li = int(code[off + LEAF_HEADER.state_slot])
+    t_max, eta = int(code[p + COSINE_ANNEALING_LR.T_max]), code[p + COSINE_ANNEALING_LR.eta_min]
+    v, c = cosine_lr(v, base, e, mode, t_max, eta, st[li, 0], st[li, 1])
     st[li, 0] = e if c == c else -1.0
     st[li, 1] = c
     return v
@@ -107,15 +121,16 @@ def cosine_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 def warm_restarts_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     # st[li] caches the current cycle: (start, length, index, next start)
     p = off + K.LEAF
-    li = int(code[off + 2])
+    li = int(code[off + LEAF_HEADER.state_slot])
+    R = WARM_RESTARTS
     v, cyc = warm_restarts_lr(
         base,
         e,
-        int(code[p]),
-        code[p + 1],
-        code[p + 2],
-        code[p + 3],
-        code[p + 4] != 0.0,
+        int(code[p + R.T_0]),
+        code[p + R.T_mult],
+        code[p + R.eta_min],
+        code[p + R.decay],
+        code[p + R.integral] != 0.0,
         (st[li, 0], st[li, 1], int(st[li, 2]), st[li, 3]),
     )
     st[li, 0], st[li, 1], st[li, 2], st[li, 3] = cyc
@@ -145,13 +160,15 @@ def one_cycle_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 @njit(cache=True)
 def factor_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     p = off + K.LEAF
-    return base * factor_value(int(code[p]), e, code[p + 1], code[p + 2], code[p + 3], code[p + 4])
+    shape, a, b = int(code[p + FACTOR.shape]), code[p + FACTOR.a], code[p + FACTOR.b]
+    c, d = code[p + FACTOR.c], code[p + FACTOR.d]
+    return base * factor_value(shape, e, a, b, c, d)
 
 
 @njit(cache=True)
 def timm_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     # st[li] caches the current cycle: (index, start, next start, length)
-    li = int(code[off + 2])
+    li = int(code[off + LEAF_HEADER.state_slot])
     v, cyc = timm_value(
         code, off + K.LEAF, base, e, (int(st[li, 0]), st[li, 1], st[li, 2], st[li, 3])
     )
@@ -166,7 +183,7 @@ def _pointwise_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 
 @njit(cache=True)
 def lambda_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
-    slot = int(code[off + 3])
+    slot = int(code[off + LEAF_HEADER.function_slot])
     return base * aux[aux_off[slot] + e - aux_lo[slot]]
 
 
@@ -175,7 +192,7 @@ def multiplicative_get_lr(code, off, st, v, base, e, mode, aux, aux_lo, aux_off)
     # torch has no closed form, so a milestone multiplies too
     if mode == K.INITIAL:
         return v
-    slot = int(code[off + 3])
+    slot = int(code[off + LEAF_HEADER.function_slot])
     return v * aux[aux_off[slot] + e - aux_lo[slot]]
 
 
@@ -224,7 +241,7 @@ def _leaf_parallel(code, off, base, seg_start, t0, t1, out, out_t0, aux, lo, ao)
     for k in prange(chunks):
         a = max(t0, out_t0 + (first + k) * CHUNK)
         b = min(t1, out_t0 + (first + k + 1) * CHUNK)
-        st = np.full((max(int(code[1]), 1), 4), -1.0)
+        st = np.full((max(int(code[PROGRAM_HEADER.n_leaves]), 1), 4), -1.0)
         v = np.nan
         LEAF_STEPS(code, off, st, v, base, seg_start, a, b, out, out_t0, aux, lo, ao)  # noqa: F821
 
@@ -234,7 +251,7 @@ def _leaf_parallel(code, off, base, seg_start, t0, t1, out, out_t0, aux, lo, ao)
 @njit(cache=True)
 def cosine_steps(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, lo, ao):
     p = off + K.LEAF
-    t_max, eta = int(code[p]), code[p + 1]
+    t_max, eta = int(code[p + COSINE_ANNEALING_LR.T_max]), code[p + COSINE_ANNEALING_LR.eta_min]
     ce, cc = -1.0, np.nan  # the previous step and its cos(pi * step / T_max)
     for t in range(t0, t1):
         e = t - seg_start
@@ -248,8 +265,10 @@ def cosine_steps(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, lo
 @njit(cache=True)
 def warm_restarts_steps(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, lo, ao):
     p = off + K.LEAF
-    T0, m, eta, decay = int(code[p]), code[p + 1], code[p + 2], code[p + 3]
-    integral = code[p + 4] != 0.0
+    R = WARM_RESTARTS
+    T0, m = int(code[p + R.T_0]), code[p + R.T_mult]
+    eta, decay = code[p + R.eta_min], code[p + R.decay]
+    integral = code[p + R.integral] != 0.0
     cyc = (-1.0, -1.0, 0, -1.0)  # the current cycle: (start, length, index, next start)
     for t in range(t0, t1):
         v, cyc = warm_restarts_lr(base, t - seg_start, T0, m, eta, decay, integral, cyc)
@@ -262,13 +281,14 @@ def warm_restarts_steps(code, off, st, v, base, seg_start, t0, t1, out, out_t0, 
 def multi_step_steps(code, off, st, v, base, seg_start, t0, t1, out, out_t0, aux, lo, ao):
     # milestones are sorted: walk them alongside the steps
     p = off + K.LEAF
-    gamma, n = code[p], int(code[p + 1])
+    gamma, n = code[p + MULTI_STEP_LR.gamma], int(code[p + MULTI_STEP_LR.n_milestones])
+    ms = p + len(MULTI_STEP_LR)  # the milestones, then their counts
     k = 0
-    while k < n and code[p + 2 + k] < t0 - seg_start:
+    while k < n and code[ms + k] < t0 - seg_start:
         k += 1
     for t in range(t0, t1):
-        if k < n and code[p + 2 + k] == t - seg_start:
-            v = v * math.pow(gamma, code[p + 2 + n + k])
+        if k < n and code[ms + k] == t - seg_start:
+            v = v * math.pow(gamma, code[ms + n + k])
             k += 1
         if t >= out_t0:
             out[t - out_t0] = v
@@ -297,9 +317,10 @@ def chain_products(ratios, v, t0, out, out_t0):
 def segments(code) -> list[tuple[int, int, int]]:
     """(first step, number of leaves, offset of the first leaf) of each segment."""
     out = []
-    for s in range(int(code[0])):
+    for s in range(int(code[PROGRAM_HEADER.n_segments])):
         h = K.HEADER + K.SEGMENT * s
-        out.append((int(code[h]), int(code[h + 1]), int(code[h + 2])))
+        start, n = int(code[h + SEGMENT_ROW.start]), int(code[h + SEGMENT_ROW.n_leaves])
+        out.append((start, n, int(code[h + SEGMENT_ROW.first_leaf])))
     return out
 
 
@@ -307,8 +328,8 @@ def _leaves(code, first, n):
     """(kind, offset) of the leaves of one segment."""
     out, off = [], first
     for _ in range(n):
-        out.append((int(code[off]), off))
-        off += K.LEAF + int(code[off + 1])
+        out.append((int(code[off + LEAF_HEADER.kind]), off))
+        off += K.LEAF + int(code[off + LEAF_HEADER.n_params])
     return out
 
 
@@ -340,7 +361,7 @@ def run(code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless=False):
 def _run(pick, code, base, t0, t1, v, out, out_t0, aux, lo, ao, stateless):
     segs = segments(code)
     pure = pick is _python
-    st = np.full((max(int(code[1]), 1), 4), -1.0)
+    st = np.full((max(int(code[PROGRAM_HEADER.n_leaves]), 1), 4), -1.0)
     s = 0
     while s + 1 < len(segs) and segs[s + 1][0] <= t0:
         s += 1
@@ -411,7 +432,7 @@ def strided_run(code, base, t0, stride, out, aux, lo, ao):
     """The one pointwise leaf of ``code`` at steps ``t0, t0 + stride, ...`` into ``out``,
     as plain Python while short and its family's kernel is not compiled."""
     off = K.HEADER + K.SEGMENT
-    kernel = LEAF_STRIDED[int(code[off])]
+    kernel = LEAF_STRIDED[int(code[off + LEAF_HEADER.kind])]
     args = (code, off, base, t0, stride, out, aux, lo, ao)
     if use_python(out.shape[0], [kernel]):
         plain_first(lambda: kernel.py(*args), lambda: kernel(*args))
@@ -438,7 +459,7 @@ def segment_origin(code, start: int) -> int:
 
 def _leaf_link(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
     """One torch ``get_lr``: family ``KIND``'s, else the rest of the chain's."""
-    if int(code[off]) == KIND:  # noqa: F821
+    if int(code[off + LEAF_HEADER.kind]) == KIND:  # noqa: F821
         return GET_LR(code, off, st, v, base, e, mode, aux, aux_lo, aux_off)  # noqa: F821
     return NEXT(code, off, st, v, base, e, mode, aux, aux_lo, aux_off)  # noqa: F821
 
@@ -452,22 +473,23 @@ def no_leaf(code, off, st, v, base, e, mode, aux, aux_lo, aux_off):
 def _any_run(code, base, t0, t1, v, out, out_t0, aux, aux_lo, aux_off):
     """Steps ``t0 .. t1-1`` from ``v`` (the LR at ``t0 - 1``), any program of the chain's
     families, one step of every leaf at a time. Writes ``out[t - out_t0]`` for ``t >= out_t0``."""
-    nseg = int(code[0])
-    st = np.full((max(int(code[1]), 1), 4), -1.0)
+    nseg = int(code[PROGRAM_HEADER.n_segments])
+    st = np.full((max(int(code[PROGRAM_HEADER.n_leaves]), 1), 4), -1.0)
     s = 0
-    while s + 1 < nseg and code[K.HEADER + K.SEGMENT * (s + 1)] <= t0:
+    while s + 1 < nseg and code[K.HEADER + K.SEGMENT * (s + 1) + SEGMENT_ROW.start] <= t0:
         s += 1
     for t in range(t0, t1):
-        while s + 1 < nseg and code[K.HEADER + K.SEGMENT * (s + 1)] <= t:
+        while s + 1 < nseg and code[K.HEADER + K.SEGMENT * (s + 1) + SEGMENT_ROW.start] <= t:
             s += 1
         h = K.HEADER + K.SEGMENT * s
-        seg_start, n_leaves, off = int(code[h]), int(code[h + 1]), int(code[h + 2])
+        seg_start, n_leaves = int(code[h + SEGMENT_ROW.start]), int(code[h + SEGMENT_ROW.n_leaves])
+        off = int(code[h + SEGMENT_ROW.first_leaf])
         mode = K.STEP_MODE
         if t == seg_start:  # the constructor's step, or SequentialLR's _update_lr(0)
             mode = K.INITIAL if s == 0 else K.MILESTONE
         for _ in range(n_leaves):
             v = ANY_LEAF(code, off, st, v, base, t - seg_start, mode, aux, aux_lo, aux_off)  # noqa: F821
-            off += K.LEAF + int(code[off + 1])
+            off += K.LEAF + int(code[off + LEAF_HEADER.n_params])
         if t >= out_t0:
             out[t - out_t0] = v
     return v
@@ -527,8 +549,8 @@ def run_of(kinds):
 def segment_start(code, start):
     """:func:`segment_origin` inside compiled code (the C ABI)."""
     origin = 0
-    for s in range(int(code[0])):
-        seg = int(code[K.HEADER + K.SEGMENT * s])
+    for s in range(int(code[PROGRAM_HEADER.n_segments])):
+        seg = int(code[K.HEADER + K.SEGMENT * s + SEGMENT_ROW.start])
         if seg <= start:
             origin = seg
     return origin

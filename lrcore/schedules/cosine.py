@@ -26,6 +26,7 @@ from .._torch_reference import torch_class
 from ..family import Family, declare
 from ..kernels import closed as cl
 from ..kernels import torch_numerics as tn
+from ..kernels.formulas import COSINE_ANNEALING_LR, WARM_RESTARTS
 from .leaf import Leaf
 
 
@@ -42,7 +43,7 @@ class CosineAnnealing(Leaf):
         object.__setattr__(self, "eta_min", v.real(self.name, "eta_min", self.eta_min, low=0.0))
 
     def params(self, quantity="lr"):
-        return [self.T_max, self.eta_min]
+        return [getattr(self, name) for name in COSINE_ANNEALING_LR._fields]
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,14 @@ class CosineAnnealingWarmRestarts(Leaf):
         object.__setattr__(self, "decay", v.real(n, "decay", self.decay, low=0.0, low_open=True))
 
     def params(self, quantity="lr"):
-        integral = isinstance(self.T_mult, int)
-        return [self.T_0, float(self.T_mult), self.eta_min, self.decay, 1.0 if integral else 0.0]
+        named = {
+            "T_0": self.T_0,
+            "T_mult": float(self.T_mult),
+            "eta_min": self.eta_min,
+            "decay": self.decay,
+            "integral": 1.0 if isinstance(self.T_mult, int) else 0.0,
+        }
+        return [named[name] for name in WARM_RESTARTS._fields]
 
 
 # -- the declarations ---------------------------------------------------------------------
@@ -109,7 +116,7 @@ declare(
         code=7,
         framework="torch",
         specs=(CosineAnnealing,),
-        layout=("T_max", "eta_min"),
+        layout=COSINE_ANNEALING_LR._fields,
         get_lr=tn.cosine_get_lr,
         closed=cl.cosine_closed,
         steps=tn.cosine_steps,
@@ -125,7 +132,7 @@ declare(
         code=8,
         framework="torch",
         specs=(CosineAnnealingWarmRestarts,),
-        layout=("T_0", "T_mult", "eta_min", "decay", "integral"),
+        layout=WARM_RESTARTS._fields,
         get_lr=tn.warm_restarts_get_lr,
         closed=cl.warm_restarts_closed,
         steps=tn.warm_restarts_steps,

@@ -25,7 +25,7 @@ from .._torch_reference import torch_class
 from ..family import Family, declare
 from ..kernels import closed as cl
 from ..kernels import torch_numerics as tn
-from ..kernels.formulas import PHASE, cyclic_params, one_cycle_params
+from ..kernels.formulas import CYCLIC, ONE_CYCLE, PHASE, cyclic_params, one_cycle_params
 from .leaf import Leaf
 
 _MODES = {
@@ -196,6 +196,7 @@ declare(
         code=9,
         framework="torch",
         specs=(Cyclic,),
+        layout=CYCLIC._fields,
         get_lr=tn.cyclic_get_lr,
         closed=cl.cyclic_closed,
         samples=lambda steps: {"cyclic": Cyclic(base_lr=0.001, max_lr=0.1, step_size_up=2000)},
@@ -209,6 +210,7 @@ declare(
         code=10,
         framework="torch",
         specs=(OneCycle,),
+        layout=ONE_CYCLE._fields,
         get_lr=tn.one_cycle_get_lr,
         closed=cl.one_cycle_closed,
         samples=lambda steps: {"one_cycle": OneCycle(max_lr=0.1, total_steps=max(steps - 1, 2))},

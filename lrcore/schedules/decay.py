@@ -17,6 +17,7 @@ from .._torch_reference import torch_class
 from ..family import Family, declare
 from ..kernels import closed as cl
 from ..kernels import torch_numerics as tn
+from ..kernels.formulas import EXPONENTIAL_LR, LINEAR_LR, POLYNOMIAL_LR
 from .leaf import Leaf
 
 
@@ -44,7 +45,7 @@ class Linear(Leaf):
         )
 
     def params(self, quantity="lr"):
-        return [self.start_factor, self.end_factor, self.total_iters]
+        return [getattr(self, name) for name in LINEAR_LR._fields]
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Exponential(Leaf):
         )
 
     def params(self, quantity="lr"):
-        return [self.gamma]
+        return [getattr(self, name) for name in EXPONENTIAL_LR._fields]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Polynomial(Leaf):
         object.__setattr__(self, "power", v.real(self.name, "power", self.power, low=0.0))
 
     def params(self, quantity="lr"):
-        return [self.total_iters, self.power]
+        return [getattr(self, name) for name in POLYNOMIAL_LR._fields]
 
 
 # -- the declarations ---------------------------------------------------------------------
@@ -97,7 +98,7 @@ declare(
         code=4,
         framework="torch",
         specs=(Linear,),
-        layout=("start_factor", "end_factor", "total_iters"),
+        layout=LINEAR_LR._fields,
         get_lr=tn.linear_get_lr,
         closed=cl.linear_closed,
         ratio=True,
@@ -113,7 +114,7 @@ declare(
         code=5,
         framework="torch",
         specs=(Exponential,),
-        layout=("gamma",),
+        layout=EXPONENTIAL_LR._fields,
         get_lr=tn.exponential_get_lr,
         closed=cl.exponential_closed,
         ratio=True,
@@ -129,7 +130,7 @@ declare(
         code=6,
         framework="torch",
         specs=(Polynomial,),
-        layout=("total_iters", "power"),
+        layout=POLYNOMIAL_LR._fields,
         get_lr=tn.polynomial_get_lr,
         closed=cl.polynomial_closed,
         ratio=True,

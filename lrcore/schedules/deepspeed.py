@@ -33,13 +33,23 @@ drop-in's (one spec per group).
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from typing import Any
 
 from .. import _validate as v
 from .. import kinds as K
 from ..family import Family, declare
-from ..kernels.formulas import deepspeed_value
-from .leaf import Leaf
+from ..kernels.formulas import (
+    DS_COSINE_P,
+    DS_ONE_CYCLE_P,
+    DS_RANGE_TEST_P,
+    DS_WARMUP_P,
+    deepspeed_value,
+)
+from ..spec import Spec, build
+from .leaf import Leaf, shaped
 
 _TYPES = {"log": K.DS_LOG, "linear": K.DS_LINEAR}
 
@@ -69,14 +79,14 @@ class _DeepSpeedWarmupLR(_DeepSpeed):
         return 0.0
 
     def params(self, quantity="lr"):
-        return [
-            self._shape,
-            self.warmup_min_lr,
-            self.warmup_max_lr,
-            self.warmup_num_steps,
-            _TYPES[self.warmup_type],
-            self._total(),
-        ]
+        named = {
+            "warmup_min_lr": self.warmup_min_lr,
+            "warmup_max_lr": self.warmup_max_lr,
+            "warmup_num_steps": self.warmup_num_steps,
+            "warmup_type": _TYPES[self.warmup_type],
+            "total_num_steps": self._total(),
+        }
+        return shaped(self._shape, DS_WARMUP_P, named)
 
 
 @dataclass(frozen=True)
@@ -135,14 +145,14 @@ class DeepSpeedWarmupCosine(_DeepSpeed):
         self._warmup()
 
     def params(self, quantity="lr"):
-        return [
-            K.DS_COSINE,
-            self.warmup_num_steps,
-            _TYPES[self.warmup_type],
-            self.total_num_steps,
-            self.warmup_min_ratio,
-            self.cos_min_ratio,
-        ]
+        named = {
+            "warmup_num_steps": self.warmup_num_steps,
+            "warmup_type": _TYPES[self.warmup_type],
+            "total_num_steps": self.total_num_steps,
+            "warmup_min_ratio": self.warmup_min_ratio,
+            "cos_min_ratio": self.cos_min_ratio,
+        }
+        return shaped(K.DS_COSINE, DS_COSINE_P, named)
 
 
 @dataclass(frozen=True)
@@ -203,19 +213,19 @@ class DeepSpeedOneCycle(_DeepSpeed):
             lo, hi, rate, invert = self.cycle_min_lr, self.cycle_max_lr, self.decay_lr_rate, 0.0
         # DeepSpeed skips the decay when math.isclose(x, 0), which is x == 0
         skip = self.decay_step_size == 0.0 or rate == 0.0
-        return [
-            K.DS_ONE_CYCLE,
-            lo,
-            hi,
-            invert,
-            first,
-            second,
-            self.cycle_first_stair_count,
-            stairs2,
-            self.decay_step_size,
-            rate,
-            1.0 if skip else 0.0,
-        ]
+        named = {
+            "lo": lo,
+            "hi": hi,
+            "invert": invert,
+            "cycle_first_step_size": first,
+            "cycle_second_step_size": second,
+            "cycle_first_stair_count": self.cycle_first_stair_count,
+            "cycle_second_stair_count": stairs2,
+            "decay_step_size": self.decay_step_size,
+            "decay_rate": rate,
+            "skip_decay": 1.0 if skip else 0.0,
+        }
+        return shaped(K.DS_ONE_CYCLE, DS_ONE_CYCLE_P, named)
 
 
 @dataclass(frozen=True)
@@ -242,13 +252,112 @@ class DeepSpeedLRRangeTest(_DeepSpeed):
         v.flag(n, "lr_range_test_staircase", self.lr_range_test_staircase)
 
     def params(self, quantity="lr"):
-        return [
-            K.DS_RANGE_TEST,
-            self.lr_range_test_min_lr,
-            self.lr_range_test_step_size,
-            self.lr_range_test_step_rate,
-            1.0 if self.lr_range_test_staircase else 0.0,
-        ]
+        named = {
+            "lr_range_test_min_lr": self.lr_range_test_min_lr,
+            "lr_range_test_step_size": self.lr_range_test_step_size,
+            "lr_range_test_step_rate": self.lr_range_test_step_rate,
+            "lr_range_test_staircase": 1.0 if self.lr_range_test_staircase else 0.0,
+        }
+        return shaped(K.DS_RANGE_TEST, DS_RANGE_TEST_P, named)
+
+
+# -- the converter: a DeepSpeed config's "scheduler" block -------------------------------
+#: DeepSpeed's scheduler types and the specs that reproduce them (declared below)
+DEEPSPEED = {
+    "WarmupLR": DeepSpeedWarmup,
+    "WarmupDecayLR": DeepSpeedWarmupDecay,
+    "WarmupCosineLR": DeepSpeedWarmupCosine,
+    "OneCycle": DeepSpeedOneCycle,
+    "LRRangeTest": DeepSpeedLRRangeTest,
+}
+
+
+def deepspeed_block(config: Any, where: str = "from_deepspeed_config"):
+    """(type, params, the optimizer's LR or None) of a DeepSpeed config's
+    ``"scheduler"`` block; ``config`` is the whole config or the block, as a dict or a
+    JSON file's path. Refuses an unknown type and ``"auto"`` values (transformers'
+    DeepSpeed integration fills those in)."""
+    if isinstance(config, (str, os.PathLike)):
+        with open(config, encoding="utf-8") as f:
+            config = json.load(f)
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"{where}: config must be a DeepSpeed config (a dict or a JSON file's path), "
+            f"got config={config!r}"
+        )
+    block = config.get("scheduler", config)
+    if not isinstance(block, dict) or "type" not in block:
+        raise ValueError(
+            f'{where}: config must hold a "scheduler" block with a "type" (one of '
+            f"{', '.join(DEEPSPEED)}), got config={config!r}"
+        )
+    kind, params = block["type"], block.get("params") or {}
+    if kind not in DEEPSPEED:
+        raise ValueError(
+            f"{where}: scheduler type must be one of {', '.join(DEEPSPEED)}, got type={kind!r}"
+        )
+    if not isinstance(params, dict):
+        raise TypeError(f"{where}: scheduler params must be a dict, got params={params!r}")
+    auto = sorted(k for k, value in params.items() if value == "auto")
+    if auto:
+        raise ValueError(
+            f"{where}: scheduler params {', '.join(auto)} are 'auto', which transformers' "
+            "DeepSpeed integration fills in from its TrainingArguments; give numbers here"
+        )
+    optimizer = config.get("optimizer") if isinstance(config.get("optimizer"), dict) else {}
+    return kind, dict(params), (optimizer.get("params") or {}).get("lr")
+
+
+def _per_group(params: dict, where: str) -> int:
+    """How many param groups a block's per-group lists name (1 when it has none)."""
+    sizes = {k: len(v) for k, v in params.items() if isinstance(v, (list, tuple))}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(
+            f"{where}: per-group lists must all have one entry per param group, got lengths "
+            + ", ".join(f"{k}={n}" for k, n in sorted(sizes.items()))
+        )
+    return next(iter(sizes.values()), 1)
+
+
+def deepspeed_groups(config: Any) -> int:
+    """How many param groups a DeepSpeed config's per-group lists name (1 when its
+    scheduler params are all single values, which DeepSpeed gives every group)."""
+    _, params, _ = deepspeed_block(config, "deepspeed_groups")
+    return _per_group(params, "deepspeed_groups")
+
+
+def from_deepspeed_config(config: Any, group: int | None = None) -> tuple[Spec, float | None]:
+    """(spec, base LR) for a DeepSpeed config (see :func:`deepspeed_block`).
+
+    The base LR is the config's ``optimizer.params.lr`` (None when it has none): the
+    LR ``WarmupCosineLR`` scales, and ``WarmupLR``'s ``warmup_max_lr`` when that is
+    left out (DeepSpeed then reads the optimizer's LR). A spec is one param group's
+    schedule: where the block has per-group lists (DeepSpeed's ``warmup_max_lr: [a,
+    b]``), ``group`` picks the entry of each (single values apply to every group, as
+    in DeepSpeed); :func:`deepspeed_groups` says how many there are."""
+    where = "from_deepspeed_config"
+    kind, params, base = deepspeed_block(config, where)
+    groups = _per_group(params, where)
+    lists = [k for k, value in params.items() if isinstance(value, (list, tuple))]
+    if lists and group is None:
+        raise ValueError(
+            f"{where}: scheduler params {', '.join(lists)} are per-group lists ({groups} "
+            f"groups); a spec is one group's schedule: pass group=0 to {groups - 1}"
+        )
+    if group is not None:
+        group = v.integer(where, "group", group, minimum=0)
+        if lists and group >= groups:
+            v.fail(where, "group", group, f"< {groups}, the length of the per-group lists")
+        params = {k: (params[k][group] if k in lists else value) for k, value in params.items()}
+    params.pop("last_batch_iteration", None)
+    if kind == "WarmupLR" and params.get("warmup_max_lr") is None:
+        if base is None:
+            raise ValueError(
+                f"{where}: WarmupLR without warmup_max_lr warms up to the optimizer's LR, and "
+                'this config has no "optimizer": {"params": {"lr": ...}}; give either'
+            )
+        params["warmup_max_lr"] = base
+    return build(DEEPSPEED[kind], params), base
 
 
 # -- the declaration ----------------------------------------------------------------------
@@ -259,6 +368,8 @@ declare(
         framework="deepspeed",
         specs=(_DeepSpeed,),
         value=deepspeed_value,
+        names=DEEPSPEED,
+        read=from_deepspeed_config,
         samples=lambda steps: {
             "deepspeed_warmup_cosine": DeepSpeedWarmupCosine(total_num_steps=steps)
         },

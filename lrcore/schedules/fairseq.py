@@ -46,8 +46,11 @@ the table's check, which names the step (fairseq raises ``ValueError`` there).
 
 from __future__ import annotations
 
+import argparse
+import ast
 import dataclasses
 import math
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -56,6 +59,8 @@ from .. import kinds as K
 from ..family import Family, declare
 from ..kernels.formulas import (
     FS_COSINE_P,
+    FS_FIXED_P,
+    FS_FIXED_TAIL,
     FS_INV_SQRT_P,
     FS_POLY_P,
     FS_STEP_P,
@@ -398,15 +403,16 @@ class FairseqFixed(_Fairseq):
 
     def params(self, quantity="lr"):
         lrs = self.lr if isinstance(self.lr, tuple) else (self.lr,)
-        return [
-            K.FS_FIXED,
-            len(lrs),
-            *lrs,
-            _NAN if self.force_anneal is None else self.force_anneal,
-            self.lr_shrink,
-            self.warmup_updates,
-            0 if self.updates_per_epoch is None else self.updates_per_epoch,
-        ]
+        named = {
+            "n_lr": len(lrs),
+            "force_anneal": _NAN if self.force_anneal is None else self.force_anneal,
+            "lr_shrink": self.lr_shrink,
+            "warmup_updates": self.warmup_updates,
+            "updates_per_epoch": 0 if self.updates_per_epoch is None else self.updates_per_epoch,
+        }
+        head = [named[name] for name in FS_FIXED_P._fields]
+        tail = [named[name] for name in FS_FIXED_TAIL._fields]
+        return [K.FS_FIXED, *head, *lrs, *tail]
 
 
 #: fairseq's ``--lr-scheduler`` names -> the specs
@@ -445,6 +451,105 @@ def from_config(name: str, fields, where: str = "fairseq") -> _Fairseq:
     return cls(**kwargs)
 
 
+# -- the converter: fairseq's scheduler options --------------------------------------------
+def _fairseq_parser() -> argparse.ArgumentParser:
+    """fairseq's optimization and LR-scheduler options (no defaults: the specs hold
+    fairseq's), and lrcore's ``--updates-per-epoch``."""
+    p = argparse.ArgumentParser(prog="fairseq", add_help=False, allow_abbrev=False)
+    add = p.add_argument
+    add("--lr-scheduler", default="fixed")
+    add("--lr", default="0.25")
+    for flag in ("--max-update", "--warmup-updates", "--lr-deacy-period", "--force-anneal"):
+        add(flag, type=int)
+    for flag in ("--warmup-steps", "--hold-steps", "--decay-steps", "--updates-per-epoch"):
+        add(flag, type=int)
+    for flag in (
+        "--warmup-init-lr",
+        "--min-lr",
+        "--lr-decay",
+        "--t-mult",
+        "--lr-period-updates",
+        "--lr-shrink",
+        "--end-learning-rate",
+        "--power",
+        "--total-num-update",
+        "--init-lr-scale",
+        "--final-lr-scale",
+        "--max-lr",
+    ):
+        add(flag, type=float)
+    add("--phase-ratio")
+    add("--shrink-min", action="store_true", default=None)
+    return p
+
+
+def from_fairseq_args(args: str | list[str]) -> _Fairseq:
+    """The ``fairseq_*`` spec of fairseq's scheduler options (``--lr-scheduler`` and its
+    flags, as a string or a list; other flags are ignored). Entry ``t`` is the LR of
+    ``step_update(t)``.
+
+    ``--lr`` is fairseq's comma-separated list. Epoch-driven options have no table
+    without an epoch length: ``fixed`` with several LRs or ``--force-anneal`` needs
+    ``--updates-per-epoch`` (lrcore's flag), and ``polynomial_decay``'s per-epoch LRs
+    and ``--force-anneal`` are refused (lrsched.fairseq follows them)."""
+    where = "from_fairseq_args"
+    argv = shlex.split(args) if isinstance(args, str) else list(args)
+    try:
+        a, _ = _fairseq_parser().parse_known_args(argv)
+        lrs = [float(x) for x in a.lr.split(",")]
+    except (SystemExit, ValueError):
+        raise ValueError(
+            f"{where}: fairseq's options need numbers where fairseq has them "
+            f"(--lr 0.0005 or --lr 0.001,0.0005), got {shlex.join(argv)!r}"
+        ) from None
+    name, fields = a.lr_scheduler, vars(a)
+    own = {f.name for f in dataclasses.fields(scheduler(name, where))}
+    if name == "polynomial_decay":
+        own.add("force_anneal")  # fairseq's, epoch-driven: refused below with the reason
+    stray = sorted(
+        "--" + k.replace("_", "-")
+        for k, value in fields.items()
+        if value is not None and k not in own | {"lr_scheduler", "lr", "max_update"}
+    )
+    if stray:  # fairseq's parser has only the chosen scheduler's options
+        options = ", ".join("--" + f.replace("_", "-") for f in sorted(own))
+        raise ValueError(
+            f"{where}: fairseq's {name} scheduler has no {', '.join(stray)} "
+            f"(its options: {options})"
+        )
+    fields["lr"] = lrs[0]
+    if len(lrs) > 1 and name not in ("fixed", "step"):  # step reads lr[0], as fairseq's
+        raise ValueError(
+            f"{where}: --lr {a.lr} gives one LR per epoch, which only fairseq's fixed "
+            f"scheduler (and polynomial_decay, per epoch) reads; {name} takes one"
+        )
+    if name == "fixed":
+        fields["lr"] = tuple(lrs) if len(lrs) > 1 else lrs[0]
+        if (len(lrs) > 1 or a.force_anneal is not None) and a.updates_per_epoch is None:
+            raise ValueError(
+                f"{where}: fixed with several LRs or --force-anneal changes its LR per "
+                "epoch: give the epoch length as --updates-per-epoch (lrcore's flag)"
+            )
+    elif name == "polynomial_decay":
+        if a.force_anneal is not None:
+            raise ValueError(
+                f"{where}: polynomial_decay's --force-anneal restarts its decay from the LR "
+                "of the moment at an epoch: no table; lrsched.fairseq's "
+                "PolynomialDecayLRSchedule follows it"
+            )
+        if a.total_num_update is None:  # fairseq's config: ${optimization.max_update}
+            fields["total_num_update"] = a.max_update
+    elif name == "tri_stage" and a.phase_ratio is not None:
+        try:
+            fields["phase_ratio"] = ast.literal_eval(a.phase_ratio)
+        except (ValueError, SyntaxError):
+            raise ValueError(
+                f"{where}: --phase-ratio must be three numbers, e.g. '(0.1, 0.4, 0.5)', "
+                f"got {a.phase_ratio!r}"
+            ) from None
+    return from_config(name, fields, where)
+
+
 # -- the declaration ----------------------------------------------------------------------
 declare(
     Family(
@@ -453,6 +558,8 @@ declare(
         framework="fairseq",
         specs=(_Fairseq,),
         value=fairseq_value,
+        names=SCHEDULERS,
+        read=from_fairseq_args,
         samples=lambda steps: {
             "fairseq_inverse_sqrt": FairseqInverseSqrt(lr=0.0005, warmup_updates=4000)
         },

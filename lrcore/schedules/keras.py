@@ -32,7 +32,15 @@ import numpy as np
 from .. import _validate as v
 from .. import kinds as K
 from ..family import Family, declare
-from ..kernels.formulas import keras_value
+from ..kernels.formulas import (
+    K_COSINE_P,
+    K_EXP_P,
+    K_PIECEWISE_P,
+    K_POLY_P,
+    K_RESTARTS_P,
+    KERAS,
+    keras_value,
+)
 from .leaf import Leaf
 
 _DTYPES = ("float32", "float64")
@@ -62,8 +70,10 @@ class _Keras(Leaf):
         """``x`` as Keras holds it (a tensor of the float type)."""
         return float(np.float32(x)) if self._single else float(x)
 
-    def _head(self, shape):
-        return [shape, 1.0 if self._single else 0.0]
+    def _by_layout(self, shape, layout, named):
+        """:data:`KERAS` (``shape``, the float type), then ``named`` in ``layout``'s order."""
+        head = {"shape": shape, "float32": 1.0 if self._single else 0.0}
+        return [*(head[name] for name in KERAS._fields), *(named[name] for name in layout._fields)]
 
 
 @dataclass(frozen=True)
@@ -82,13 +92,13 @@ class KerasExponentialDecay(_Keras):
         self._check(("initial_learning_rate", "decay_rate"), ("decay_steps",), ("staircase",))
 
     def params(self, quantity="lr"):
-        return [
-            *self._head(self._shape),
-            self._r(self.initial_learning_rate),
-            self._r(self.decay_steps),
-            self._r(self.decay_rate),
-            1.0 if self.staircase else 0.0,
-        ]
+        named = {
+            "initial_learning_rate": self._r(self.initial_learning_rate),
+            "decay_steps": self._r(self.decay_steps),
+            "decay_rate": self._r(self.decay_rate),
+            "staircase": 1.0 if self.staircase else 0.0,
+        }
+        return self._by_layout(self._shape, K_EXP_P, named)
 
 
 @dataclass(frozen=True)
@@ -117,14 +127,14 @@ class KerasPolynomialDecay(_Keras):
         )
 
     def params(self, quantity="lr"):
-        return [
-            *self._head(K.K_POLY),
-            self._r(self.initial_learning_rate),
-            self._r(self.decay_steps),
-            self._r(self.end_learning_rate),
-            self._r(self.power),
-            1.0 if self.cycle else 0.0,
-        ]
+        named = {
+            "initial_learning_rate": self._r(self.initial_learning_rate),
+            "decay_steps": self._r(self.decay_steps),
+            "end_learning_rate": self._r(self.end_learning_rate),
+            "power": self._r(self.power),
+            "cycle": 1.0 if self.cycle else 0.0,
+        }
+        return self._by_layout(K.K_POLY, K_POLY_P, named)
 
 
 @dataclass(frozen=True)
@@ -154,7 +164,8 @@ class KerasPiecewiseConstantDecay(_Keras):
 
     def params(self, quantity="lr"):
         b = self.boundaries
-        return [*self._head(K.K_PIECEWISE), len(b), *b, *[self._r(x) for x in self.values]]
+        head = self._by_layout(K.K_PIECEWISE, K_PIECEWISE_P, {"n_boundaries": len(b)})
+        return [*head, *b, *[self._r(x) for x in self.values]]
 
 
 @dataclass(frozen=True)
@@ -179,16 +190,16 @@ class KerasCosineDecay(_Keras):
 
     def params(self, quantity="lr"):
         target = float("nan") if self.warmup_target is None else self._r(self.warmup_target)
-        return [
-            *self._head(K.K_COSINE),
-            self._r(self.initial_learning_rate),
-            self._r(self.decay_steps),
-            self._r(1 - self.alpha),  # a Python float in Keras, then the float type
-            self._r(self.alpha),
-            target,
-            self._r(self.warmup_steps),
-            self._r(math.pi),
-        ]
+        named = {
+            "initial_learning_rate": self._r(self.initial_learning_rate),
+            "decay_steps": self._r(self.decay_steps),
+            "one_minus_alpha": self._r(1 - self.alpha),  # a Python float in Keras, then the type
+            "alpha": self._r(self.alpha),
+            "warmup_target": target,
+            "warmup_steps": self._r(self.warmup_steps),
+            "pi": self._r(math.pi),
+        }
+        return self._by_layout(K.K_COSINE, K_COSINE_P, named)
 
 
 @dataclass(frozen=True)
@@ -208,15 +219,15 @@ class KerasCosineDecayRestarts(_Keras):
         self._set("t_mul", v.real(self.name, "t_mul", self.t_mul, low=0.0, low_open=True))
 
     def params(self, quantity="lr"):
-        return [
-            *self._head(K.K_RESTARTS),
-            self._r(self.initial_learning_rate),
-            self._r(self.first_decay_steps),
-            self._r(self.alpha),
-            self._r(self.t_mul),
-            self._r(self.m_mul),
-            self._r(math.pi),
-        ]
+        named = {
+            "initial_learning_rate": self._r(self.initial_learning_rate),
+            "first_decay_steps": self._r(self.first_decay_steps),
+            "alpha": self._r(self.alpha),
+            "t_mul": self._r(self.t_mul),
+            "m_mul": self._r(self.m_mul),
+            "pi": self._r(math.pi),
+        }
+        return self._by_layout(K.K_RESTARTS, K_RESTARTS_P, named)
 
 
 # -- the declaration ----------------------------------------------------------------------

@@ -7,6 +7,12 @@ from typing import Any, ClassVar
 from ..spec import Spec
 
 
+def shaped(shape, layout, named: dict) -> list:
+    """A shaped family's parameters: its ``shape`` code, then the values ``named`` in the
+    order of the shape's ``layout`` (:func:`lrcore.family.offsets`)."""
+    return [shape, *(named[name] for name in layout._fields)]
+
+
 class Leaf(Spec):
     """A schedule that lowers to one leaf record of a program."""
 

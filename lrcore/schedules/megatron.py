@@ -30,13 +30,15 @@ errors naming the parameter (``min_lr`` and ``init_lr`` at most ``max_lr``,
 
 from __future__ import annotations
 
+import argparse
+import shlex
 from dataclasses import dataclass
 
 from .. import _validate as v
 from .. import kinds as K
 from ..family import Family, declare
-from ..kernels.formulas import megatron_value
-from .leaf import Leaf
+from ..kernels.formulas import MG_LR_P, MG_WD_P, megatron_value
+from .leaf import Leaf, shaped
 
 _DECAYS = {
     "constant": K.MG_CONSTANT,
@@ -114,20 +116,111 @@ class Megatron(Leaf):
     def params(self, quantity="lr"):
         if quantity == "weight_decay":
             steps = self.lr_decay_steps if self.wd_incr_steps is None else self.wd_incr_steps
-            return [K.MG_WD, _WD[self.wd_incr_style], self.start_wd, self.end_wd, steps]
-        wsd = _WSD.get(self.lr_wsd_decay_style, -1.0)
-        return [
-            K.MG_LR,
-            _DECAYS[self.lr_decay_style],
-            self.init_lr,
-            self.max_lr,
-            self.min_lr,
-            self.lr_warmup_steps,
-            self.lr_decay_steps,
-            0 if self.wsd_decay_steps is None else self.wsd_decay_steps,
-            wsd,
-            0.5,  # the exponent of Megatron's square roots, as data (see megatron_value)
-        ]
+            named = {
+                "wd_incr_style": _WD[self.wd_incr_style],
+                "start_wd": self.start_wd,
+                "end_wd": self.end_wd,
+                "wd_incr_steps": steps,
+            }
+            return shaped(K.MG_WD, MG_WD_P, named)
+        named = {
+            "lr_decay_style": _DECAYS[self.lr_decay_style],
+            "init_lr": self.init_lr,
+            "max_lr": self.max_lr,
+            "min_lr": self.min_lr,
+            "lr_warmup_steps": self.lr_warmup_steps,
+            "lr_decay_steps": self.lr_decay_steps,
+            "wsd_decay_steps": 0 if self.wsd_decay_steps is None else self.wsd_decay_steps,
+            "lr_wsd_decay_style": _WSD.get(self.lr_wsd_decay_style, -1.0),
+            "sqrt_exponent": 0.5,  # as data (see megatron_value)
+        }
+        return shaped(K.MG_LR, MG_LR_P, named)
+
+
+# -- the converter: Megatron-LM's scheduler flags ----------------------------------------
+def _megatron_parser() -> argparse.ArgumentParser:
+    """The scheduler's part of Megatron-LM's arguments (names and defaults as there)."""
+    p = argparse.ArgumentParser(prog="megatron", add_help=False, allow_abbrev=False)
+    add = p.add_argument
+    add("--lr", type=float, required=True)
+    add("--min-lr", type=float, default=0.0)
+    add("--lr-warmup-init", type=float, default=0.0)
+    add("--lr-decay-style", default="linear")
+    add("--lr-wsd-decay-style", default="exponential")
+    add("--lr-decay-iters", type=int)
+    add("--lr-decay-samples", type=int)
+    add("--lr-wsd-decay-iters", type=int)
+    add("--lr-wsd-decay-samples", type=int)
+    add("--lr-warmup-iters", type=int, default=0)
+    add("--lr-warmup-samples", type=int, default=0)
+    add("--lr-warmup-fraction", type=float)
+    add("--train-iters", type=int)
+    add("--train-samples", type=int)
+    add("--global-batch-size", type=int)
+    add("--weight-decay", type=float, default=0.01)
+    add("--start-weight-decay", type=float)
+    add("--end-weight-decay", type=float)
+    add("--weight-decay-incr-style", default="constant")
+    return p
+
+
+def from_megatron_args(args: str | list[str]) -> tuple[Megatron, int]:
+    """(spec, stride) for a Megatron-LM argument set (a command line's scheduler flags,
+    as a string or a list; other flags are ignored).
+
+    The spec counts samples, as Megatron's ``num_steps`` does; ``stride`` is the global
+    batch size for iteration-based training (``--train-iters``), so
+    ``table(spec, iterations, stride=stride)`` gives one LR per iteration, and 1 for
+    sample-based training (``--train-samples``)."""
+    argv = shlex.split(args) if isinstance(args, str) else list(args)
+    parser = _megatron_parser()
+    try:
+        a, _ = parser.parse_known_args(argv)
+    except SystemExit:
+        raise ValueError(
+            f"from_megatron_args: Megatron's arguments need --lr (and --train-iters with "
+            f"--global-batch-size, or --train-samples), got {shlex.join(argv)!r}"
+        ) from None
+    start_wd = a.weight_decay if a.start_weight_decay is None else a.start_weight_decay
+    end_wd = a.weight_decay if a.end_weight_decay is None else a.end_weight_decay
+    if a.train_iters:
+        if not a.global_batch_size:
+            raise ValueError("from_megatron_args: --train-iters needs --global-batch-size")
+        gbs = a.global_batch_size
+        decay_iters = a.train_iters if a.lr_decay_iters is None else a.lr_decay_iters
+        decay = decay_iters * gbs
+        wd_steps = a.train_iters * gbs
+        wsd = None if a.lr_wsd_decay_iters is None else a.lr_wsd_decay_iters * gbs
+        warmup = a.lr_warmup_iters * gbs
+        stride = gbs
+    elif a.train_samples:
+        decay = a.train_samples if a.lr_decay_samples is None else a.lr_decay_samples
+        wd_steps = a.train_samples
+        wsd = a.lr_wsd_decay_samples
+        warmup = a.lr_warmup_samples
+        stride = 1
+    else:
+        raise ValueError(
+            "from_megatron_args: either --train-iters or --train-samples should be provided"
+        )
+    if a.lr_warmup_fraction is not None:
+        warmup = a.lr_warmup_fraction * decay
+    wsd_style = a.lr_wsd_decay_style if a.lr_decay_style == "WSD" else None
+    spec = Megatron(
+        max_lr=a.lr,
+        lr_decay_steps=decay,
+        init_lr=a.lr_warmup_init,
+        min_lr=a.min_lr,
+        lr_warmup_steps=warmup,
+        lr_decay_style=a.lr_decay_style,
+        wsd_decay_steps=wsd if a.lr_decay_style == "WSD" else None,
+        lr_wsd_decay_style=wsd_style,
+        start_wd=start_wd,
+        end_wd=end_wd,
+        wd_incr_steps=wd_steps,
+        wd_incr_style=a.weight_decay_incr_style,
+    )
+    return spec, stride
 
 
 # -- the declaration ----------------------------------------------------------------------
@@ -138,6 +231,8 @@ declare(
         framework="megatron",
         specs=(Megatron,),
         value=megatron_value,
+        names={"OptimizerParamScheduler": Megatron},
+        read=from_megatron_args,
         samples=lambda steps: {
             "megatron": Megatron(max_lr=0.001, lr_decay_steps=steps, lr_warmup_steps=100)
         },

@@ -39,9 +39,17 @@ from dataclasses import dataclass
 from .. import _validate as v
 from .. import kinds as K
 from ..family import Family, declare
-from ..kernels.formulas import optax_value
+from ..kernels.formulas import (
+    O_CONSTANT_P,
+    O_COSINE_P,
+    O_EXP_P,
+    O_POLY_P,
+    O_PW_CONSTANT_P,
+    O_PW_INTERP_P,
+    optax_value,
+)
 from ..spec import Spec
-from .leaf import Leaf
+from .leaf import Leaf, shaped
 
 _NONE = float("nan")  # an absent end_value
 
@@ -95,7 +103,7 @@ class OptaxConstant(_Optax):
         self._real("value", low=0.0)
 
     def params(self, quantity="lr"):
-        return [K.O_CONSTANT, self.value]
+        return shaped(K.O_CONSTANT, O_CONSTANT_P, {"value": self.value})
 
 
 @dataclass(frozen=True)
@@ -121,18 +129,18 @@ class OptaxPolynomial(_Optax):
 
     def params(self, quantity="lr"):
         if self.transition_steps <= 0:  # optax: a constant schedule of init_value
-            return [K.O_CONSTANT, self.init_value]
+            return shaped(K.O_CONSTANT, O_CONSTANT_P, {"value": self.init_value})
         k, integral = _power(self.name, "power", self.power)
-        begin = max(self.transition_begin, 0)  # optax: a negative begin falls back to 0
-        return [
-            K.O_POLY,
-            self.init_value,
-            self.end_value,
-            k,
-            integral,
-            self.transition_steps,
-            begin,
-        ]
+        named = {
+            "init_value": self.init_value,
+            "end_value": self.end_value,
+            "power": k,
+            "integral": integral,
+            "transition_steps": self.transition_steps,
+            # optax: a negative begin falls back to 0
+            "transition_begin": max(self.transition_begin, 0),
+        }
+        return shaped(K.O_POLY, O_POLY_P, named)
 
 
 @dataclass(frozen=True)
@@ -198,17 +206,16 @@ class OptaxExponentialDecay(_Optax):
 
     def params(self, quantity="lr"):
         if self.transition_steps <= 0 or self.decay_rate == 0:  # optax: constant
-            return [K.O_CONSTANT, self.init_value]
-        end = _NONE if self.end_value is None else self.end_value
-        return [
-            K.O_EXP,
-            self.init_value,
-            self.transition_steps,
-            self.decay_rate,
-            max(self.transition_begin, 0),
-            1.0 if self.staircase else 0.0,
-            end,
-        ]
+            return shaped(K.O_CONSTANT, O_CONSTANT_P, {"value": self.init_value})
+        named = {
+            "init_value": self.init_value,
+            "transition_steps": self.transition_steps,
+            "decay_rate": self.decay_rate,
+            "transition_begin": max(self.transition_begin, 0),
+            "staircase": 1.0 if self.staircase else 0.0,
+            "end_value": _NONE if self.end_value is None else self.end_value,
+        }
+        return shaped(K.O_EXP, O_EXP_P, named)
 
 
 @dataclass(frozen=True)
@@ -232,7 +239,14 @@ class OptaxCosineDecay(_Optax):
 
     def params(self, quantity="lr"):
         k, integral = _power(self.name, "exponent", self.exponent)
-        return [K.O_COSINE, self.init_value, self.decay_steps, self.alpha, k, integral]
+        named = {
+            "init_value": self.init_value,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "exponent": k,
+            "integral": integral,
+        }
+        return shaped(K.O_COSINE, O_COSINE_P, named)
 
 
 @dataclass(frozen=True)
@@ -251,13 +265,9 @@ class OptaxPiecewiseConstant(_Optax):
 
     def params(self, quantity="lr"):
         pairs = self.boundaries_and_scales or ()
-        return [
-            K.O_PW_CONSTANT,
-            self.init_value,
-            len(pairs),
-            *[b for b, _ in pairs],
-            *[s for _, s in pairs],
-        ]
+        named = {"init_value": self.init_value, "n_boundaries": len(pairs)}
+        head = shaped(K.O_PW_CONSTANT, O_PW_CONSTANT_P, named)
+        return [*head, *[b for b, _ in pairs], *[s for _, s in pairs]]
 
 
 _INTERPOLATE = {"linear": K.O_LINEAR, "cosine": K.O_COS}
@@ -284,14 +294,12 @@ class OptaxPiecewiseInterpolate(_Optax):
         values = [self.init_value]
         for _, scale in pairs:  # jnp.cumprod, one product at a time
             values.append(values[-1] * scale)
-        return [
-            K.O_PW_INTERP,
-            _INTERPOLATE[self.interpolate_type],
-            len(pairs) + 1,
-            0,
-            *[b for b, _ in pairs],
-            *values,
-        ]
+        named = {
+            "interpolate_type": _INTERPOLATE[self.interpolate_type],
+            "n_boundaries": len(pairs) + 1,  # 0 first
+        }
+        head = shaped(K.O_PW_INTERP, O_PW_INTERP_P, named)
+        return [*head, 0, *[b for b, _ in pairs], *values]
 
 
 def _check_onecycle(spec, pcts):

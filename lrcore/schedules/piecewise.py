@@ -18,6 +18,7 @@ from .._torch_reference import torch_class
 from ..family import Family, declare
 from ..kernels import closed as cl
 from ..kernels import torch_numerics as tn
+from ..kernels.formulas import CONSTANT_LR, MULTI_STEP_LR, STEP_LR
 from .leaf import Leaf
 
 
@@ -38,7 +39,7 @@ class Step(Leaf):
         )
 
     def params(self, quantity="lr"):
-        return [self.step_size, self.gamma]
+        return [getattr(self, name) for name in STEP_LR._fields]
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,9 @@ class MultiStep(Leaf):
 
     def params(self, quantity="lr"):
         counts = sorted(Counter(self.milestones).items())
-        return [self.gamma, len(counts)] + [m for m, _ in counts] + [c for _, c in counts]
+        named = {"gamma": self.gamma, "n_milestones": len(counts)}
+        head = [named[name] for name in MULTI_STEP_LR._fields]
+        return head + [m for m, _ in counts] + [c for _, c in counts]
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class Constant(Leaf):
         )
 
     def params(self, quantity="lr"):
-        return [self.factor, self.total_iters]
+        return [getattr(self, name) for name in CONSTANT_LR._fields]
 
 
 # -- the declarations ---------------------------------------------------------------------
@@ -103,7 +106,7 @@ declare(
         code=1,
         framework="torch",
         specs=(Step,),
-        layout=("step_size", "gamma"),
+        layout=STEP_LR._fields,
         get_lr=tn.step_get_lr,
         closed=cl.step_closed,
         ratio=True,
@@ -120,6 +123,7 @@ declare(
         code=2,
         framework="torch",
         specs=(MultiStep,),
+        layout=MULTI_STEP_LR._fields,
         get_lr=tn.multi_step_get_lr,
         closed=cl.multi_step_closed,
         steps=tn.multi_step_steps,
@@ -136,7 +140,7 @@ declare(
         code=3,
         framework="torch",
         specs=(Constant,),
-        layout=("factor", "total_iters"),
+        layout=CONSTANT_LR._fields,
         get_lr=tn.constant_get_lr,
         closed=cl.constant_closed,
         ratio=True,

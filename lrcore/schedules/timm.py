@@ -43,6 +43,7 @@ from ..family import Family, declare, offsets
 from ..kernels import closed as cl
 from ..kernels import njit
 from ..kernels import torch_numerics as tn
+from ..kernels.formulas import TIMM
 from ..kernels.noise import timm_noise
 from .leaf import Leaf
 
@@ -70,7 +71,7 @@ class _Timm(Leaf):
     def _set(self, field, value):
         object.__setattr__(self, field, value)
 
-    def _extra(self):  # (k_decay, shape parameter 1, shape parameter 2)
+    def _extra(self) -> dict:  # k_decay, x1, x2 (see TIMM)
         raise NotImplementedError
 
     def params(self, quantity="lr"):
@@ -81,25 +82,26 @@ class _Timm(Leaf):
             lo, hi = float(r), float("inf")
         else:
             lo, hi = float(r[0]), float(r[1])
-        return [
-            self.shape,
-            self.t_initial,
-            self.lr_min,
-            self.cycle_mul,
-            self.cycle_decay,
-            self.cycle_limit,
-            self.warmup_t,
-            self.warmup_lr_init,
-            1.0 if self.warmup_prefix else 0.0,
-            *self._extra(),
-            lo,
-            hi,
-            self.noise_pct,
-            self.noise_std,
+        named = {
+            "shape": self.shape,
+            "t_initial": self.t_initial,
+            "lr_min": self.lr_min,
+            "cycle_mul": self.cycle_mul,
+            "cycle_decay": self.cycle_decay,
+            "cycle_limit": self.cycle_limit,
+            "warmup_t": self.warmup_t,
+            "warmup_lr_init": self.warmup_lr_init,
+            "warmup_prefix": 1.0 if self.warmup_prefix else 0.0,
+            **self._extra(),
+            "noise_lo": lo,
+            "noise_hi": hi,
+            "noise_pct": self.noise_pct,
+            "noise_std": self.noise_std,
             # torch seeds its twister with the low 32 bits of noise_seed + t: exact in
             # float64 for any seed this way
-            self.noise_seed % 2**32,
-        ]
+            "noise_seed": self.noise_seed % 2**32,
+        }
+        return [named[name] for name in TIMM._fields]
 
 
 def _noise_range(name, value):
@@ -147,7 +149,7 @@ class TimmCosine(_Timm):
         self._set("k_decay", v.real(self.name, "k_decay", self.k_decay, low=0.0, low_open=True))
 
     def _extra(self):
-        return [self.k_decay, 0.0, 0.0]
+        return {"k_decay": self.k_decay, "x1": 0.0, "x2": 0.0}
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,7 @@ class TimmTanh(_Timm):
         self._set("ub", ub)
 
     def _extra(self):
-        return [1.0, self.lb, self.ub]
+        return {"k_decay": 1.0, "x1": self.lb, "x2": self.ub}
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ class TimmPoly(_Timm):
         self._set("k_decay", v.real(self.name, "k_decay", self.k_decay, low=0.0, low_open=True))
 
     def _extra(self):
-        return [self.k_decay, self.power, 0.0]
+        return {"k_decay": self.k_decay, "x1": self.power, "x2": 0.0}
 
 
 # -- the declaration ----------------------------------------------------------------------
@@ -236,6 +238,7 @@ declare(
         code=14,
         framework="timm",
         specs=(_Timm,),
+        layout=TIMM._fields,
         get_lr=tn.timm_get_lr,
         closed=cl.timm_closed,
         samples=lambda steps: {

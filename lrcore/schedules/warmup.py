@@ -27,6 +27,17 @@ from .. import kinds as K
 from ..family import Family, declare
 from ..kernels import closed as cl
 from ..kernels import torch_numerics as tn
+from ..kernels.formulas import (
+    F_COSINE_P,
+    F_HARD_RESTARTS_P,
+    F_INV_SQRT_P,
+    F_LINEAR_P,
+    F_POLYNOMIAL_P,
+    F_STABLE_P,
+    F_WARMUP_P,
+    F_WSD_P,
+    FACTOR,
+)
 from ..spec import Spec
 from .leaf import Leaf
 
@@ -42,13 +53,15 @@ _DECAYS = {"linear": K.W_LINEAR, "cosine": K.W_COSINE, "1-sqrt": K.W_SQRT}
 
 class _Factor(Leaf):
     shape: int
+    layout: tuple[str, ...]  # its shape's F_*_P: FACTOR's a, b, c, d in order
 
     def params(self, quantity="lr"):
-        values = self._abcd()
-        return [self.shape, *values, *[0.0] * (4 - len(values))]
+        values = self._values()
+        abcd = [values[name] for name in self.layout]
+        return [self.shape, *abcd, *[0.0] * (len(FACTOR) - 1 - len(abcd))]
 
-    def _abcd(self):
-        return []
+    def _values(self):
+        return {name: getattr(self, name) for name in self.layout}
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class Stable(_Factor):
 
     name = "stable"
     shape = K.F_STABLE
+    layout = F_STABLE_P._fields
 
 
 @dataclass(frozen=True)
@@ -67,14 +81,10 @@ class _WarmupLeaf(_Factor):
     warmup_lr_rate: float
     name = "_warmup"
     shape = K.F_WARMUP
+    layout = F_WARMUP_P._fields
 
-    def _abcd(self):
-        return [
-            self.warmup_steps,
-            _WARMUPS[self.warmup_type],
-            self.min_lr_ratio,
-            self.warmup_lr_rate,
-        ]
+    def _values(self):
+        return {**super()._values(), "warmup_type": _WARMUPS[self.warmup_type]}
 
 
 @dataclass(frozen=True)
@@ -82,12 +92,10 @@ class LinearDecay(_Factor):
     decay_steps: int
     name = "linear_decay"
     shape = K.F_LINEAR
+    layout = F_LINEAR_P._fields
 
     def __post_init__(self):
         v.integer(self.name, "decay_steps", self.decay_steps, minimum=0)
-
-    def _abcd(self):
-        return [self.decay_steps]
 
 
 @dataclass(frozen=True)
@@ -98,6 +106,7 @@ class CosineDecay(_Factor):
     progress_offset: float = 0.0
     name = "cosine_decay"
     shape = K.F_COSINE
+    layout = F_COSINE_P._fields
 
     def __post_init__(self):
         n = self.name
@@ -114,9 +123,6 @@ class CosineDecay(_Factor):
             v.real(n, "progress_offset", self.progress_offset, low=0.0, high=1.0),
         )
 
-    def _abcd(self):
-        return [self.decay_steps, self.num_cycles, self.min_lr_rate, self.progress_offset]
-
 
 @dataclass(frozen=True)
 class CosineHardRestarts(_Factor):
@@ -124,6 +130,7 @@ class CosineHardRestarts(_Factor):
     num_cycles: float = 1.0
     name = "cosine_hard_restarts"
     shape = K.F_HARD_RESTARTS
+    layout = F_HARD_RESTARTS_P._fields
 
     def __post_init__(self):
         v.integer(self.name, "decay_steps", self.decay_steps, minimum=0)
@@ -132,9 +139,6 @@ class CosineHardRestarts(_Factor):
             "num_cycles",
             v.real(self.name, "num_cycles", self.num_cycles, low=0.0, low_open=True),
         )
-
-    def _abcd(self):
-        return [self.decay_steps, self.num_cycles]
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ class PolynomialDecay(_Factor):
     power: float = 1.0
     name = "polynomial_decay"
     shape = K.F_POLYNOMIAL
+    layout = F_POLYNOMIAL_P._fields
 
     def __post_init__(self):
         n = self.name
@@ -155,21 +160,16 @@ class PolynomialDecay(_Factor):
             v.fail(n, "lr_end", self.lr_end, f"smaller than lr_init={lr_init!r}")
         object.__setattr__(self, "power", v.real(n, "power", self.power, low=0.0))
 
-    def _abcd(self):
-        return [self.decay_steps, self.lr_init, self.lr_end, self.power]
-
 
 @dataclass(frozen=True)
 class InverseSqrt(_Factor):
     timescale: int = 10_000
     name = "inverse_sqrt"
     shape = K.F_INV_SQRT
+    layout = F_INV_SQRT_P._fields
 
     def __post_init__(self):
         v.integer(self.name, "timescale", self.timescale, minimum=1)
-
-    def _abcd(self):
-        return [self.timescale]
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,7 @@ class WSDDecay(_Factor):
     num_cycles: float = 0.5
     name = "wsd_decay"
     shape = K.F_WSD
+    layout = F_WSD_P._fields
 
     def __post_init__(self):
         n = self.name
@@ -192,8 +193,8 @@ class WSDDecay(_Factor):
             self, "num_cycles", v.real(n, "num_cycles", self.num_cycles, low=0.0, low_open=True)
         )
 
-    def _abcd(self):
-        return [self.decay_steps, _DECAYS[self.decay_type], self.min_lr_ratio, self.num_cycles]
+    def _values(self):
+        return {**super()._values(), "decay_type": _DECAYS[self.decay_type]}
 
 
 def _check_warmup(name, steps, warmup_type, min_lr_ratio, warmup_lr_rate):
@@ -294,6 +295,7 @@ declare(
         code=13,
         framework="transformers",
         specs=(_Factor,),
+        layout=FACTOR._fields,
         get_lr=tn.factor_get_lr,
         closed=cl.factor_closed,
         samples=lambda steps: {
