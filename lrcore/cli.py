@@ -98,7 +98,7 @@ def _progress(label, t, steps):
 
 
 def cmd_bench(args) -> None:
-    first = bench.first_use()
+    first = bench.first_use() if getattr(args, "first_use", True) else {}
     t0 = time.perf_counter()
     rows = bench.run(
         args.steps, args.torch_steps, progress=_progress if sys.stderr.isatty() else None
@@ -113,7 +113,8 @@ def cmd_bench(args) -> None:
         f"machine: {platform.machine()}, {platform.processor() or platform.system()}, "
         f"python {platform.python_version()}, numpy {np.__version__}"
     )
-    print("first use, from `import lrcore` in a fresh process (cold: empty kernel cache):")
+    if first:
+        print("first use, from `import lrcore` in a fresh process (cold: empty kernel cache):")
     for name, (cold, warm) in first.items():
         print(f"  {name:52s} cold {cold:5.2f} s  warm {warm:5.2f} s")
     print()
@@ -475,6 +476,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="steps of torch.optim's own scheduler timed per family (default %(default)s)",
     )
     b.add_argument("--json", help="write the figures to this JSON file")
+    b.add_argument(
+        "--no-first-use",
+        dest="first_use",
+        action="store_false",
+        help="skip timing first use in fresh processes (each compiles into an empty cache)",
+    )
     b.set_defaults(func=cmd_bench)
     d = sub.add_parser("demo", help="what `make demo` runs: the bench, then the gallery")
     d.add_argument("--steps", type=int, default=1_000_000, help=steps_help)

@@ -1,6 +1,7 @@
 """The lrcore command line, run as a subprocess."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -133,16 +134,35 @@ def test_gallery(tmp_path):
         _decoded(tmp_path / "g" / name)
 
 
+def test_first_use_is_timed_cold_then_warm_in_fresh_processes(monkeypatch, tmp_path):
+    """(One case of bench's three: each compiles into an empty cache in a new process.)"""
+    case = "lrcore.table('cosine_annealing(T_max=1000)', 1000)"
+    seen = []
+
+    def fresh(code, env):
+        seen.append((code, env["LRCORE_CACHE_DIR"]))
+        return real(code, env)
+
+    real = lrcore.bench.fresh_seconds
+    monkeypatch.setattr(lrcore.bench, "FIRST_USES", {"a 1000-step table": case})
+    monkeypatch.setattr(lrcore.bench, "fresh_seconds", fresh)
+    out = lrcore.bench.first_use()
+    cold, warm = out["a 1000-step table"]
+    assert 0 < cold and 0 < warm
+    (c1, cache1), (c2, cache2) = seen
+    assert case in c1 and c1 == c2 and cache1 == cache2  # the warm run reads the cold's cache
+    assert not os.path.exists(cache1)  # a temporary cache, removed
+
+
 def test_bench_json(tmp_path):
     path = tmp_path / "bench.json"
-    out = cli("bench", "--steps", "5000", "--torch-steps", "300", "--json", str(path))
+    out = cli(
+        "bench", "--steps", "5000", "--torch-steps", "300", "--no-first-use", "--json", str(path)
+    )
     assert out.returncode == 0, out.stderr
     doc = json.loads(path.read_text())
-    assert (
-        doc["steps"] == 5000
-        and doc["torch_steps"] == 300
-        and all(0 < t["warm"] and 0 < t["cold"] for t in doc["first_use_s"].values())
-    )
+    assert doc["steps"] == 5000 and doc["torch_steps"] == 300 and doc["first_use_s"] == {}
+    assert "first use" not in out.stdout
     specs = lrcore.bench.families(5000)
     assert {r["family"] for r in doc["rows"]} == set(specs)
     stepped = 0
