@@ -7,18 +7,16 @@ import json
 import logging
 import subprocess
 import sys
-import warnings
 
 import pytest
 import torch
-from deepspeed.runtime import lr_schedules as D
+from lazy import lazy
 
 import lrcore
 from lrcore import convert
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from megatron.core.optimizer_param_scheduler import OptimizerParamScheduler
+D = lazy("deepspeed.runtime.lr_schedules")
+M = lazy("megatron.core.optimizer_param_scheduler")
 
 BLOCKS = [
     {"type": "WarmupLR", "params": {"warmup_min_lr": 1e-6, "warmup_num_steps": 300}},
@@ -135,7 +133,7 @@ def test_deepspeed_config_errors(config, match):
 
 def _megatron_lrs(increment, steps, **arguments):
     opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=LR)
-    sched = OptimizerParamScheduler(opt, **arguments)
+    sched = M.OptimizerParamScheduler(opt, **arguments)
     lrs, wds = [opt.param_groups[0]["lr"]], [opt.param_groups[0]["weight_decay"]]
     for _ in range(steps - 1):
         sched.step(increment)

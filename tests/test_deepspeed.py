@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 import torch
 from catalogue import FRAMEWORKS
-from deepspeed.runtime import lr_schedules as D
 from fresh import free_port, python_json
+from lazy import lazy
 from lrsched import deepspeed as L
 
 import lrcore
+
+D = lazy("deepspeed.runtime.lr_schedules")
 
 N = 12_000
 SPECS = [lrcore.parse(s) for s in FRAMEWORKS if s.startswith("deepspeed_")]

@@ -6,29 +6,37 @@ import lrsched
 import pytest
 import torch
 
-lightning = pytest.importorskip("lightning")
 pytestmark = pytest.mark.integration
 
 TOTAL = 60
 
 
-class Tiny(lightning.LightningModule):
-    def __init__(self, library):
-        super().__init__()
-        self.library = library
-        self.net = torch.nn.Linear(4, 1)
-        self.seen = []
+@pytest.fixture(scope="module", autouse=True)
+def lightning():
+    """Lightning, imported by the worker that runs these tests only (4-5 s; not at
+    collection, which every worker does)."""
+    global Tiny
+    module = pytest.importorskip("lightning")
 
-    def training_step(self, batch, _):
-        x, y = batch
-        self.seen.append(self.trainer.optimizers[0].param_groups[0]["lr"])
-        return torch.nn.functional.mse_loss(self.net(x), y)
+    class Tiny(module.LightningModule):
+        def __init__(self, library):
+            super().__init__()
+            self.library = library
+            self.net = torch.nn.Linear(4, 1)
+            self.seen = []
 
-    def configure_optimizers(self):
-        opt = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
-        lib = lrsched if self.library == "lrsched" else torch.optim.lr_scheduler
-        sched = lib.OneCycleLR(opt, max_lr=0.1, total_steps=TOTAL)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+        def training_step(self, batch, _):
+            x, y = batch
+            self.seen.append(self.trainer.optimizers[0].param_groups[0]["lr"])
+            return torch.nn.functional.mse_loss(self.net(x), y)
+
+        def configure_optimizers(self):
+            opt = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
+            lib = lrsched if self.library == "lrsched" else torch.optim.lr_scheduler
+            sched = lib.OneCycleLR(opt, max_lr=0.1, total_steps=TOTAL)
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    return module
 
 
 def loader():
@@ -39,6 +47,8 @@ def loader():
 
 
 def fit(library, max_steps, ckpt_path=None, save_to=None):
+    import lightning
+
     model = Tiny(library)
     trainer = lightning.Trainer(
         max_steps=max_steps,

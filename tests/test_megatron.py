@@ -5,20 +5,19 @@ drop-in give its numbers bit for bit, its checkpoint checks and its errors' type
 import gc
 import logging
 import pickle
-import warnings
 import weakref
 
 import numpy as np
 import pytest
 import torch
 from catalogue import FRAMEWORKS
+from lazy import lazy
 from lrsched import megatron as L
 
 import lrcore
 
-with warnings.catch_warnings():  # "Transformer Engine and Apex are not installed"
-    warnings.simplefilter("ignore")
-    from megatron.core import optimizer_param_scheduler as M
+# "Transformer Engine and Apex are not installed": silenced at the import
+M = lazy("megatron.core.optimizer_param_scheduler")
 
 SPECS = [lrcore.parse(s) for s in FRAMEWORKS if s.startswith("megatron(")]
 N = 12_000

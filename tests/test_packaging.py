@@ -86,8 +86,7 @@ def test_the_sdists_tests_run(dist, tmp_path):
     code = (
         "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
         "if 'editable' not in repr(f).lower()]; import pytest; "
-        "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'tests/test_specs.py', "
-        "'tests/test_restarts.py']))"
+        "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'tests/test_specs.py']))"
     )
     out = _run([sys.executable, "-c", code], cwd=src, env=env)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
