@@ -33,7 +33,7 @@ JAX_DEV := jax==0.10.2 jaxlib==0.10.2 optax==0.2.8 keras==3.15.1
 FAIRSEQ_DEV := fairseq-fixed==0.12.3.1
 FAIRSEQ_DEPS := 'setuptools>=70.1' hydra-core==1.3.2 omegaconf==2.3.0 bitarray sacrebleu scikit-learn
 
-.PHONY: demo test bench fuzz lint clean
+.PHONY: demo test docs bench fuzz lint clean
 
 # what the demo needs: lrcore with its extras, and torch
 $(DEMO_STAMP): pyproject.toml Makefile
@@ -59,7 +59,13 @@ demo: $(DEMO_STAMP)
 # every core (pytest-xdist), each test file on one worker (its module fixtures once)
 test: $(STAMP)
 	$(PY) -m lrcore warmup --cabi --jobs $$(nproc 2>/dev/null || echo 2)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet
 	$(PY) -m pytest -q -n auto --dist loadfile
+
+# the documentation site (mkdocs-material, mkdocstrings) into site/; the reference pages
+# and figures are generated from the family declarations (mkdocs_hooks.py, lrcore/_docs.py)
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 # the hypothesis suites against torch.optim and timm with 25x the examples of `make test`
 fuzz: $(STAMP)
@@ -74,4 +80,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check lrcore python tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info site

@@ -20,6 +20,7 @@ def torch_class(class_name: str, adapt=None):
             kwargs = adapt(spec, kwargs)
         return getattr(lr_scheduler, class_name)(optimizer, **kwargs)
 
+    build.class_name = f"torch.optim.lr_scheduler.{class_name}"  # (the docs name it)
     return build
 
 
