@@ -31,6 +31,10 @@ JAX_DEV := jax==0.10.2 jaxlib==0.10.2 optax==0.2.8 keras==3.15.1
 # Its requirements name torchaudio, which would replace the CPU torch, so it goes in
 # without them, after the packages its import needs.
 FAIRSEQ_DEV := fairseq-fixed==0.12.3.1
+# headless Chromium and its driver, Debian's packages, for tests/test_explorer.py (Selenium
+# drives them through the system chromedriver: no browser is downloaded by a test tool)
+BROWSER_DEV := chromium chromium-driver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FAIRSEQ_DEPS := 'setuptools>=70.1' hydra-core==1.3.2 omegaconf==2.3.0 bitarray sacrebleu scikit-learn
 
 .PHONY: demo test docs bench fuzz lint clean
@@ -44,6 +48,8 @@ $(DEMO_STAMP): pyproject.toml Makefile
 
 # and what the tests need: the test tools and every framework lrcore is proven against
 $(STAMP): $(DEMO_STAMP) requirements-dev.txt
+	(command -v chromium && command -v chromedriver) >/dev/null || \
+		($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $(BROWSER_DEV))
 	$(PY) -m pip install -q -r requirements-dev.txt
 	$(PY) -m pip install -q --no-deps $(TIMM_DEV)
 	$(PY) -m pip install -q $(DEEPSPEED_DEV) $(MEGATRON_DEV) $(JAX_DEV)

@@ -418,6 +418,12 @@ def cmd_demo(args) -> None:
     cmd_gallery(args)
 
 
+def cmd_serve(args) -> None:
+    from .serve import serve
+
+    serve(args.host, args.port, browser=args.browser)
+
+
 def cmd_families(args) -> None:
     for framework, lines in families(args.framework).items():
         print(framework)
@@ -512,6 +518,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", action="store_true", help="logarithmic LR axis")
     p.add_argument("-o", "--output", required=True, help="the figure: .png, .pdf or .svg")
     p.set_defaults(func=cmd_plot)
+    s = sub.add_parser("serve", help="a local page to explore, overlay and export schedules")
+    s.add_argument(
+        "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
+    )
+    s.add_argument("--port", type=int, default=8765, help="the port (default 8765)")
+    s.add_argument(
+        "--no-browser",
+        dest="browser",
+        action="store_false",
+        help="do not open the page in a browser",
+    )
+    s.set_defaults(func=cmd_serve)
     g = sub.add_parser("gallery", help="one PNG per family, plus overview.png")
     g.add_argument("-o", "--output", required=True, help="folder")
     g.set_defaults(func=cmd_gallery)

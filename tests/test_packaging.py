@@ -116,6 +116,13 @@ def test_a_fresh_install_tabulates_from_python_and_the_command_line(fresh, tmp_p
                 "-o", str(target)])  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert target.read_text().splitlines()[-1] == "2,0.1"
+    # the explorer's page and its vendored plotting library are in the wheel
+    code = (
+        "import lrcore.serve as s; "
+        "print(all((s.STATIC / n).is_file() for n, _ in s.FILES.values()))"
+    )
+    out = _run([str(python), "-c", code])
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr
 
 
 def test_a_fresh_install_names_the_extra_it_lacks(fresh, tmp_path):
