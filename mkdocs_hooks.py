@@ -23,3 +23,13 @@ def on_files(files, config):
                     File.generated(config, f"img/{os.path.basename(path)}", content=fh.read())
                 )
     return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri == "speed.md":
+        import json
+
+        marker = "<!-- generated from docs/bench.json (lrcore bench --json docs/bench.json) -->"
+        with open(os.path.join(config["docs_dir"], "bench.json"), encoding="utf-8") as fh:
+            markdown = markdown.replace(marker, lrcore._docs.speed_table(json.load(fh)))
+    return markdown

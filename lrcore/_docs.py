@@ -244,3 +244,30 @@ def reference_pages(notes_dir: str | None = None) -> dict[str, str]:
                     lines += ["## What the framework does that you may not expect", "", fh.read()]
         pages[f"reference/{fw}.md"] = "\n".join(lines) + "\n"
     return pages
+
+
+def speed_table(doc: dict) -> str:
+    """The Markdown table of a ``lrcore bench --json`` file: every family's 10^6-step
+    tables, torch.optim's step, the ratio, the ULP distance and the memory floor."""
+
+    def f(value, digits):
+        return "–" if value is None else f"{value:,.{digits}f}"
+
+    lines = [
+        f"`lrcore bench` on {doc['machine']}, {doc['date']}: ms for a {doc['steps']:,}-step "
+        f"table; torch.optim stepped {doc['torch_steps']:,} times per family, per step; "
+        "the memory floor is allocating and filling the same float64 table, measured "
+        "beside each row.",
+        "",
+        "| family | torch numerics ms | closed ms | torch.optim µs/step | × vs torch.optim "
+        "| ULP | closed × floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in doc["rows"]:
+        lines.append(
+            f"| {r['family']} | {f(r['lrcore_torch_ms'], 2)} | {f(r['lrcore_closed_ms'], 2)} "
+            f"| {f(r['torch_step_us'], 2)} | {f(r['speedup_vs_torch'], 0)} "
+            f"| {'–' if r['torch_parity_max_ulp'] is None else r['torch_parity_max_ulp']} "
+            f"| {f(r['closed_x_floor'], 1)} |"
+        )
+    return "\n".join(lines) + "\n"

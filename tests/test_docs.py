@@ -130,3 +130,17 @@ def test_every_schedule_is_on_its_frameworks_reference_page():
     assert "torch.optim.lr_scheduler.StepLR" in pages["reference/torch.md"]
     # each framework's notes are on its page
     assert "What fairseq does that a user may not expect" in pages["reference/fairseq.md"]
+
+
+def test_the_speed_page_is_made_from_the_bench_json():
+    import json
+
+    import lrcore._docs
+
+    doc = json.loads((ROOT / "docs" / "bench.json").read_text())
+    text = lrcore._docs.speed_table(doc)
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0][2:] for r in rows[1:]] == [r["family"] for r in doc["rows"]]
+    marker = "<!-- generated from docs/bench.json (lrcore bench --json docs/bench.json) -->"
+    assert marker in (ROOT / "docs" / "speed.md").read_text()
+    assert marker in (ROOT / "mkdocs_hooks.py").read_text()
