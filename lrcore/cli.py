@@ -80,9 +80,18 @@ def _check_options(args) -> None:
         raise CliError(f"-o must end in .npy, .csv, .json or .pt, got {output!r}")
     if args.command == "plot" and not output.lower().endswith(_PLOT_SUFFIXES):
         raise CliError(f"-o must end in .png, .pdf or .svg, got {output!r}")
+    figure = getattr(args, "plot", None) if args.command == "audit" else None
+    if figure is not None and not figure.lower().endswith(_PLOT_SUFFIXES):
+        raise CliError(f"--plot must end in .png, .pdf or .svg, got {figure!r}")
+    if figure is not None:
+        _require("matplotlib", "plot", "--plot")
+    steps_per_entry = getattr(args, "steps_per_entry", None)
+    if steps_per_entry is not None and steps_per_entry < 1:
+        raise CliError(f"--steps-per-entry must be an integer >= 1, got {steps_per_entry}")
     for flag, path in (
         ("-o", output if args.command in ("table", "plot") else None),
         ("--json", getattr(args, "json", None)),
+        ("--plot", figure),
     ):
         if path:
             folder = os.path.dirname(path) or "."
@@ -418,6 +427,20 @@ def cmd_demo(args) -> None:
     cmd_gallery(args)
 
 
+def cmd_audit(args) -> int:
+    from . import audit
+
+    spec = load_spec(args.spec)
+    log = audit.read_logs(args.log, tag=args.tag, column=args.column)
+    report = audit.audit(log, spec, args.base_lr[0], args.steps_per_entry)
+    for line in report.lines():
+        print(line)
+    if args.plot:
+        audit.plot(report, args.plot)
+        print(f"wrote {args.plot}")
+    return 0 if report.agree else 1
+
+
 def cmd_serve(args) -> None:
     from .serve import serve
 
@@ -518,6 +541,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", action="store_true", help="logarithmic LR axis")
     p.add_argument("-o", "--output", required=True, help="the figure: .png, .pdf or .svg")
     p.set_defaults(func=cmd_plot)
+    a = sub.add_parser(
+        "audit",
+        help="check a finished run's logged LRs against a spec (exit 0: it followed the "
+        "spec, 1: it did not, 2: bad input)",
+    )
+    a.add_argument(
+        "log",
+        nargs="+",
+        help="the run's logs, in its order (a resumed run may have several): "
+        "a TensorBoard event file or folder, a CSV (Lightning's CSVLogger or any step "
+        "and LR columns) or transformers' trainer_state.json",
+    )
+    a.add_argument("--spec", required=True, help="the schedule the run meant to follow")
+    a.add_argument(
+        "--base-lr",
+        type=float,
+        nargs=1,
+        default=[1.0],
+        help="the LR a relative schedule multiplies (as in `lrcore table`)",
+    )
+    which = a.add_mutually_exclusive_group()
+    which.add_argument("--tag", help="the TensorBoard scalar tag of the LR")
+    which.add_argument("--column", help="the CSV column of the LR")
+    a.add_argument(
+        "--steps-per-entry",
+        type=int,
+        default=1,
+        help="table steps per logged step (e.g. Megatron's samples per iteration; default 1)",
+    )
+    a.add_argument("--plot", help="draw logged against intended to this .png, .pdf or .svg")
+    a.set_defaults(func=cmd_audit)
     s = sub.add_parser("serve", help="a local page to explore, overlay and export schedules")
     s.add_argument(
         "--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)"
@@ -614,8 +668,10 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         _check_options(args)
-        args.func(args)
+        code = args.func(args)
         sys.stdout.flush()
+        if isinstance(code, int):
+            return code
     except BrokenPipeError:  # `lrcore table ... | head`: the reader has what it wanted
         import os
 
