@@ -26,6 +26,9 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri == "moving.md":
+        marker = "<!-- generated: lrcore._docs.export_matrix() -->"
+        markdown = markdown.replace(marker, lrcore._docs.export_matrix())
     if page.file.src_uri == "speed.md":
         import json
 

@@ -271,3 +271,29 @@ def speed_table(doc: dict) -> str:
             f"| {f(r['closed_x_floor'], 1)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def export_matrix() -> str:
+    """Which schedules ``lrcore convert --to`` writes exactly in which target, from
+    trying each schedule's instance (a declaration's sample, or one built from its
+    defaults) in every target."""
+    from .export import TARGETS, NotExact, to_framework
+
+    lines = [
+        "| schedule | " + " | ".join(TARGETS) + " |",
+        "|---|" + "---|" * len(TARGETS),
+    ]
+    for _, classes in frameworks().items():
+        for cls in classes:
+            spec = _instance(cls)
+            if spec is None:
+                continue
+            cells = []
+            for target in TARGETS:
+                try:
+                    to_framework(spec, target)
+                    cells.append("exact")
+                except NotExact:
+                    cells.append("–")
+            lines.append(f"| `{cls.name}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

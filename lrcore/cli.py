@@ -355,7 +355,7 @@ def cmd_convert(args) -> None:
     kind, source = args.source_kind, args.source
     if kind == "auto":
         kind = _source_kind(source)
-    note = None
+    note = base = None
     if args.group is not None and kind != "deepspeed":
         raise ValueError(
             f"--group picks a param group of a DeepSpeed config's per-group lists; "
@@ -397,6 +397,14 @@ def cmd_convert(args) -> None:
         spec = from_dict(json.loads(source))
     else:  # its text form, or a spec file
         spec = load_spec(source)
+    if args.to is not None:
+        out = convert.to_framework(
+            spec, args.to, base_lr=args.base_lr if args.base_lr is not None else base
+        )
+        print(out.artifact)
+        for line in out.notes:
+            print(line, file=sys.stderr)
+        return
     print(json.dumps(spec.to_dict()) if args.as_json else str(spec))
     if note:
         print(note, file=sys.stderr)
@@ -632,6 +640,34 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the param group whose schedule to print, where a DeepSpeed config has "
         "per-group lists (default: one line per group)",
+    )
+    c.add_argument(
+        "--to",
+        choices=[
+            "spec",
+            "torch",
+            "transformers",
+            "timm",
+            "deepspeed",
+            "megatron",
+            "fairseq",
+            "optax",
+            "keras",
+        ],  # fmt: skip
+        help="print it in this framework's own terms instead (torch code, a DeepSpeed "
+        "block, Megatron-LM's or fairseq's flags, ...), notes on stderr; exact where the "
+        "target has the same family, refused with the reason otherwise",
+    )
+    c.add_argument(
+        "--exact",
+        action="store_true",
+        help="refuse anything not bit-identical (every artifact written today is exact)",
+    )
+    c.add_argument(
+        "--base-lr",
+        type=float,
+        default=None,
+        help="the base LR the artifact assumes (default: the source's, where it has one)",
     )
     c.set_defaults(func=cmd_convert)
     t = sub.add_parser(

@@ -15,6 +15,7 @@ module gathers them under the names it always had.
 
 from __future__ import annotations
 
+from .export import TARGETS, Export, NotExact, to_framework
 from .family import names
 from .schedules.deepspeed import deepspeed_block, deepspeed_groups, from_deepspeed_config
 from .schedules.fairseq import from_fairseq_args
@@ -25,6 +26,10 @@ DEEPSPEED = names("deepspeed")
 
 __all__ = [
     "DEEPSPEED",
+    "TARGETS",
+    "Export",
+    "NotExact",
+    "to_framework",
     "deepspeed_block",
     "deepspeed_groups",
     "from_deepspeed_config",

@@ -1,0 +1,217 @@
+"""A spec in another framework's own terms: ``lrcore convert SOURCE --to TARGET``.
+
+:func:`to_framework` writes the target's own artifact, which needs no lrcore: torch
+constructor code (``SequentialLR`` / ``ChainedScheduler`` for compositions), a
+DeepSpeed ``"scheduler"`` block, Megatron-LM's or fairseq's flags, or the spec's text.
+Where the target has the spec's family the artifact is exact: run in the framework it
+gives ``lrcore.table``'s values bit for bit (tested in the frameworks themselves), and
+reading it back (``lrcore convert``) gives the spec again. The notes (stderr on the
+command line) say which base LR and which counter the artifact assumes.
+
+What each target writes is read from the family declarations: torch's classes from
+``Family.reference``, DeepSpeed's and fairseq's names from ``Family.names``, Megatron's
+one family from its declaration. A spec with no equal family in the target is refused
+with the reason; the nearest expression in each target's idiom (a ``LambdaLR``
+lambda, a jnp function, a ``LearningRateSchedule`` subclass) is not written yet.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+TARGETS = (
+    "spec",
+    "torch",
+    "transformers",
+    "timm",
+    "deepspeed",
+    "megatron",
+    "fairseq",
+    "optax",
+    "keras",
+)
+
+
+class NotExact(ValueError):
+    """The target has no family equal to the spec's: no exact artifact."""
+
+
+@dataclass
+class Export:
+    artifact: str  # the target's own text (code, JSON, flags)
+    notes: list[str] = field(default_factory=list)  # the base LR and counter it assumes
+    exact: bool = True
+
+
+def to_framework(spec, target: str, *, base_lr: float | None = None) -> Export:
+    """``spec`` in ``target``'s own terms (one of :data:`TARGETS`)."""
+    from .text import parse
+
+    if isinstance(spec, str):
+        spec = parse(spec)
+    if target not in TARGETS:
+        raise ValueError(f"--to must be one of {', '.join(TARGETS)}, got --to {target!r}")
+    writer = _WRITERS.get(target)
+    if writer is None:
+        raise NotExact(
+            f"--to {target}: writing {target}'s own terms is not done yet (exact targets: "
+            f"{', '.join(_WRITERS)})"
+        )
+    return writer(spec, base_lr)
+
+
+def _family(spec):
+    return getattr(type(spec), "family", None)
+
+
+def _args(spec) -> str:
+    """The spec's parameters that differ from its defaults, as keyword arguments."""
+    brief = spec.brief()
+    return brief[len(spec.name) + 1 : -1]
+
+
+# -- spec -------------------------------------------------------------------------------
+def _spec(spec, base_lr) -> Export:
+    fam = _family(spec)
+    if fam is not None and fam.user_function:
+        raise NotExact(f"--to spec: {spec.name} holds a Python function, which has no text form")
+    return Export(str(spec))
+
+
+# -- torch ------------------------------------------------------------------------------
+def _torch_expr(spec, indent: str = "") -> str:
+    fam = _family(spec)
+    if spec.name == "sequential":
+        inner = indent + "        "
+        children = ",\n".join(inner + _torch_expr(c, inner) for c in spec.schedulers)
+        milestones = list(spec.milestones)
+        return (
+            "torch.optim.lr_scheduler.SequentialLR(\n"
+            f"{indent}    optimizer,\n{indent}    schedulers=[\n{children},\n{indent}    ],\n"
+            f"{indent}    milestones={milestones},\n{indent})"
+        )
+    if spec.name == "chained":
+        children = ",\n".join(
+            indent + "    " + _torch_expr(c, indent + "    ") for c in spec.schedulers
+        )
+        return f"torch.optim.lr_scheduler.ChainedScheduler([\n{children},\n{indent}])"
+    name = getattr(getattr(fam, "reference", None), "class_name", None)
+    if fam is None or fam.framework != "torch" or name is None or fam.user_function:
+        raise NotExact(
+            f"--to torch: {spec.name} is not one of torch's schedulers (torch has no equal "
+            "family; a LambdaLR over the table would need lrcore)"
+        )
+    args = _args(spec)
+    return f"{name}(optimizer{', ' if args else ''}{args})"
+
+
+def _torch(spec, base_lr) -> Export:
+    expr = _torch_expr(spec)
+    notes = []
+    if not spec.absolute:
+        lr = "the base LR" if base_lr is None else repr(base_lr)
+        notes.append(f"# the optimizer's LR is the base LR it scales (here: {lr})")
+    notes.append("# entry t of lrcore.table is the LR after t calls of scheduler.step()")
+    return Export(f"import torch\n\nscheduler = {expr}", notes)
+
+
+# -- DeepSpeed -----------------------------------------------------------------------------
+def _deepspeed(spec, base_lr) -> Export:
+    from .family import names
+
+    types = {cls: name for name, cls in names("deepspeed").items()}
+    kind = types.get(type(spec))
+    if kind is None:
+        raise NotExact(f"--to deepspeed: {spec.name} is not one of DeepSpeed's schedules")
+    params = {k: v for k, v in spec.to_dict().items() if k != "name"}
+    block = {"scheduler": {"type": kind, "params": params}}
+    notes = ["# entry t of lrcore.table is the LR after t calls of DeepSpeed's step()"]
+    if not spec.absolute:
+        lr = "the optimizer's LR" if base_lr is None else repr(base_lr)
+        notes.insert(0, f"# {kind} scales the optimizer's LR (its params.lr: here {lr})")
+        if base_lr is not None:
+            block["optimizer"] = {"type": "AdamW", "params": {"lr": base_lr}}
+    return Export(json.dumps(block, indent=2), notes)
+
+
+# -- fairseq ---------------------------------------------------------------------------------
+def _fairseq(spec, base_lr) -> Export:
+    import dataclasses
+
+    from .family import names
+
+    flags_of = {cls: name for name, cls in names("fairseq").items()}
+    name = flags_of.get(type(spec))
+    if name is None:
+        raise NotExact(f"--to fairseq: {spec.name} is not one of fairseq's LR schedulers")
+    flags = ["--lr-scheduler", name]
+    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
+    for key, value in spec.to_dict().items():
+        if key == "name" or (key != "lr" and value == defaults.get(key)) or value is None:
+            continue
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            if value:
+                flags.append(flag)
+        elif isinstance(value, (list, tuple)):
+            text = ",".join(repr(float(v)) for v in value)
+            flags += [flag, f"({text})" if key == "phase_ratio" else text]
+        elif isinstance(value, float) and value.is_integer() and key != "lr":
+            flags += [flag, str(int(value))]  # (fairseq's counts are ints: --max-update)
+        else:
+            flags += [flag, repr(value)]
+    notes = ["# entry t of lrcore.table is the LR of fairseq's step_update(t)"]
+    if "updates_per_epoch" in spec.to_dict() and spec.to_dict().get("updates_per_epoch"):
+        notes.append("# --updates-per-epoch is lrcore's: fairseq's epochs are its Trainer's")
+    import shlex
+
+    return Export(shlex.join(flags), notes)
+
+
+# -- Megatron-LM ------------------------------------------------------------------------------
+def _megatron(spec, base_lr) -> Export:
+    if spec.name != "megatron":
+        raise NotExact(f"--to megatron: {spec.name} is not Megatron-Core's scheduler")
+    d = spec.to_dict()
+    if d.get("wd_incr_steps") is None:  # (the weight decay's ramp: the run's length)
+        d["wd_incr_steps"] = d["lr_decay_steps"]
+    ints = ("lr_decay_steps", "lr_warmup_steps", "wsd_decay_steps", "wd_incr_steps")
+    for key in ints:
+        value = d.get(key)
+        if value is not None and float(value) != int(value):
+            raise NotExact(
+                f"--to megatron: {key}={value!r} is not a whole number of samples, which "
+                "Megatron-LM's flags take"
+            )
+    flags = [
+        "--lr", repr(d["max_lr"]),
+        "--min-lr", repr(d["min_lr"]),
+        "--lr-warmup-init", repr(d["init_lr"]),
+        "--lr-decay-style", d["lr_decay_style"],
+        "--train-samples", str(int(d["wd_incr_steps"])),
+        "--lr-decay-samples", str(int(d["lr_decay_steps"])),
+        "--lr-warmup-samples", str(int(d["lr_warmup_steps"])),
+        "--start-weight-decay", repr(d["start_wd"]),
+        "--end-weight-decay", repr(d["end_wd"]),
+        "--weight-decay-incr-style", d["wd_incr_style"],
+    ]  # fmt: skip
+    if d["lr_decay_style"] == "WSD":
+        flags += ["--lr-wsd-decay-samples", str(int(d["wsd_decay_steps"]))]
+        flags += ["--lr-wsd-decay-style", d["lr_wsd_decay_style"]]
+    notes = [
+        "# sample-based training: Megatron's num_steps counts samples, one table entry "
+        "each (with --train-iters, multiply the iterations by the global batch size)"
+    ]
+    import shlex
+
+    return Export(shlex.join(flags), notes)
+
+
+_WRITERS = {
+    "spec": _spec,
+    "torch": _torch,
+    "deepspeed": _deepspeed,
+    "megatron": _megatron,
+    "fairseq": _fairseq,
+}

@@ -1,0 +1,135 @@
+"""``lrcore convert --to``: each target's artifact, run in the target framework itself
+(torch's schedulers, DeepSpeed's classes), or read back through the readers that
+``tests/test_convert.py`` and ``tests/test_fairseq.py`` prove against Megatron-Core's
+scheduler and fairseq's own option parser; and the refusals."""
+
+import json
+import warnings
+
+import pytest
+import torch
+from catalogue import ABSOLUTE, FRAMEWORKS, PEERS, RELATIVE
+from lazy import lazy
+
+import lrcore
+from lrcore import convert
+from lrcore.cli import main
+
+D = lazy("deepspeed.runtime.lr_schedules")
+ALL = [lrcore.parse(s) for s in RELATIVE + PEERS + ABSOLUTE + FRAMEWORKS]
+
+
+def exportable(target):
+    out = []
+    for spec in ALL:
+        try:
+            convert.to_framework(spec, target)
+        except convert.NotExact:
+            continue
+        out.append(spec)
+    return out
+
+
+def ids(spec):
+    return str(spec)[:70]
+
+
+def optimizer(lr):
+    return torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=lr, momentum=0.9)
+
+
+@pytest.mark.parametrize("spec", exportable("torch"), ids=ids)
+def test_torch_code_runs_in_torch_with_the_tables_values(spec):
+    base = 1.0 if spec.absolute else 0.3
+    steps = spec.last_step() + 1 if spec.last_step() is not None else 300
+    steps = min(steps, 300)
+    out = convert.to_framework(spec, "torch", base_lr=base)
+    opt = optimizer(base)
+    namespace = {"optimizer": opt}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(out.artifact, namespace)  # the artifact itself: torch's own classes
+        sched = namespace["scheduler"]
+        assert type(sched).__module__ == "torch.optim.lr_scheduler"
+        lrs = [opt.param_groups[0]["lr"]]
+        for _ in range(steps - 1):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == lrcore.table(spec, steps, base).tolist()
+
+
+@pytest.mark.parametrize("spec", exportable("deepspeed"), ids=ids)
+def test_deepspeed_block_builds_deepspeeds_class_with_the_tables_values(spec):
+    base = 1.0 if spec.absolute else 3e-4
+    out = convert.to_framework(spec, "deepspeed", base_lr=base)
+    block = json.loads(out.artifact)
+    assert convert.from_deepspeed_config(block)[0] == spec  # read back: the same spec
+    opt = optimizer(base)
+    kind = block["scheduler"]["type"]
+    sched = getattr(D, kind)(opt, **block["scheduler"]["params"])  # DeepSpeed's own class
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(1999):
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == lrcore.table(spec, 2000, base).tolist()
+
+
+@pytest.mark.parametrize("spec", exportable("fairseq"), ids=ids)
+def test_fairseq_flags_read_back_as_the_spec(spec):
+    flags = convert.to_framework(spec, "fairseq").artifact
+    assert convert.from_fairseq_args(flags) == spec
+
+
+@pytest.mark.parametrize("spec", exportable("megatron"), ids=ids)
+def test_megatron_flags_read_back_to_the_same_tables(spec):
+    flags = convert.to_framework(spec, "megatron").artifact
+    back, stride = convert.from_megatron_args(flags)
+    assert stride == 1 and "--train-samples" in flags
+    n = int(spec.lr_decay_steps) + 50
+    for quantity in ("lr", "weight_decay"):
+        want = lrcore.table(spec, n, quantity=quantity)
+        assert lrcore.table(back, n, quantity=quantity).tolist() == want.tolist()
+
+
+def test_every_spec_is_its_own_text():
+    for spec in ALL:
+        assert lrcore.parse(convert.to_framework(spec, "spec").artifact) == spec
+    with pytest.raises(convert.NotExact, match="holds a Python function"):
+        convert.to_framework(lrcore.Lambda(lr_lambda=lambda e: 0.5), "spec")
+
+
+@pytest.mark.parametrize(
+    "spec,target,message",
+    [
+        ("timm_cosine(t_initial=10)", "torch", "timm_cosine is not one of torch's schedulers"),
+        ("step(step_size=3)", "deepspeed", "step is not one of DeepSpeed's schedules"),
+        ("step(step_size=3)", "megatron", "step is not Megatron-Core's scheduler"),
+        ("step(step_size=3)", "fairseq", "step is not one of fairseq's LR schedulers"),
+        ("step(step_size=3)", "optax", "writing optax's own terms is not done yet"),
+        (
+            "megatron(max_lr=0.001, lr_decay_steps=1000, lr_warmup_steps=12.5)",
+            "megatron",
+            "lr_warmup_steps=12.5 is not a whole number of samples",
+        ),
+    ],
+)
+def test_no_equal_family_is_refused_with_the_reason(spec, target, message, capsys):
+    with pytest.raises(convert.NotExact, match=message):
+        convert.to_framework(spec, target)
+    assert main(["convert", spec, "--to", target, "--exact"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_prints_the_artifact_and_its_notes(capsys):
+    code = main(["convert", "docs/examples/ds_config.json", "--to", "torch"])
+    out = capsys.readouterr()
+    assert code == 2 and "deepspeed_warmup_cosine is not one of torch's schedulers" in out.err
+    code = main(["convert", "docs/examples/ds_config.json", "--to", "deepspeed"])
+    out = capsys.readouterr()
+    block = json.loads(out.out)
+    assert code == 0 and block["optimizer"]["params"]["lr"] == 0.0003  # the source's base LR
+    assert "WarmupCosineLR scales the optimizer's LR" in out.err
+    code = main(["convert", "step(step_size=7, gamma=0.5)", "--to", "torch", "--base-lr", "0.1"])
+    out = capsys.readouterr()
+    assert "StepLR(optimizer, step_size=7, gamma=0.5)" in out.out and "here: 0.1" in out.err
