@@ -17,18 +17,10 @@ import math
 import os
 import re
 
+from .family import FRAMEWORKS
+
 #: the frameworks in the order the site lists them; compositions last
-ORDER = (
-    "torch",
-    "transformers",
-    "timm",
-    "deepspeed",
-    "megatron",
-    "fairseq",
-    "optax",
-    "keras",
-    "composition",
-)
+ORDER = (*FRAMEWORKS, "composition")
 
 TITLES = {
     "torch": "torch.optim.lr_scheduler",

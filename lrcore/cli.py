@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from . import bench, table
+from .export import TARGETS
 from .text import parse
 
 DESCRIPTION = (
@@ -465,38 +466,14 @@ def cmd_families(args) -> None:
 def families(framework: str | None = None) -> dict[str, list[str]]:
     """Every registered schedule, grouped by the framework whose family it is (from the
     declarations; compositions under "composition"), as ``name(param, param=default)``."""
-    import dataclasses
+    from . import _docs
 
-    from . import family
-    from .spec import REGISTRY
-
-    known = {f.framework for f in family.declared()}
-    groups: dict[str, list[str]] = {}
-    for name, cls in sorted(REGISTRY.items()):
-        fam = getattr(cls, "family", None)
-        module = cls.__module__.rsplit(".", 1)[-1]
-        where = fam.framework if fam else module if module in known else "composition"
-        params = []
-        for f in dataclasses.fields(cls):
-            if not f.init:
-                continue
-            if f.default is not dataclasses.MISSING:
-                params.append(f"{f.name}={f.default!r}")
-            elif f.default_factory is not dataclasses.MISSING:
-                params.append(f"{f.name}={f.default_factory()!r}")
-            else:
-                params.append(f.name)
-        groups.setdefault(where, []).append(f"{name}({', '.join(params)})")
-    order = ["torch", "transformers", "timm", "deepspeed", "megatron", "fairseq", "optax"]
-    order += sorted(set(groups) - set(order) - {"composition"}) + ["composition"]
+    groups = {fw: [_docs.signature(c) for c in cs] for fw, cs in _docs.frameworks().items()}
     if framework is not None:
         if framework not in groups:
-            raise CliError(
-                f"FRAMEWORK must be one of {', '.join(g for g in order if g in groups)}, "
-                f"got {framework!r}"
-            )
+            raise CliError(f"FRAMEWORK must be one of {', '.join(groups)}, got {framework!r}")
         return {framework: groups[framework]}
-    return {g: groups[g] for g in order if g in groups}
+    return groups
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -643,17 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--to",
-        choices=[
-            "spec",
-            "torch",
-            "transformers",
-            "timm",
-            "deepspeed",
-            "megatron",
-            "fairseq",
-            "optax",
-            "keras",
-        ],  # fmt: skip
+        choices=TARGETS,
         help="print it in this framework's own terms instead (torch code, a DeepSpeed "
         "block, Megatron-LM's or fairseq's flags, ...), notes on stderr; exact where the "
         "target has the same family, refused with the reason otherwise",

@@ -20,17 +20,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-TARGETS = (
-    "spec",
-    "torch",
-    "transformers",
-    "timm",
-    "deepspeed",
-    "megatron",
-    "fairseq",
-    "optax",
-    "keras",
-)
+from .family import FRAMEWORKS
+
+#: what ``--to`` writes: the spec's own text, or a framework's terms
+TARGETS = ("spec", *FRAMEWORKS)
 
 
 class NotExact(ValueError):

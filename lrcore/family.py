@@ -30,6 +30,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: the frameworks lrcore reproduces, in the order lists and pages show them
+FRAMEWORKS = ("torch", "transformers", "timm", "deepspeed", "megatron", "fairseq", "optax", "keras")
+
 #: kind codes are bits of a 64-bit mask (:func:`lrcore.kernels.torch_numerics.kind_mask`)
 MAX_CODE = 62
 
