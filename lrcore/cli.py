@@ -385,6 +385,8 @@ def cmd_convert(args) -> None:
             note = f"# a ratio of the optimizer's LR: plot or tabulate it with --base-lr {base!r}"
     elif kind == "fairseq":
         spec = convert.from_fairseq_args(source)
+    elif kind == "torch":
+        spec = convert.from_torch_call(source)
     elif kind == "megatron":
         spec, stride = convert.from_megatron_args(source)
         if stride != 1:
@@ -418,6 +420,9 @@ def _source_kind(source: str) -> str:
 
     from . import convert
 
+    head = source.lstrip().split("(")[0].rsplit(".", 1)[-1]
+    if "(" in source and head in convert.torch_classes():
+        return "torch"
     if source.lstrip().startswith("--"):
         fairseq = any(flag.split("=")[0] == "--lr-scheduler" for flag in source.split())
         return "fairseq" if fairseq else "megatron"
@@ -604,7 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--from",
         dest="source_kind",
-        choices=["auto", "deepspeed", "megatron", "fairseq", "spec"],
+        choices=["auto", "deepspeed", "megatron", "fairseq", "torch", "spec"],
         default="auto",
         help="what SOURCE is (default: guessed from it)",
     )

@@ -133,3 +133,31 @@ def test_cli_prints_the_artifact_and_its_notes(capsys):
     code = main(["convert", "step(step_size=7, gamma=0.5)", "--to", "torch", "--base-lr", "0.1"])
     out = capsys.readouterr()
     assert "StepLR(optimizer, step_size=7, gamma=0.5)" in out.out and "here: 0.1" in out.err
+
+
+@pytest.mark.parametrize("spec", exportable("torch"), ids=ids)
+def test_torch_code_reads_back_as_the_spec(spec):
+    """Export, then import: the constructor call read back is the same spec."""
+    code = convert.to_framework(spec, "torch").artifact
+    call = code.split("scheduler = ", 1)[1]
+    assert convert.from_torch_call(call) == spec
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        ("MyLR(optimizer, k=1)", "'MyLR' is not one of torch's schedulers lrcore reproduces"),
+        ("StepLR(optimizer, 30)", "give StepLR's arguments by name after the optimizer"),
+        ("StepLR(optimizer, step_size=n)", "step_size must be a literal"),
+        ("StepLR(optimizer, step_size=0)", "step: step_size must be an integer >= 1"),
+        ("LambdaLR(optimizer, lr_lambda=f)", "'LambdaLR' is not one of torch's schedulers"),
+    ],
+)
+def test_torch_calls_that_cannot_be_read_say_why(call, message):
+    with pytest.raises(ValueError, match=message):
+        convert.from_torch_call(call)
+
+
+def test_cli_reads_a_torch_call(capsys):
+    assert main(["convert", "torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)"]) == 0
+    assert capsys.readouterr().out == "cosine_annealing(T_max=100, eta_min=0.0)\n"
