@@ -36,8 +36,6 @@ SCRIPT = textwrap.dedent(
     import keras
     import lrcore
 
-    floatx = sys.argv[1]
-    keras.config.set_floatx(floatx)
     CLASSES = {
         "keras_exponential_decay": "ExponentialDecay",
         "keras_inverse_time_decay": "InverseTimeDecay",
@@ -47,23 +45,26 @@ SCRIPT = textwrap.dedent(
         "keras_cosine_decay_restarts": "CosineDecayRestarts",
     }
     steps = list(range(0, 6000, 194))
-    out = []
-    for text in json.loads(sys.argv[2]):
-        spec = lrcore.parse(text)
-        arguments = {k: v for k, v in spec.to_dict().items() if k not in ("name", "dtype")}
-        if isinstance(arguments.get("values"), list):
-            arguments["boundaries"] = list(arguments["boundaries"])
-        schedule = getattr(keras.optimizers.schedules, CLASSES[spec.name])(**arguments)
-        theirs = np.array([float(schedule(t)) for t in steps])
-        ours = lrcore.table(spec.__class__(**{**arguments, "dtype": floatx}), 6000)[steps]
-        ints = np.int32 if floatx == "float32" else np.int64
-        dtype = np.float32 if floatx == "float32" else np.float64
-        ulps = np.abs(
-            ours.astype(dtype).view(ints).astype(np.int64)
-            - theirs.astype(dtype).view(ints).astype(np.int64)
-        )
-        out.append([int((ulps > 0).sum()), int(ulps.max())])
-    print(json.dumps(out))
+    results = {}
+    for floatx in sys.argv[1].split(","):  # one process a backend: floatx is set per run
+        keras.config.set_floatx(floatx)
+        out = results[floatx] = []
+        for text in json.loads(sys.argv[2]):
+            spec = lrcore.parse(text)
+            arguments = {k: v for k, v in spec.to_dict().items() if k not in ("name", "dtype")}
+            if isinstance(arguments.get("values"), list):
+                arguments["boundaries"] = list(arguments["boundaries"])
+            schedule = getattr(keras.optimizers.schedules, CLASSES[spec.name])(**arguments)
+            theirs = np.array([float(schedule(t)) for t in steps])
+            ours = lrcore.table(spec.__class__(**{**arguments, "dtype": floatx}), 6000)[steps]
+            ints = np.int32 if floatx == "float32" else np.int64
+            dtype = np.float32 if floatx == "float32" else np.float64
+            ulps = np.abs(
+                ours.astype(dtype).view(ints).astype(np.int64)
+                - theirs.astype(dtype).view(ints).astype(np.int64)
+            )
+            out.append([int((ulps > 0).sum()), int(ulps.max())])
+    print(json.dumps(results))
     """
 )
 
@@ -77,14 +78,21 @@ BOUNDS = {
 }
 
 
-def _keras(backend, floatx):
-    return python_json(SCRIPT, floatx, json.dumps(SPECS), KERAS_BACKEND=backend)
+@pytest.fixture(scope="module")
+def kerass_values():
+    """{(backend, float type): Keras's ULP distances}, one process a backend."""
+    out = {}
+    for backend in sorted({b for b, _ in BOUNDS}):
+        floats = [f for b, f in BOUNDS if b == backend]
+        got = python_json(SCRIPT, ",".join(floats), json.dumps(SPECS), KERAS_BACKEND=backend)
+        out.update({(backend, f): got[f] for f in floats})
+    return out
 
 
 @pytest.mark.parametrize("backend,floatx", list(BOUNDS), ids=lambda x: str(x))
-def test_keras_schedules_are_kerass_values(backend, floatx):
+def test_keras_schedules_are_kerass_values(backend, floatx, kerass_values):
     assert len(SPECS) == 12
-    results = _keras(backend, floatx)
+    results = kerass_values[(backend, floatx)]
     bounds = BOUNDS[(backend, floatx)]
     for k, (text, (differing, worst)) in enumerate(zip(SPECS, results)):
         ulps, steps = bounds.get(k, (0, 0))
