@@ -21,6 +21,7 @@ def torch_class(class_name: str, adapt=None):
         return getattr(lr_scheduler, class_name)(optimizer, **kwargs)
 
     build.class_name = f"torch.optim.lr_scheduler.{class_name}"  # (the docs name it)
+    build.adapt = adapt  # (convert --to torch writes the same arguments)
     return build
 
 

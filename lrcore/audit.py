@@ -332,7 +332,7 @@ def audit(log: Log, spec, base_lr: float = 1.0, steps_per_entry: int = 1) -> Rep
     equal = _same(log.lrs, intended, log.float32)
     duplicates = sorted({int(s) for s in log.steps[1:][np.diff(log.steps) == 0]})
     missing = _missing(log.steps)
-    agree = bool(equal.all()) and not duplicates
+    agree = bool(equal.all())  # (a step logged twice with its LR both times followed it)
     first = None if equal.all() else int(log.steps[int(np.flatnonzero(~equal)[0])])
     jumps = _jumps(log, index, values, last)
     return Report(log, intended, agree, first, jumps, duplicates, missing)

@@ -58,12 +58,6 @@ def _family(spec):
     return getattr(type(spec), "family", None)
 
 
-def _args(spec) -> str:
-    """The spec's parameters that differ from its defaults, as keyword arguments."""
-    brief = spec.brief()
-    return brief[len(spec.name) + 1 : -1]
-
-
 # -- spec -------------------------------------------------------------------------------
 def _spec(spec, base_lr) -> Export:
     fam = _family(spec)
@@ -73,8 +67,37 @@ def _spec(spec, base_lr) -> Export:
 
 
 # -- torch ------------------------------------------------------------------------------
-def _torch_expr(spec, indent: str = "") -> str:
+def torch_arguments(spec) -> tuple[str, str]:
+    """(torch's class name, its keyword arguments as code) for a spec of one of torch's
+    families: the spec's parameters off their defaults, as the family's reference
+    passes them to torch (``NotExact`` where torch has no such parameter value)."""
+    import dataclasses
+
     fam = _family(spec)
+    reference = getattr(fam, "reference", None)
+    name = getattr(reference, "class_name", None)
+    if fam is None or fam.framework != "torch" or name is None or fam.user_function:
+        raise NotExact(
+            f"--to torch: {spec.name} is not one of torch's schedulers (torch has no equal "
+            "family; a LambdaLR over the table would need lrcore)"
+        )
+    kwargs = {k: v for k, v in spec.to_dict().items() if k != "name"}
+    adapt = getattr(reference, "adapt", None)
+    if adapt is not None:
+        try:
+            kwargs = adapt(spec, kwargs)
+        except ValueError as exc:
+            raise NotExact(f"--to torch: {exc}") from None
+    defaults = {
+        f.name: f.default for f in dataclasses.fields(spec) if f.default is not dataclasses.MISSING
+    }
+    args = ", ".join(
+        f"{k}={v!r}" for k, v in kwargs.items() if k not in defaults or v != defaults[k]
+    )
+    return name, args
+
+
+def _torch_expr(spec, indent: str = "") -> str:
     if spec.name == "sequential":
         inner = indent + "        "
         children = ",\n".join(inner + _torch_expr(c, inner) for c in spec.schedulers)
@@ -89,13 +112,7 @@ def _torch_expr(spec, indent: str = "") -> str:
             indent + "    " + _torch_expr(c, indent + "    ") for c in spec.schedulers
         )
         return f"torch.optim.lr_scheduler.ChainedScheduler([\n{children},\n{indent}])"
-    name = getattr(getattr(fam, "reference", None), "class_name", None)
-    if fam is None or fam.framework != "torch" or name is None or fam.user_function:
-        raise NotExact(
-            f"--to torch: {spec.name} is not one of torch's schedulers (torch has no equal "
-            "family; a LambdaLR over the table would need lrcore)"
-        )
-    args = _args(spec)
+    name, args = torch_arguments(spec)
     return f"{name}(optimizer{', ' if args else ''}{args})"
 
 

@@ -187,13 +187,13 @@ def families() -> dict:
 def dropin_line(spec) -> str:
     """The lrsched line that runs ``spec`` on an optimizer: torch's class where the
     spec is one of torch's, else ``TableLR``."""
-    fam = getattr(type(spec), "family", None)
-    name = getattr(getattr(fam, "reference", None), "class_name", None)
-    if name and len(fam.specs) == 1:
-        # the parameters off their defaults (lrcore's extensions among them only when set)
-        args = spec.brief()[len(spec.name) + 1 : -1]
-        return f"sched = lrsched.{name.rsplit('.', 1)[-1]}(optimizer{', ' if args else ''}{args})"
-    return f"sched = lrsched.TableLR(optimizer, {str(spec)!r})"
+    from .export import NotExact, torch_arguments
+
+    try:
+        name, args = torch_arguments(spec)
+    except NotExact:
+        return f"sched = lrsched.TableLR(optimizer, {str(spec)!r})"
+    return f"sched = lrsched.{name.rsplit('.', 1)[-1]}(optimizer{', ' if args else ''}{args})"
 
 
 def check(query) -> dict:

@@ -95,6 +95,7 @@ def test_exact_values_markers_and_downloads(server):
         "cosine_annealing_warm_restarts(T_0=50, T_mult=2, eta_min=0.001)",
         "step(step_size=7)",
         "timm_cosine(t_initial=40, lr_min=0.01, warmup_t=5)",
+        "cosine_annealing_warm_restarts(T_0=10, decay=0.5)",  # (torch lacks decay: TableLR)
     ],
 )
 def test_the_lrsched_line_to_paste_runs_the_same_schedule(spec):

@@ -105,6 +105,11 @@ def test_every_spec_is_its_own_text():
         ("timm_cosine(t_initial=10)", "torch", "timm_cosine is not one of torch's schedulers"),
         ("step(step_size=3)", "deepspeed", "step is not one of DeepSpeed's schedules"),
         ("step(step_size=3)", "megatron", "step is not Megatron-Core's scheduler"),
+        (
+            "cosine_annealing_warm_restarts(T_0=10, decay=0.5)",
+            "torch",
+            "torch has no cosine_annealing_warm_restarts",
+        ),
         ("step(step_size=3)", "fairseq", "step is not one of fairseq's LR schedulers"),
         ("step(step_size=3)", "optax", "writing optax's own terms is not done yet"),
         (
