@@ -218,10 +218,70 @@ def _megatron(spec, base_lr) -> Export:
     return Export(shlex.join(flags), notes)
 
 
+# -- optax -------------------------------------------------------------------------------
+def _optax_call(spec) -> str:
+    from .family import names
+
+    functions = {cls: name for name, cls in names("optax").items()}
+    name = functions.get(type(spec))
+    if name is None:
+        raise NotExact(f"--to optax: {spec.name} is not one of optax's schedules")
+    args = []
+    for key, value in spec.to_dict().items():
+        if key == "name":
+            continue
+        if key == "boundaries_and_scales" and value is not None:
+            text = "{" + ", ".join(f"{b!r}: {s!r}" for b, s in value) + "}"
+        elif key == "schedules":
+            text = "[" + ", ".join(_optax_call(c) for c in spec.schedules) + "]"
+        elif key == "cosine_kwargs":
+            items = []
+            for child in value:
+                child = {k: v for k, v in child.items() if k != "name"}
+                items.append("dict(" + ", ".join(f"{k}={v!r}" for k, v in child.items()) + ")")
+            text = "[" + ", ".join(items) + "]"
+        else:
+            text = repr(value)
+        args.append(f"{key}={text}")
+    return f"optax.{name}({', '.join(args)})"
+
+
+def _optax(spec, base_lr) -> Export:
+    notes = [
+        "# lrcore.table's float64 values with jax.config.update('jax_enable_x64', True); "
+        "in float32 optax rounds them",
+        "# entry t of lrcore.table is schedule(t), optax's count",
+    ]
+    return Export(f"import optax\n\nschedule = {_optax_call(spec)}", notes)
+
+
+# -- Keras --------------------------------------------------------------------------------
+def _keras(spec, base_lr) -> Export:
+    from .family import names
+
+    classes = {cls: name for name, cls in names("keras").items()}
+    name = classes.get(type(spec))
+    if name is None:
+        raise NotExact(f"--to keras: {spec.name} is not one of Keras's schedules")
+    d = spec.to_dict()
+    dtype = d.pop("dtype", "float32")
+    args = ", ".join(
+        f"{k}={list(v) if isinstance(v, tuple) else v!r}" for k, v in d.items() if k != "name"
+    )
+    notes = [
+        f"# computed in {dtype}: keras.config.set_floatx({dtype!r}) before building it",
+        "# entry t of lrcore.table is schedule(t), the optimizer's iteration count",
+    ]
+    code = f"import keras\n\nschedule = keras.optimizers.schedules.{name}({args})"
+    return Export(code, notes)
+
+
 _WRITERS = {
     "spec": _spec,
     "torch": _torch,
     "deepspeed": _deepspeed,
     "megatron": _megatron,
     "fairseq": _fairseq,
+    "optax": _optax,
+    "keras": _keras,
 }

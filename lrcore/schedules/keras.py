@@ -238,6 +238,14 @@ declare(
         framework="keras",
         specs=(_Keras,),
         value=keras_value,
+        names={  # keras.optimizers.schedules' classes -> the specs
+            "ExponentialDecay": KerasExponentialDecay,
+            "InverseTimeDecay": KerasInverseTimeDecay,
+            "PolynomialDecay": KerasPolynomialDecay,
+            "PiecewiseConstantDecay": KerasPiecewiseConstantDecay,
+            "CosineDecay": KerasCosineDecay,
+            "CosineDecayRestarts": KerasCosineDecayRestarts,
+        },
         samples=lambda steps: {
             "keras_cosine_decay": KerasCosineDecay(initial_learning_rate=0.001, decay_steps=steps)
         },

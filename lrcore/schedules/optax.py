@@ -534,6 +534,23 @@ declare(
         framework="optax",
         specs=(_Optax,),
         value=optax_value,
+        # optax's functions (compositions included) -> the specs with their arguments
+        names={
+            "constant_schedule": OptaxConstant,
+            "linear_schedule": OptaxLinear,
+            "polynomial_schedule": OptaxPolynomial,
+            "exponential_decay": OptaxExponentialDecay,
+            "cosine_decay_schedule": OptaxCosineDecay,
+            "piecewise_constant_schedule": OptaxPiecewiseConstant,
+            "piecewise_interpolate_schedule": OptaxPiecewiseInterpolate,
+            "linear_onecycle_schedule": OptaxLinearOnecycle,
+            "cosine_onecycle_schedule": OptaxCosineOnecycle,
+            "warmup_constant_schedule": OptaxWarmupConstant,
+            "warmup_cosine_decay_schedule": OptaxWarmupCosineDecay,
+            "warmup_exponential_decay_schedule": OptaxWarmupExponentialDecay,
+            "sgdr_schedule": OptaxSGDR,
+            "join_schedules": OptaxJoin,
+        },
         samples=lambda steps: {
             "optax_cosine_decay": OptaxCosineDecay(init_value=0.001, decay_steps=steps)
         },
