@@ -276,6 +276,31 @@ def _keras(spec, base_lr) -> Export:
     return Export(code, notes)
 
 
+# -- timm --------------------------------------------------------------------------------
+def _timm(spec, base_lr) -> Export:
+    import dataclasses
+
+    from .family import names
+
+    classes = {cls: name for name, cls in names("timm").items()}
+    name = classes.get(type(spec))
+    if name is None:
+        raise NotExact(f"--to timm: {spec.name} is not one of timm's schedulers")
+    defaults = {f.name: f.default for f in dataclasses.fields(spec)}
+    args = ", ".join(
+        f"{k}={list(v) if isinstance(v, tuple) else v!r}"
+        for k, v in spec.to_dict().items()
+        if k != "name" and v != defaults.get(k)
+    )
+    notes = [
+        "# entry t of lrcore.table is the LR after step(t) (t_in_epochs=True) or "
+        "step_update(t) (t_in_epochs=False): timm's t, epochs or updates",
+        "# (timm's constructor writes warmup_lr_init or the base LR before any step)",
+    ]
+    code = f"import timm.scheduler\n\nscheduler = timm.scheduler.{name}(optimizer, {args})"
+    return Export(code, notes)
+
+
 _WRITERS = {
     "spec": _spec,
     "torch": _torch,
@@ -283,5 +308,6 @@ _WRITERS = {
     "megatron": _megatron,
     "fairseq": _fairseq,
     "optax": _optax,
+    "timm": _timm,
     "keras": _keras,
 }

@@ -113,7 +113,8 @@ def test_every_spec_is_its_own_text():
         ("step(step_size=3)", "fairseq", "step is not one of fairseq's LR schedulers"),
         ("step(step_size=3)", "optax", "step is not one of optax's schedules"),
         ("optax_constant(value=0.1)", "keras", "optax_constant is not one of Keras's schedules"),
-        ("timm_cosine(t_initial=10)", "timm", "writing timm's own terms is not done yet"),
+        ("step(step_size=3)", "timm", "step is not one of timm's schedulers"),
+        ("step(step_size=3)", "transformers", "writing transformers's own terms is not done yet"),
         (
             "megatron(max_lr=0.001, lr_decay_steps=1000, lr_warmup_steps=12.5)",
             "megatron",
@@ -226,3 +227,27 @@ def test_keras_code_builds_the_schedule_test_keras_measures():
         jobs.append([convert.to_framework(spec, "keras").artifact, classes[type(spec)], arguments])
     same = python_json(KERAS_RUN, json.dumps(jobs), KERAS_BACKEND="torch")
     assert same == [True] * len(jobs) and len(jobs) == 12
+
+
+def test_timm_code_runs_in_timm_with_the_tables_values():
+    import sys
+
+    from timm_ref import scheduler_module
+
+    scheduler_module()  # timm.scheduler, importable as the artifact imports it
+    samples = [s for s in lrcore.family.samples(400).values() if s.name.startswith("timm_")]
+    specs = [s for s in ALL if s.name.startswith("timm_")] + samples
+    assert {s.name for s in specs} >= {"timm_cosine", "timm_step", "timm_multistep", "timm_wsd"}
+    for spec in specs:
+        code = convert.to_framework(spec, "timm").artifact
+        opt = optimizer(0.3)
+        namespace = {"optimizer": opt, "timm": sys.modules["timm"]}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(code, namespace)  # timm's own class
+        sched = namespace["scheduler"]
+        lrs = []
+        for t in range(400):
+            sched.step(t)
+            lrs.append(opt.param_groups[0]["lr"])
+        assert lrs == lrcore.table(spec, 400, 0.3).tolist(), str(spec)

@@ -235,6 +235,11 @@ def _cycle_events(spec, steps):
 declare(
     Family(
         name="timm",
+        names={
+            "CosineLRScheduler": TimmCosine,
+            "TanhLRScheduler": TimmTanh,
+            "PolyLRScheduler": TimmPoly,
+        },  # timm.scheduler's classes
         code=14,
         framework="timm",
         specs=(_Timm,),
@@ -594,6 +599,7 @@ def _wsd_events(spec, steps):
 declare(
     Family(
         name="timm_step",
+        names={"StepLRScheduler": TimmStep},  # timm.scheduler's classes
         code=20,
         framework="timm",
         specs=(TimmStep,),
@@ -608,6 +614,7 @@ declare(
 declare(
     Family(
         name="timm_multistep",
+        names={"MultiStepLRScheduler": TimmMultiStep},  # timm.scheduler's classes
         code=21,
         framework="timm",
         specs=(TimmMultiStep,),
@@ -624,6 +631,7 @@ declare(
 declare(
     Family(
         name="timm_wsd",
+        names={"WSDLRScheduler": TimmWSD},  # timm.scheduler's classes
         code=22,
         framework="timm",
         specs=(TimmWSD,),
