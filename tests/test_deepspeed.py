@@ -473,7 +473,7 @@ ENGINE = textwrap.dedent(
 )
 
 
-def test_inside_deepspeeds_engine_stopped_and_resumed(tmp_path):
+def test_inside_deepspeeds_engine_stopped_and_resumed(tmp_path, capsys):
     port = free_port()  # a port no other test process (pytest-xdist's other worker) holds
     result = python_json(
         ENGINE,
@@ -489,3 +489,22 @@ def test_inside_deepspeeds_engine_stopped_and_resumed(tmp_path):
     assert result["ours"] == result["reference"]
     assert result["theirs"] == result["reference"]
     assert not math.isclose(result["reference"][5], result["reference"][40])
+    # lrcore audit on the run's logged LRs (engine.get_lr() after each step, as a
+    # training script logs them), against the spec of the run's DeepSpeed block
+    from lrcore.cli import main
+
+    block = {"scheduler": {"type": "WarmupCosineLR", "params": {"total_num_steps": 60,
+             "warmup_num_steps": 10}}, "optimizer": {"params": {"lr": 0.01}}}  # fmt: skip
+    spec, base = lrcore.convert.from_deepspeed_config(block)
+
+    def audit(lrs):
+        log = tmp_path / "lr.csv"
+        log.write_text("step,lr\n" + "".join(f"{k + 1},{v!r}\n" for k, v in enumerate(lrs)))
+        return main(["audit", str(log), "--spec", str(spec), "--base-lr", str(base)])
+
+    assert audit(result["reference"]) == 0
+    assert audit(result["ours"]) == 0  # stopped at 20 and resumed: it followed the spec
+    restarted = result["ours"][:20] + result["reference"][:30]  # a resume that restarted it
+    capsys.readouterr()
+    assert audit(restarted) == 1
+    assert "step 21: the schedule restarted from its step 0" in capsys.readouterr().out
