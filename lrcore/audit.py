@@ -111,10 +111,10 @@ class Report:
             out.append(
                 "resumed at step "
                 + ", ".join(str(r) for r in self.log.resumes)
-                + " (a new log begins)"
+                + " (a new log begins, or the steps go back to a checkpoint)"
             )
         if self.duplicates:
-            out.append(f"logged twice: steps {_few(self.duplicates)}")
+            out.append(f"logged more than once: steps {_few(self.duplicates)}")
         if self.missing:
             out.append(f"missing (from the log's cadence): steps {_few(self.missing)}")
         return out
@@ -141,18 +141,14 @@ def read_logs(paths, *, tag: str | None = None, column: str | None = None) -> Lo
     logs = [read_log(p, tag=tag, column=column) for p in paths]
     if len(logs) == 1:
         return logs[0]
-    for a, b in zip(logs, logs[1:]):
-        if b.steps[0] < a.steps[-1]:
-            raise AuditError(
-                f"the logs must be given in the run's order: {b.source} starts at step "
-                f"{int(b.steps[0])}, before {a.source} ends ({int(a.steps[-1])})"
-            )
+    if len({g.offset for g in logs}) > 1:
+        raise AuditError("the logs must come from one logger (their step conventions differ)")
     return Log(
         np.concatenate([g.steps for g in logs]),
         np.concatenate([g.lrs for g in logs]),
         any(g.float32 for g in logs),
         " + ".join(g.source for g in logs),
-        tuple(int(g.steps[0]) for g in logs[1:]),
+        tuple(sorted({r for g in logs for r in g.resumes} | {int(g.steps[0]) for g in logs[1:]})),
         logs[0].offset,
     )
 
@@ -185,13 +181,16 @@ def _checked(steps, lrs, source, float32=False, offset=0) -> Log:
     s = np.asarray(steps, dtype=np.float64)
     if not np.all(np.isfinite(s)) or np.any(s != np.round(s)) or np.any(s < 0):
         raise AuditError(f"{source}: steps must be whole numbers >= 0")
-    if np.any(np.diff(s) < 0):
-        k = int(np.flatnonzero(np.diff(s) < 0)[0])
-        raise AuditError(
-            f"{source}: steps must not go back, got step {int(s[k + 1])} after {int(s[k])}"
-        )
+    # a step that goes back is a resume from an earlier checkpoint: the steps after it
+    # are logged again (both loggings are checked)
+    back = tuple(int(s[k + 1]) for k in np.flatnonzero(np.diff(s) < 0))
     return Log(
-        s.astype(np.int64), np.asarray(lrs, dtype=np.float64), float32, source, offset=offset
+        s.astype(np.int64),
+        np.asarray(lrs, dtype=np.float64),
+        float32,
+        source,
+        resumes=back,
+        offset=offset,
     )
 
 
@@ -330,7 +329,10 @@ def audit(log: Log, spec, base_lr: float = 1.0, steps_per_entry: int = 1) -> Rep
     intended = np.full(len(index), np.nan)
     intended[inside] = values[index[inside]]
     equal = _same(log.lrs, intended, log.float32)
-    duplicates = sorted({int(s) for s in log.steps[1:][np.diff(log.steps) == 0]})
+    seen, again = set(), set()
+    for s in log.steps.tolist():
+        (again if s in seen else seen).add(s)
+    duplicates = sorted(again)
     missing = _missing(log.steps)
     agree = bool(equal.all())  # (a step logged twice with its LR both times followed it)
     first = None if equal.all() else int(log.steps[int(np.flatnonzero(~equal)[0])])

@@ -157,7 +157,7 @@ def test_a_resumed_transformers_trainer_followed_its_schedule(tmp_path, capsys):
         args = transformers.TrainingArguments(
             output_dir=str(tmp_path), max_steps=steps, per_device_train_batch_size=4,
             learning_rate=BASE, lr_scheduler_type="cosine", warmup_steps=5,
-            logging_steps=1, save_steps=20, report_to=[], use_cpu=True,
+            logging_steps=1, save_steps=20, report_to=["tensorboard"], use_cpu=True,
             disable_tqdm=True,
         )  # fmt: skip
         return transformers.Trainer(model=Model(), args=args, train_dataset=rows)
@@ -171,6 +171,14 @@ def test_a_resumed_transformers_trainer_followed_its_schedule(tmp_path, capsys):
     code, out = run_cli(capsys, "audit", str(state), "--spec", spec, "--base-lr", str(BASE))
     assert code == 0, out
     assert "read 40 logged LRs (trainer_state.json log_history, float64)" in out
+    # and from its TensorBoard logs (output_dir/runs/<time_host>: one folder, or one a run)
+    runs = [str(p) for p in sorted((tmp_path / "runs").iterdir())]
+    code, out = run_cli(capsys, "audit", *runs, "--spec", spec, "--base-lr", str(BASE))
+    assert code == 0, out
+    assert "train/learning_rate" in out and "float32), steps 1..40" in out
+    # the first run went on to 40, the second resumed from checkpoint-20: its steps go
+    # back, and 21..40 are logged twice, both times with the schedule's LR
+    assert "resumed at step 21" in out and "logged more than once: steps 21, 22," in out
     # the same log against a schedule it did not follow: the first difference is named
     code, out = run_cli(
         capsys,
@@ -216,7 +224,7 @@ def test_duplicates_missing_steps_and_a_run_past_the_end(tmp_path):
     "content,args,message",
     [
         ("step,lr\n0,0.1\n1,abc\n", [], "lr on row 3 must be a number, got 'abc'"),
-        ("step,lr\n0,0.1\n2,0.1\n1,0.1\n", [], "steps must not go back, got step 1 after 2"),
+        ("step,lr\n0,0.1\n-2,0.1\n", [], "steps must be whole numbers >= 0"),
         (
             "step,lr,lr2\n0,0.1,0.1\n",
             [],
