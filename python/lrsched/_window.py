@@ -33,9 +33,8 @@ was made from changes, it is dropped, and the next step builds one from that ste
 Only how the change is seen differs, as each framework's attributes allow: torch's
 classes compare the values inline (above); timm's, DeepSpeed's and Megatron's
 hyperparameters are :func:`hyperparameter` properties whose assignment drops the
-window; fairseq's are
-read-only (fairseq computes them once from ``cfg``); ReduceLROnPlateau's
-``schedule`` is compared by identity.
+window; fairseq's are read-only (fairseq computes them once from ``cfg``);
+ReduceLROnPlateau's ``schedule`` is compared by identity.
 """
 
 from __future__ import annotations
