@@ -171,62 +171,8 @@ def test_cli_reads_a_torch_call(capsys):
     assert capsys.readouterr().out == "cosine_annealing(T_max=100, eta_min=0.0)\n"
 
 
-OPTAX_RUN = """
-import json, sys
-import jax
-jax.config.update("jax_enable_x64", True)
-import numpy as np
-out = []
-for code, steps in json.loads(sys.argv[1]):
-    namespace = {}
-    exec(code, namespace)  # the artifact itself: optax's own functions
-    out.append([float(namespace["schedule"](t)) for t in steps])
-print(json.dumps(out))
-"""
-
-
-def test_optax_code_runs_in_optax_with_the_tables_values():
-    from fresh import python_json
-
-    specs = [s for s in ALL if s.name.startswith("optax_")]
-    steps = list(range(0, 1300, 7))
-    jobs = [[convert.to_framework(s, "optax").artifact, steps] for s in specs]
-    theirs = python_json(OPTAX_RUN, json.dumps(jobs))
-    for spec, values in zip(specs, theirs):
-        assert values == lrcore.table(spec, 1300)[steps].tolist(), str(spec)
-    assert len(specs) == 18
-
-
-KERAS_RUN = """
-import json, sys
-import keras
-out = []
-for code, name, arguments in json.loads(sys.argv[1]):
-    namespace = {}
-    exec(code, namespace)  # the artifact
-    reference = getattr(keras.optimizers.schedules, name)(**arguments)  # tests/test_keras.py's
-    out.append(namespace["schedule"].get_config() == reference.get_config())
-print(json.dumps(out))
-"""
-
-
-def test_keras_code_builds_the_schedule_test_keras_measures():
-    """The artifact is Keras's own schedule with the configuration tests/test_keras.py
-    builds and measures against lrcore (bit for bit, or within its stated ULP bounds)."""
-    from fresh import python_json
-
-    from lrcore.family import names
-
-    classes = {cls: name for name, cls in names("keras").items()}
-    jobs = []
-    for spec in (s for s in ALL if s.name.startswith("keras_")):
-        arguments = {k: v for k, v in spec.to_dict().items() if k not in ("name", "dtype")}
-        for key in ("boundaries", "values"):
-            if key in arguments:
-                arguments[key] = list(arguments[key])
-        jobs.append([convert.to_framework(spec, "keras").artifact, classes[type(spec)], arguments])
-    same = python_json(KERAS_RUN, json.dumps(jobs), KERAS_BACKEND="torch")
-    assert same == [True] * len(jobs) and len(jobs) == 12
+# convert --to optax and --to keras are run in optax and Keras by tests/test_optax.py
+# and tests/test_keras.py, in the processes that measure those frameworks against lrcore
 
 
 def test_timm_code_runs_in_timm_with_the_tables_values():

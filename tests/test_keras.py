@@ -26,6 +26,7 @@ from catalogue import FRAMEWORKS
 from fresh import python_json
 
 import lrcore
+from lrcore.convert import to_framework
 
 SPECS = [s for s in FRAMEWORKS if s.startswith("keras_")]
 
@@ -64,6 +65,19 @@ SCRIPT = textwrap.dedent(
                 - theirs.astype(dtype).view(ints).astype(np.int64)
             )
             out.append([int((ulps > 0).sum()), int(ulps.max())])
+    # lrcore convert --to keras's code builds the same schedule (the same config)
+    same = []
+    for text, exported in zip(json.loads(sys.argv[2]), json.loads(sys.argv[3])):
+        spec = lrcore.parse(text)
+        arguments = {k: v for k, v in spec.to_dict().items() if k not in ("name", "dtype")}
+        for key in ("boundaries", "values"):
+            if key in arguments:
+                arguments[key] = list(arguments[key])
+        namespace = {}
+        exec(exported, namespace)
+        reference = getattr(keras.optimizers.schedules, CLASSES[spec.name])(**arguments)
+        same.append(namespace["schedule"].get_config() == reference.get_config())
+    results["exported"] = same
     print(json.dumps(results))
     """
 )
@@ -84,9 +98,20 @@ def kerass_values():
     out = {}
     for backend in sorted({b for b, _ in BOUNDS}):
         floats = [f for b, f in BOUNDS if b == backend]
-        got = python_json(SCRIPT, ",".join(floats), json.dumps(SPECS), KERAS_BACKEND=backend)
+        exported = [to_framework(s, "keras").artifact for s in SPECS]
+        got = python_json(
+            SCRIPT, ",".join(floats), json.dumps(SPECS), json.dumps(exported), KERAS_BACKEND=backend
+        )
         out.update({(backend, f): got[f] for f in floats})
+        out[(backend, "exported")] = got["exported"]
     return out
+
+
+def test_convert_to_keras_builds_the_schedules_measured_here(kerass_values):
+    """``lrcore convert --to keras``'s code builds, on each backend, a schedule with the
+    configuration of the one measured against lrcore above."""
+    for backend in {b for b, _ in BOUNDS}:
+        assert kerass_values[(backend, "exported")] == [True] * len(SPECS)
 
 
 @pytest.mark.parametrize("backend,floatx", list(BOUNDS), ids=lambda x: str(x))

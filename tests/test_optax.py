@@ -58,7 +58,7 @@ SCRIPT = textwrap.dedent(
 
     steps = int(sys.argv[1])
     results = []
-    for text in json.loads(sys.argv[2]):
+    for text, exported in zip(json.loads(sys.argv[2]), json.loads(sys.argv[3])):
         spec = lrcore.parse(text)
         schedule = build(spec.to_dict())
         theirs = np.array([float(schedule(t)) for t in range(steps)])
@@ -66,6 +66,11 @@ SCRIPT = textwrap.dedent(
         for numerics in ("torch", "closed"):
             ours = lrcore.table(spec, steps, numerics=numerics)
             row.append([int(i) for i in np.flatnonzero(ours != theirs)[:5]])
+        # lrcore convert --to optax's code, run as it is (every 7th count)
+        namespace = {}
+        exec(exported, namespace)
+        sampled = np.array([float(namespace["schedule"](t)) for t in range(0, steps, 7)])
+        row.append([7 * int(i) for i in np.flatnonzero(sampled != theirs[::7])[:5]])
         results.append(row)
     names = sorted(n for n in dir(optax.schedules) if not n.startswith("_"))
     print(json.dumps({"results": results, "names": names}))
@@ -74,13 +79,17 @@ SCRIPT = textwrap.dedent(
 
 
 def _run():
-    return python_json(SCRIPT, str(STEPS), json.dumps(SPECS))
+    from lrcore.convert import to_framework
+
+    exported = [to_framework(s, "optax").artifact for s in SPECS]
+    return python_json(SCRIPT, str(STEPS), json.dumps(SPECS), json.dumps(exported))
 
 
 def test_every_optax_schedule_is_optaxs_float64_bits_and_every_function_has_a_spec():
     out = _run()
     results = out["results"]
-    differing = {text: row for text, row in zip(SPECS, results) if row != [[], []]}
+    # optax's own function, lrcore's two numerics and `convert --to optax`'s code agree
+    differing = {text: row for text, row in zip(SPECS, results) if row != [[], [], []]}
     assert differing == {}
     assert len(results) == len(SPECS) == 18
 
