@@ -301,6 +301,54 @@ def _timm(spec, base_lr) -> Export:
     return Export(code, notes)
 
 
+# -- transformers ------------------------------------------------------------------------
+def _transformers(spec, base_lr) -> Export:
+    """transformers' ``get_*`` function whose schedule the spec is: a decay of the
+    transformers family, bare or behind a linear warm-up (``warmup(..., warmup_steps=w)``,
+    its other options at their defaults), as lrsched's functions build them."""
+    warmup, decay = 0, spec
+    if spec.name == "warmup":
+        if (spec.warmup_type, spec.min_lr_ratio, spec.warmup_lr_rate) != ("linear", 0.0, 0.0):
+            raise NotExact(
+                "--to transformers: only a linear warm-up with min_lr_ratio=0 and "
+                "warmup_lr_rate=0 is one of transformers' functions"
+            )
+        warmup, decay = spec.warmup_steps, spec.schedule
+    name = decay.name
+    total = f"num_training_steps={warmup + getattr(decay, 'decay_steps', 0)}"
+    if name == "stable":
+        function = "get_constant_schedule_with_warmup" if warmup else "get_constant_schedule"
+        args = [f"num_warmup_steps={warmup}"] if warmup else []
+    elif name == "linear_decay":
+        function, args = "get_linear_schedule_with_warmup", [f"num_warmup_steps={warmup}", total]
+    elif name == "cosine_decay" and decay.progress_offset == 0.0:
+        args = [f"num_warmup_steps={warmup}", total, f"num_cycles={decay.num_cycles!r}"]
+        function = "get_cosine_schedule_with_warmup"
+        if decay.min_lr_rate != 0.0:
+            function = "get_cosine_with_min_lr_schedule_with_warmup"
+            args.append(f"min_lr_rate={decay.min_lr_rate!r}")
+    elif name == "cosine_hard_restarts":
+        function = "get_cosine_with_hard_restarts_schedule_with_warmup"
+        args = [f"num_warmup_steps={warmup}", total, f"num_cycles={decay.num_cycles!r}"]
+    elif name == "polynomial_decay":
+        function = "get_polynomial_decay_schedule_with_warmup"
+        args = [f"num_warmup_steps={warmup}", total, f"lr_end={decay.lr_end!r}"]
+        args.append(f"power={decay.power!r}")
+    elif name == "inverse_sqrt":
+        function = "get_inverse_sqrt_schedule"
+        args = [f"num_warmup_steps={warmup}", f"timescale={decay.timescale!r}"]
+    else:
+        raise NotExact(f"--to transformers: {spec.name} is not one of transformers' schedules")
+    notes = ["# entry t of lrcore.table is the LR after t calls of scheduler.step()"]
+    if name == "polynomial_decay":
+        notes.insert(
+            0, f"# the optimizer's lr must be lr_init={decay.lr_init!r} (transformers reads it)"
+        )
+    call = ", ".join(["optimizer", *args])
+    code = f"from transformers import {function}\n\nscheduler = {function}({call})"
+    return Export(code, notes)
+
+
 _WRITERS = {
     "spec": _spec,
     "torch": _torch,
@@ -308,6 +356,7 @@ _WRITERS = {
     "megatron": _megatron,
     "fairseq": _fairseq,
     "optax": _optax,
+    "transformers": _transformers,
     "timm": _timm,
     "keras": _keras,
 }

@@ -114,7 +114,7 @@ def test_every_spec_is_its_own_text():
         ("step(step_size=3)", "optax", "step is not one of optax's schedules"),
         ("optax_constant(value=0.1)", "keras", "optax_constant is not one of Keras's schedules"),
         ("step(step_size=3)", "timm", "step is not one of timm's schedulers"),
-        ("step(step_size=3)", "transformers", "writing transformers's own terms is not done yet"),
+        ("step(step_size=3)", "transformers", "step is not one of transformers' schedules"),
         (
             "megatron(max_lr=0.001, lr_decay_steps=1000, lr_warmup_steps=12.5)",
             "megatron",
@@ -197,3 +197,39 @@ def test_timm_code_runs_in_timm_with_the_tables_values():
             sched.step(t)
             lrs.append(opt.param_groups[0]["lr"])
         assert lrs == lrcore.table(spec, 400, 0.3).tolist(), str(spec)
+
+
+def test_transformers_code_runs_in_transformers_with_the_tables_values():
+    pytest.importorskip("transformers")
+    extra = [  # each of transformers' functions, bare and behind a warm-up
+        "stable()",
+        "warmup(stable(), warmup_steps=20)",
+        "warmup(linear_decay(decay_steps=250), warmup_steps=30)",
+        "linear_decay(decay_steps=280)",
+        "warmup(cosine_decay(decay_steps=200, num_cycles=0.7), warmup_steps=25)",
+        "warmup(cosine_decay(decay_steps=200, min_lr_rate=0.1), warmup_steps=25)",
+        "warmup(cosine_hard_restarts(decay_steps=240, num_cycles=3), warmup_steps=10)",
+        "warmup(polynomial_decay(decay_steps=200, lr_init=0.3, lr_end=0.001, power=2.0),"
+        " warmup_steps=40)",
+        "warmup(inverse_sqrt(timescale=50), warmup_steps=50)",
+        "inverse_sqrt(timescale=70)",
+    ]
+    specs = exportable("transformers") + [lrcore.parse(t) for t in extra]
+    names = {s.schedule.name if s.name == "warmup" else s.name for s in specs}
+    assert names >= {"stable", "linear_decay", "cosine_decay", "cosine_hard_restarts",
+                     "polynomial_decay", "inverse_sqrt"}  # fmt: skip
+    for spec in specs:
+        decay = spec.schedule if spec.name == "warmup" else spec
+        base = decay.lr_init if decay.name == "polynomial_decay" else 0.3
+        code = convert.to_framework(spec, "transformers").artifact
+        opt = optimizer(base)
+        namespace = {"optimizer": opt}
+        exec(code, namespace)  # transformers' own function
+        sched = namespace["scheduler"]
+        assert type(sched).__module__ == "torch.optim.lr_scheduler"
+        lrs = [opt.param_groups[0]["lr"]]
+        for _ in range(299):
+            opt.step()
+            sched.step()
+            lrs.append(opt.param_groups[0]["lr"])
+        assert lrs == lrcore.table(spec, 300, base).tolist(), str(spec)
