@@ -387,6 +387,8 @@ def cmd_convert(args) -> None:
         spec = convert.from_fairseq_args(source)
     elif kind == "torch":
         spec = convert.from_torch_call(source)
+    elif kind == "transformers":
+        spec = convert.from_transformers_call(source)
     elif kind == "megatron":
         spec, stride = convert.from_megatron_args(source)
         if stride != 1:
@@ -423,6 +425,8 @@ def _source_kind(source: str) -> str:
     head = source.lstrip().split("(")[0].rsplit(".", 1)[-1]
     if "(" in source and head in convert.torch_classes():
         return "torch"
+    if "(" in source and head.startswith("get_") and head in convert._TRANSFORMERS:
+        return "transformers"
     if source.lstrip().startswith("--"):
         fairseq = any(flag.split("=")[0] == "--lr-scheduler" for flag in source.split())
         return "fairseq" if fairseq else "megatron"
@@ -609,7 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--from",
         dest="source_kind",
-        choices=["auto", "deepspeed", "megatron", "fairseq", "torch", "spec"],
+        choices=["auto", "deepspeed", "megatron", "fairseq", "torch", "transformers", "spec"],
         default="auto",
         help="what SOURCE is (default: guessed from it)",
     )

@@ -233,3 +233,21 @@ def test_transformers_code_runs_in_transformers_with_the_tables_values():
             sched.step()
             lrs.append(opt.param_groups[0]["lr"])
         assert lrs == lrcore.table(spec, 300, base).tolist(), str(spec)
+        if decay.name != "polynomial_decay":  # (its lr_init is the optimizer's LR)
+            call = code.split("scheduler = ", 1)[1]
+            assert convert.from_transformers_call(call) == spec  # read back: the same spec
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        ("get_foo(optimizer)", "expected a call of one of get_constant_schedule"),
+        ("get_linear_schedule_with_warmup(optimizer, 10)", "needs num_training_steps"),
+        ("get_linear_schedule_with_warmup(optimizer, 10, 5)", "must be at least num_warmup"),
+        ("get_cosine_with_min_lr_schedule_with_warmup(opt, 1, 9, min_lr=1e-5)", "give min_lr_rate"),
+        ("get_constant_schedule(optimizer, warmup=3)", "takes no arguments"),
+    ],
+)
+def test_transformers_calls_that_cannot_be_read_say_why(call, message):
+    with pytest.raises(ValueError, match=message):
+        convert.from_transformers_call(call)
