@@ -425,7 +425,7 @@ def _source_kind(source: str) -> str:
     head = source.lstrip().split("(")[0].rsplit(".", 1)[-1]
     if "(" in source and head in convert.torch_classes():
         return "torch"
-    if "(" in source and head.startswith("get_") and head in convert._TRANSFORMERS:
+    if "(" in source and head.startswith("get_") and head in convert.TRANSFORMERS_FUNCTIONS:
         return "transformers"
     if source.lstrip().startswith("--"):
         fairseq = any(flag.split("=")[0] == "--lr-scheduler" for flag in source.split())
