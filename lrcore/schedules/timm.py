@@ -390,6 +390,92 @@ def timm_multistep_value(code, p, base, t):
     return _noised(code, p, base * math.pow(rate, float(lo)), t)
 
 
+# -- step and multi-step over a run: blocks of one value ------------------------------------
+# Past the warm-up and outside the noise range their value is a function of the decay
+# count alone, so a run of steps with one count is one value, computed once (by the value
+# function itself: the bits are the same) and filled as a block. A block is taken only
+# when the count at its last step is the count at its first (the count never decreases).
+
+
+@njit(cache=True)
+def _quiet_until(code, p, t):
+    """The first step >= ``t`` that timm's noise touches (``t``: this one; inf: none)."""
+    lo, hi = code[p + STEP.noise_lo], code[p + STEP.noise_hi]
+    if t >= hi:
+        return math.inf
+    return max(lo, float(t))
+
+
+@njit(cache=True)
+def _fill(out, i0, j, end, v):
+    for q in range(j, end):
+        out[i0 + q] = v
+
+
+@njit(cache=True)
+def timm_step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    p = off + K.LEAF
+    warm, d = code[p + STEP.warmup_t], code[p + STEP.decay_t]
+    prefix = code[p + STEP.warmup_prefix] != 0.0
+    j = 0
+    while j < n:
+        t = e0 + j
+        v = timm_step_value(code, p, base, t)
+        end = j + 1
+        quiet = _quiet_until(code, p, t)
+        if t >= warm and quiet > t:
+            shift = warm if prefix else 0.0
+            k = (t - shift) // d
+            stop = min(math.ceil((k + 1.0) * d) + shift, quiet, float(e0 + n))
+            last = int(stop) - 1
+            if last > t and (last - shift) // d == k:
+                end = last - e0 + 1
+        _fill(out, i0, j, end, v)
+        j = end
+
+
+@njit(cache=True)
+def _milestones_passed(code, p, e):
+    """``bisect_right(decay_t, e + 1)`` (timm's search, over the milestones as given)."""
+    n = int(code[p + MULTISTEP.n_milestones])
+    first = p + len(MULTISTEP)
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if e + 1 < code[first + mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def timm_multistep_closed(
+    code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off
+):
+    p = off + K.LEAF
+    warm = code[p + MULTISTEP.warmup_t]
+    prefix = code[p + MULTISTEP.warmup_prefix] != 0.0
+    count = int(code[p + MULTISTEP.n_milestones])
+    j = 0
+    while j < n:
+        t = e0 + j
+        v = timm_multistep_value(code, p, base, t)
+        end = j + 1
+        quiet = _quiet_until(code, p, t)
+        if t >= warm and quiet > t:
+            shift = warm if prefix else 0.0
+            k = _milestones_passed(code, p, t - shift)
+            stop = min(quiet, float(e0 + n))
+            if k < count:  # the next milestone m counts from e + 1 == m
+                stop = min(stop, code[p + len(MULTISTEP) + k] - 1.0 + shift)
+            last = int(math.ceil(stop)) - 1
+            if last > t and _milestones_passed(code, p, last - shift) == k:
+                end = last - e0 + 1
+        _fill(out, i0, j, end, v)
+        j = end
+
+
 @njit(cache=True)
 def _wsd_decay(fn, frac, power, ratio):
     """The decay factor at decay progress ``frac`` in [0, 1], from 1 to 0."""
@@ -605,6 +691,7 @@ declare(
         specs=(TimmStep,),
         layout=STEP._fields,
         value=timm_step_value,
+        closed=timm_step_closed,
         samples=lambda steps: {
             "timm_step": TimmStep(decay_t=max(steps // 10, 1), decay_rate=0.5, warmup_t=5)
         },
@@ -620,6 +707,7 @@ declare(
         specs=(TimmMultiStep,),
         layout=MULTISTEP._fields,
         value=timm_multistep_value,
+        closed=timm_multistep_closed,
         samples=lambda steps: {
             "timm_multistep": TimmMultiStep(
                 decay_t=(steps // 3, 2 * steps // 3), decay_rate=0.1, warmup_t=5
