@@ -252,7 +252,7 @@ def export(query) -> tuple[bytes, str, str]:
     fmt = query.get("format", "csv")
     name = spec.name
     if fmt == "csv":
-        from .cli import write_csv
+        from .csv_text import write_csv
 
         text = io.StringIO()
         write_csv(text, values, 0)
