@@ -471,14 +471,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     steps_help = "table entries per schedule (default %(default)s)"
     b = sub.add_parser("bench", help="time every family against torch.optim, numpy, torch ops")
-    b.add_argument("--steps", type=int, default=1_000_000, help=steps_help)
-    b.add_argument(
-        "--torch-steps",
-        type=int,
-        default=20_000,
-        help="steps of torch.optim's own scheduler timed per family (default %(default)s)",
-    )
-    b.add_argument("--json", help="write the figures to this JSON file")
+    d = sub.add_parser("demo", help="what `make demo` runs: the bench, then the gallery")
+    for timed in (b, d):  # the bench's options, in both
+        timed.add_argument("--steps", type=int, default=1_000_000, help=steps_help)
+        timed.add_argument(
+            "--torch-steps",
+            type=int,
+            default=20_000,
+            help="steps of torch.optim's own scheduler timed per family (default %(default)s)",
+        )
+        timed.add_argument(
+            "--json", default=None, help="write the bench's figures to this JSON file"
+        )
     b.add_argument(
         "--no-first-use",
         dest="first_use",
@@ -486,15 +490,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip timing first use in fresh processes (each compiles into an empty cache)",
     )
     b.set_defaults(func=cmd_bench)
-    d = sub.add_parser("demo", help="what `make demo` runs: the bench, then the gallery")
-    d.add_argument("--steps", type=int, default=1_000_000, help=steps_help)
-    d.add_argument(
-        "--torch-steps",
-        type=int,
-        default=20_000,
-        help="steps of torch.optim's own scheduler timed per family (default %(default)s)",
-    )
-    d.add_argument("--json", default=None, help="write the bench's figures to this JSON file")
     d.add_argument("-o", "--output", default="gallery", help="gallery folder (default gallery)")
     d.set_defaults(func=cmd_demo)
     f = sub.add_parser("families", help="list every schedule and its parameters, by framework")

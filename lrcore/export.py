@@ -54,6 +54,17 @@ def to_framework(spec, target: str, *, base_lr: float | None = None) -> Export:
     return writer(spec, base_lr)
 
 
+def own_name(spec, target: str, what: str) -> str:
+    """The target framework's own name for ``spec``'s schedule (``Family.names`` of its
+    declarations), or ``NotExact`` saying the spec is not ``what``."""
+    from .family import names
+
+    for name, cls in names(target).items():
+        if cls is type(spec):
+            return name
+    raise NotExact(f"--to {target}: {spec.name} is not {what}")
+
+
 def _family(spec):
     return getattr(type(spec), "family", None)
 
@@ -128,12 +139,7 @@ def _torch(spec, base_lr) -> Export:
 
 # -- DeepSpeed -----------------------------------------------------------------------------
 def _deepspeed(spec, base_lr) -> Export:
-    from .family import names
-
-    types = {cls: name for name, cls in names("deepspeed").items()}
-    kind = types.get(type(spec))
-    if kind is None:
-        raise NotExact(f"--to deepspeed: {spec.name} is not one of DeepSpeed's schedules")
+    kind = own_name(spec, "deepspeed", "one of DeepSpeed's schedules")
     params = {k: v for k, v in spec.to_dict().items() if k != "name"}
     block = {"scheduler": {"type": kind, "params": params}}
     notes = ["# entry t of lrcore.table is the LR after t calls of DeepSpeed's step()"]
@@ -149,12 +155,7 @@ def _deepspeed(spec, base_lr) -> Export:
 def _fairseq(spec, base_lr) -> Export:
     import dataclasses
 
-    from .family import names
-
-    flags_of = {cls: name for name, cls in names("fairseq").items()}
-    name = flags_of.get(type(spec))
-    if name is None:
-        raise NotExact(f"--to fairseq: {spec.name} is not one of fairseq's LR schedulers")
+    name = own_name(spec, "fairseq", "one of fairseq's LR schedulers")
     flags = ["--lr-scheduler", name]
     defaults = {f.name: f.default for f in dataclasses.fields(spec)}
     for key, value in spec.to_dict().items():
@@ -181,8 +182,7 @@ def _fairseq(spec, base_lr) -> Export:
 
 # -- Megatron-LM ------------------------------------------------------------------------------
 def _megatron(spec, base_lr) -> Export:
-    if spec.name != "megatron":
-        raise NotExact(f"--to megatron: {spec.name} is not Megatron-Core's scheduler")
+    own_name(spec, "megatron", "Megatron-Core's scheduler")
     d = spec.to_dict()
     if d.get("wd_incr_steps") is None:  # (the weight decay's ramp: the run's length)
         d["wd_incr_steps"] = d["lr_decay_steps"]
@@ -220,12 +220,7 @@ def _megatron(spec, base_lr) -> Export:
 
 # -- optax -------------------------------------------------------------------------------
 def _optax_call(spec) -> str:
-    from .family import names
-
-    functions = {cls: name for name, cls in names("optax").items()}
-    name = functions.get(type(spec))
-    if name is None:
-        raise NotExact(f"--to optax: {spec.name} is not one of optax's schedules")
+    name = own_name(spec, "optax", "one of optax's schedules")
     args = []
     for key, value in spec.to_dict().items():
         if key == "name":
@@ -257,12 +252,7 @@ def _optax(spec, base_lr) -> Export:
 
 # -- Keras --------------------------------------------------------------------------------
 def _keras(spec, base_lr) -> Export:
-    from .family import names
-
-    classes = {cls: name for name, cls in names("keras").items()}
-    name = classes.get(type(spec))
-    if name is None:
-        raise NotExact(f"--to keras: {spec.name} is not one of Keras's schedules")
+    name = own_name(spec, "keras", "one of Keras's schedules")
     d = spec.to_dict()
     dtype = d.pop("dtype", "float32")
     args = ", ".join(
@@ -280,12 +270,7 @@ def _keras(spec, base_lr) -> Export:
 def _timm(spec, base_lr) -> Export:
     import dataclasses
 
-    from .family import names
-
-    classes = {cls: name for name, cls in names("timm").items()}
-    name = classes.get(type(spec))
-    if name is None:
-        raise NotExact(f"--to timm: {spec.name} is not one of timm's schedulers")
+    name = own_name(spec, "timm", "one of timm's schedulers")
     defaults = {f.name: f.default for f in dataclasses.fields(spec)}
     args = ", ".join(
         f"{k}={list(v) if isinstance(v, tuple) else v!r}"
@@ -303,47 +288,12 @@ def _timm(spec, base_lr) -> Export:
 
 # -- transformers ------------------------------------------------------------------------
 def _transformers(spec, base_lr) -> Export:
-    """transformers' ``get_*`` function whose schedule the spec is: a decay of the
-    transformers family, bare or behind a linear warm-up (``warmup(..., warmup_steps=w)``,
-    its other options at their defaults), as lrsched's functions build them."""
-    warmup, decay = 0, spec
-    if spec.name == "warmup":
-        if (spec.warmup_type, spec.min_lr_ratio, spec.warmup_lr_rate) != ("linear", 0.0, 0.0):
-            raise NotExact(
-                "--to transformers: only a linear warm-up with min_lr_ratio=0 and "
-                "warmup_lr_rate=0 is one of transformers' functions"
-            )
-        warmup, decay = spec.warmup_steps, spec.schedule
-    name = decay.name
-    total = f"num_training_steps={warmup + getattr(decay, 'decay_steps', 0)}"
-    if name == "stable":
-        function = "get_constant_schedule_with_warmup" if warmup else "get_constant_schedule"
-        args = [f"num_warmup_steps={warmup}"] if warmup else []
-    elif name == "linear_decay":
-        function, args = "get_linear_schedule_with_warmup", [f"num_warmup_steps={warmup}", total]
-    elif name == "cosine_decay" and decay.progress_offset == 0.0:
-        args = [f"num_warmup_steps={warmup}", total, f"num_cycles={decay.num_cycles!r}"]
-        function = "get_cosine_schedule_with_warmup"
-        if decay.min_lr_rate != 0.0:
-            function = "get_cosine_with_min_lr_schedule_with_warmup"
-            args.append(f"min_lr_rate={decay.min_lr_rate!r}")
-    elif name == "cosine_hard_restarts":
-        function = "get_cosine_with_hard_restarts_schedule_with_warmup"
-        args = [f"num_warmup_steps={warmup}", total, f"num_cycles={decay.num_cycles!r}"]
-    elif name == "polynomial_decay":
-        function = "get_polynomial_decay_schedule_with_warmup"
-        args = [f"num_warmup_steps={warmup}", total, f"lr_end={decay.lr_end!r}"]
-        args.append(f"power={decay.power!r}")
-    elif name == "inverse_sqrt":
-        function = "get_inverse_sqrt_schedule"
-        args = [f"num_warmup_steps={warmup}", f"timescale={decay.timescale!r}"]
-    else:
-        raise NotExact(f"--to transformers: {spec.name} is not one of transformers' schedules")
+    from .schedules.warmup import transformers_call
+
+    function, args, lr_init = transformers_call(spec)
     notes = ["# entry t of lrcore.table is the LR after t calls of scheduler.step()"]
-    if name == "polynomial_decay":
-        notes.insert(
-            0, f"# the optimizer's lr must be lr_init={decay.lr_init!r} (transformers reads it)"
-        )
+    if lr_init is not None:
+        notes.insert(0, f"# the optimizer's lr must be lr_init={lr_init!r} (transformers reads it)")
     call = ", ".join(["optimizer", *args])
     code = f"from transformers import {function}\n\nscheduler = {function}({call})"
     return Export(code, notes)

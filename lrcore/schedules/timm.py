@@ -60,13 +60,7 @@ class _Timm(Leaf):
         self._set("cycle_mul", v.real(n, "cycle_mul", self.cycle_mul, low=0.0, low_open=True))
         self._set("cycle_decay", v.real(n, "cycle_decay", self.cycle_decay, low=0.0, low_open=True))
         v.integer(n, "cycle_limit", self.cycle_limit, minimum=1)
-        v.integer(n, "warmup_t", self.warmup_t, minimum=0)
-        self._set("warmup_lr_init", v.real(n, "warmup_lr_init", self.warmup_lr_init, low=0.0))
-        v.flag(n, "warmup_prefix", self.warmup_prefix)
-        self._set("noise_range_t", _noise_range(n, self.noise_range_t))
-        self._set("noise_pct", v.real(n, "noise_pct", self.noise_pct, low=0.0, low_open=True))
-        self._set("noise_std", v.real(n, "noise_std", self.noise_std, low=0.0))
-        v.integer(n, "noise_seed", self.noise_seed, minimum=0)
+        _check_warmup_and_noise(self)
 
     def _set(self, field, value):
         object.__setattr__(self, field, value)
@@ -75,13 +69,6 @@ class _Timm(Leaf):
         raise NotImplementedError
 
     def params(self, quantity="lr"):
-        r = self.noise_range_t
-        if r is None:
-            lo, hi = _NONE, _NONE
-        elif isinstance(r, (int, float)):
-            lo, hi = float(r), float("inf")
-        else:
-            lo, hi = float(r[0]), float(r[1])
         named = {
             "shape": self.shape,
             "t_initial": self.t_initial,
@@ -89,19 +76,49 @@ class _Timm(Leaf):
             "cycle_mul": self.cycle_mul,
             "cycle_decay": self.cycle_decay,
             "cycle_limit": self.cycle_limit,
-            "warmup_t": self.warmup_t,
-            "warmup_lr_init": self.warmup_lr_init,
-            "warmup_prefix": 1.0 if self.warmup_prefix else 0.0,
+            **_warmup_and_noise(self),
             **self._extra(),
-            "noise_lo": lo,
-            "noise_hi": hi,
-            "noise_pct": self.noise_pct,
-            "noise_std": self.noise_std,
-            # torch seeds its twister with the low 32 bits of noise_seed + t: exact in
-            # float64 for any seed this way
-            "noise_seed": self.noise_seed % 2**32,
         }
         return [named[name] for name in TIMM._fields]
+
+
+def _check_warmup_and_noise(spec):
+    """timm's Scheduler base arguments (warm-up and noise), checked in timm's order."""
+    n = spec.name
+    v.integer(n, "warmup_t", spec.warmup_t, minimum=0)
+    object.__setattr__(
+        spec, "warmup_lr_init", v.real(n, "warmup_lr_init", spec.warmup_lr_init, low=0.0)
+    )
+    v.flag(n, "warmup_prefix", spec.warmup_prefix)
+    object.__setattr__(spec, "noise_range_t", _noise_range(n, spec.noise_range_t))
+    object.__setattr__(
+        spec, "noise_pct", v.real(n, "noise_pct", spec.noise_pct, low=0.0, low_open=True)
+    )
+    object.__setattr__(spec, "noise_std", v.real(n, "noise_std", spec.noise_std, low=0.0))
+    v.integer(n, "noise_seed", spec.noise_seed, minimum=0)
+
+
+def _warmup_and_noise(spec) -> dict:
+    """The warm-up's and the noise's parameters by their layout names."""
+    r = spec.noise_range_t
+    if r is None:
+        lo, hi = _NONE, _NONE
+    elif isinstance(r, tuple):
+        lo, hi = float(r[0]), float(r[1])
+    else:
+        lo, hi = float(r), float("inf")
+    return {
+        "warmup_t": spec.warmup_t,
+        "warmup_lr_init": spec.warmup_lr_init,
+        "warmup_prefix": 1.0 if spec.warmup_prefix else 0.0,
+        "noise_lo": lo,
+        "noise_hi": hi,
+        "noise_pct": spec.noise_pct,
+        "noise_std": spec.noise_std,
+        # torch seeds its twister with the low 32 bits of noise_seed + t: exact in
+        # float64 for any seed this way
+        "noise_seed": spec.noise_seed % 2**32,
+    }
 
 
 def _noise_range(name, value):
@@ -305,37 +322,10 @@ class _TimmFixed(Leaf):
     layout: tuple[str, ...]
 
     def _check_base(self):
-        n = self.name
-        v.integer(n, "warmup_t", self.warmup_t, minimum=0)
-        object.__setattr__(
-            self, "warmup_lr_init", v.real(n, "warmup_lr_init", self.warmup_lr_init, low=0.0)
-        )
-        v.flag(n, "warmup_prefix", self.warmup_prefix)
-        object.__setattr__(self, "noise_range_t", _noise_range(n, self.noise_range_t))
-        object.__setattr__(
-            self, "noise_pct", v.real(n, "noise_pct", self.noise_pct, low=0.0, low_open=True)
-        )
-        object.__setattr__(self, "noise_std", v.real(n, "noise_std", self.noise_std, low=0.0))
-        v.integer(n, "noise_seed", self.noise_seed, minimum=0)
+        _check_warmup_and_noise(self)
 
     def _values(self) -> dict:
-        r = self.noise_range_t
-        if r is None:
-            lo, hi = _NONE, _NONE
-        elif isinstance(r, tuple):
-            lo, hi = float(r[0]), float(r[1])
-        else:
-            lo, hi = float(r), float("inf")
-        return {
-            "warmup_t": self.warmup_t,
-            "warmup_lr_init": self.warmup_lr_init,
-            "warmup_prefix": 1.0 if self.warmup_prefix else 0.0,
-            "noise_lo": lo,
-            "noise_hi": hi,
-            "noise_pct": self.noise_pct,
-            "noise_std": self.noise_std,
-            "noise_seed": self.noise_seed % 2**32,  # torch seeds with the low 32 bits
-        }
+        return _warmup_and_noise(self)
 
     def params(self, quantity="lr"):
         values = self._values()

@@ -288,6 +288,52 @@ class WSD(Spec):
         return out
 
 
+def transformers_call(spec):
+    """(transformers' ``get_*`` function, its arguments after the optimizer as code, the
+    optimizer LR it assumes or None) whose schedule ``spec`` is: a decay of this family,
+    bare or behind a linear warm-up (``warmup(..., warmup_steps=w)``, its other options
+    at their defaults), as lrsched's functions build them; ``NotExact`` otherwise
+    (``lrcore convert --to transformers`` writes it; :func:`from_transformers_call`
+    reads it back)."""
+    from ..export import NotExact
+
+    warmup, decay = 0, spec
+    if spec.name == "warmup":
+        if (spec.warmup_type, spec.min_lr_ratio, spec.warmup_lr_rate) != ("linear", 0.0, 0.0):
+            raise NotExact(
+                "--to transformers: only a linear warm-up with min_lr_ratio=0 and "
+                "warmup_lr_rate=0 is one of transformers' functions"
+            )
+        warmup, decay = spec.warmup_steps, spec.schedule
+    name = decay.name
+    total = f"num_training_steps={warmup + getattr(decay, 'decay_steps', 0)}"
+    if name == "stable":
+        function = "get_constant_schedule_with_warmup" if warmup else "get_constant_schedule"
+        args = [f"num_warmup_steps={warmup}"] if warmup else []
+    elif name == "linear_decay":
+        function, args = "get_linear_schedule_with_warmup", [f"num_warmup_steps={warmup}", total]
+    elif name == "cosine_decay" and decay.progress_offset == 0.0:
+        args = [f"num_warmup_steps={warmup}", total, f"num_cycles={decay.num_cycles!r}"]
+        function = "get_cosine_schedule_with_warmup"
+        if decay.min_lr_rate != 0.0:
+            function = "get_cosine_with_min_lr_schedule_with_warmup"
+            args.append(f"min_lr_rate={decay.min_lr_rate!r}")
+    elif name == "cosine_hard_restarts":
+        function = "get_cosine_with_hard_restarts_schedule_with_warmup"
+        args = [f"num_warmup_steps={warmup}", total, f"num_cycles={decay.num_cycles!r}"]
+    elif name == "polynomial_decay":
+        function = "get_polynomial_decay_schedule_with_warmup"
+        args = [f"num_warmup_steps={warmup}", total, f"lr_end={decay.lr_end!r}"]
+        args.append(f"power={decay.power!r}")
+    elif name == "inverse_sqrt":
+        function = "get_inverse_sqrt_schedule"
+        args = [f"num_warmup_steps={warmup}", f"timescale={decay.timescale!r}"]
+    else:
+        raise NotExact(f"--to transformers: {spec.name} is not one of transformers' schedules")
+    lr_init = decay.lr_init if name == "polynomial_decay" else None
+    return function, args, lr_init
+
+
 # -- the converter: transformers' calls ---------------------------------------------------
 #: transformers' functions, their parameters after the optimizer (positional order) and
 #: defaults, as transformers.optimization has them
