@@ -20,14 +20,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from .family import FRAMEWORKS
+from .family import FRAMEWORKS, NotExact
 
 #: what ``--to`` writes: the spec's own text, or a framework's terms
 TARGETS = ("spec", *FRAMEWORKS)
-
-
-class NotExact(ValueError):
-    """The target has no family equal to the spec's: no exact artifact."""
 
 
 @dataclass

@@ -33,6 +33,12 @@ from typing import Any
 #: the frameworks lrcore reproduces, in the order lists and pages show them
 FRAMEWORKS = ("torch", "transformers", "timm", "deepspeed", "megatron", "fairseq", "optax", "keras")
 
+
+class NotExact(ValueError):
+    """A target framework has no family equal to a spec's: no exact artifact
+    (``lrcore convert --to``; the family modules' writers raise it)."""
+
+
 #: kind codes are bits of a 64-bit mask (:func:`lrcore.kernels.torch_numerics.kind_mask`)
 MAX_CODE = 62
 

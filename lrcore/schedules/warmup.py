@@ -295,7 +295,7 @@ def transformers_call(spec):
     at their defaults), as lrsched's functions build them; ``NotExact`` otherwise
     (``lrcore convert --to transformers`` writes it; :func:`from_transformers_call`
     reads it back)."""
-    from ..export import NotExact
+    from ..family import NotExact
 
     warmup, decay = 0, spec
     if spec.name == "warmup":
