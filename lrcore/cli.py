@@ -369,6 +369,8 @@ def cmd_convert(args) -> None:
         spec = convert.from_torch_call(source)
     elif kind == "transformers":
         spec = convert.from_transformers_call(source)
+    elif kind in ("timm", "optax", "keras"):
+        spec = convert.from_call(source, kind)
     elif kind == "megatron":
         spec, stride = convert.from_megatron_args(source)
         if stride != 1:
@@ -407,6 +409,11 @@ def _source_kind(source: str) -> str:
         return "torch"
     if "(" in source and head.startswith("get_") and head in convert.TRANSFORMERS_FUNCTIONS:
         return "transformers"
+    if "(" in source and head in ("create_scheduler_v2", "create_scheduler"):
+        return "timm"
+    for framework in ("timm", "optax", "keras"):
+        if "(" in source and head in convert.names(framework):
+            return framework
     if source.lstrip().startswith("--"):
         fairseq = any(flag.split("=")[0] == "--lr-scheduler" for flag in source.split())
         return "fairseq" if fairseq else "megatron"
@@ -583,12 +590,26 @@ def build_parser() -> argparse.ArgumentParser:
         "source",
         help="a DeepSpeed config (.json, the whole config or its scheduler block), "
         "Megatron-LM's scheduler flags as one quoted string ('--lr 3e-4 --train-iters ...'), "
-        "fairseq's ('--lr-scheduler inverse_sqrt --lr 5e-4 ...'), or a spec's text, JSON or file",
+        "fairseq's ('--lr-scheduler inverse_sqrt --lr 5e-4 ...'), a call as written in code "
+        "(torch's 'CosineAnnealingLR(optimizer, T_max=100)', transformers' get_*_schedule_* "
+        "functions, timm's classes and create_scheduler_v2, optax's and Keras's schedules), "
+        "or a spec's text, JSON or file",
     )
     c.add_argument(
         "--from",
         dest="source_kind",
-        choices=["auto", "deepspeed", "megatron", "fairseq", "torch", "transformers", "spec"],
+        choices=[
+            "auto",
+            "deepspeed",
+            "megatron",
+            "fairseq",
+            "torch",
+            "transformers",
+            "timm",
+            "optax",
+            "keras",
+            "spec",
+        ],
         default="auto",
         help="what SOURCE is (default: guessed from it)",
     )

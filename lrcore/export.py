@@ -263,21 +263,114 @@ def _keras(spec, base_lr) -> Export:
 
 
 # -- timm --------------------------------------------------------------------------------
+def timm_factory_arguments(spec) -> dict | None:
+    """``create_scheduler_v2``'s arguments (those off timm's defaults) that build
+    ``spec``'s class with ``spec``'s parameters, stepped on epochs; ``None`` where its
+    arithmetic cannot give them (a noise step that is no fraction of ``t_initial`` times
+    ``t_initial``, tanh's ``lb``/``ub``, WSD's powers). Checked through the factory
+    itself, so what it returns is exact."""
+
+    from .family import names
+    from .schedules.timm import FACTORY_DEFAULTS, timm_factory
+    from .spec import build
+
+    d = spec.to_dict()
+    args = dict(
+        warmup_lr=d.get("warmup_lr_init"),
+        warmup_epochs=d.get("warmup_t"),
+        noise_pct=d.get("noise_pct"),
+        noise_std=d.get("noise_std"),
+        noise_seed=d.get("noise_seed"),
+    )
+    if "warmup_prefix" in d:
+        args["warmup_prefix"] = d["warmup_prefix"]
+    length = d.get("t_initial")
+    noise = d.get("noise_range_t")
+    if noise is not None:
+        if not length:
+            return None
+        args["noise"] = (
+            [n / length for n in noise] if isinstance(noise, (list, tuple)) else (noise / length)
+        )
+    kind = spec.name
+    if kind in ("timm_cosine", "timm_tanh", "timm_poly"):
+        args.update(
+            sched=kind[5:],
+            num_epochs=length,
+            min_lr=d["lr_min"],
+            cycle_mul=d["cycle_mul"],
+            cycle_decay=d["cycle_decay"],
+            cycle_limit=d["cycle_limit"],
+        )
+        if "k_decay" in d:
+            args["k_decay"] = d["k_decay"]
+        if kind == "timm_poly":
+            args["decay_rate"] = d["power"]
+    elif kind == "timm_step":
+        args.update(sched="step", decay_epochs=d["decay_t"], decay_rate=d["decay_rate"])
+    elif kind == "timm_multistep":
+        args.update(
+            sched="multistep", decay_milestones=list(d["decay_t"]), decay_rate=d["decay_rate"]
+        )
+    elif kind == "timm_wsd":
+        args.update(
+            sched="rsqrt" if d["stable_fn"] == "rsqrt" else "wsd",
+            num_epochs=length + d["warmup_t"],
+            decay_epochs=d["decay_t"],
+            min_lr=d["lr_min"],
+            stable_timescale=d["stable_timescale"],
+            decay_fn=d["decay_fn"],
+        )
+    else:
+        return None
+    try:
+        name, kwargs = timm_factory(**args)
+        kwargs = {k: v for k, v in kwargs.items() if k != "t_in_epochs"}
+        for key in ("decay_t", "noise_range_t"):
+            if isinstance(kwargs.get(key), list):
+                kwargs[key] = tuple(kwargs[key])
+        if build(names("timm")[name], kwargs) != spec:
+            return None
+    except (TypeError, ValueError, AssertionError, KeyError):
+        return None
+    order = ["sched", *(k for k in FACTORY_DEFAULTS if k != "sched")]
+    return {
+        k: args[k] for k in order if k in args and (k == "sched" or args[k] != FACTORY_DEFAULTS[k])
+    }
+
+
 def _timm(spec, base_lr) -> Export:
     import dataclasses
 
     name = own_name(spec, "timm", "one of timm's schedulers")
+    factory = timm_factory_arguments(spec)
+    notes = [
+        "# entry t of lrcore.table is the LR after scheduler.step(t): timm's t counts epochs "
+        "(step_on_epochs=True); to step per update with the same table, add "
+        "step_on_epochs=False, updates_per_epoch=1 (timm multiplies the epoch counts by it)",
+        "# (timm's constructor writes warmup_lr_init or the base LR before any step)",
+    ]
+    if factory is not None:
+        args = ", ".join(f"{k}={v!r}" for k, v in factory.items())
+        code = (
+            "from timm.scheduler import create_scheduler_v2\n\n"
+            f"scheduler, num_epochs = create_scheduler_v2(optimizer, {args})"
+        )
+        return Export(code, notes)
     defaults = {f.name: f.default for f in dataclasses.fields(spec)}
     args = ", ".join(
         f"{k}={list(v) if isinstance(v, tuple) else v!r}"
         for k, v in spec.to_dict().items()
         if k != "name" and v != defaults.get(k)
     )
-    notes = [
+    notes[0] = (
         "# entry t of lrcore.table is the LR after step(t) (t_in_epochs=True) or "
-        "step_update(t) (t_in_epochs=False): timm's t, epochs or updates",
-        "# (timm's constructor writes warmup_lr_init or the base LR before any step)",
-    ]
+        "step_update(t) (t_in_epochs=False): timm's t, epochs or updates"
+    )
+    notes.append(
+        f"# {name}'s constructor: create_scheduler_v2's arithmetic cannot give these "
+        "parameters exactly"
+    )
     code = f"import timm.scheduler\n\nscheduler = timm.scheduler.{name}(optimizer, {args})"
     return Export(code, notes)
 

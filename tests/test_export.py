@@ -184,19 +184,28 @@ def test_timm_code_runs_in_timm_with_the_tables_values():
     samples = [s for s in lrcore.family.samples(400).values() if s.name.startswith("timm_")]
     specs = [s for s in ALL if s.name.startswith("timm_")] + samples
     assert {s.name for s in specs} >= {"timm_cosine", "timm_step", "timm_multistep", "timm_wsd"}
+    specs.append(lrcore.parse("timm_tanh(t_initial=300, lb=-6.0)"))  # no factory argument
+    factory = 0
     for spec in specs:
         code = convert.to_framework(spec, "timm").artifact
         opt = optimizer(0.3)
         namespace = {"optimizer": opt, "timm": sys.modules["timm"]}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            exec(code, namespace)  # timm's own class
+            exec(code, namespace)  # timm's own factory, or its class
         sched = namespace["scheduler"]
+        assert type(sched).__module__.startswith("timm.scheduler.")
+        call = code.split(" = ", 1)[1]
+        assert convert.from_call(call, "timm") == spec  # read back: the same spec
+        if "create_scheduler_v2" in code:
+            factory += 1
+            assert namespace["num_epochs"] >= 1
         lrs = []
         for t in range(400):
             sched.step(t)
             lrs.append(opt.param_groups[0]["lr"])
         assert lrs == lrcore.table(spec, 400, 0.3).tolist(), str(spec)
+    assert factory == len(specs) - 1  # all but tanh's lb: create_scheduler_v2's arguments
 
 
 def test_transformers_code_runs_in_transformers_with_the_tables_values():
@@ -251,3 +260,191 @@ def test_transformers_code_runs_in_transformers_with_the_tables_values():
 def test_transformers_calls_that_cannot_be_read_say_why(call, message):
     with pytest.raises(ValueError, match=message):
         convert.from_transformers_call(call)
+
+
+# -- more sources: timm's, optax's and Keras's calls; a live lrsched scheduler -------------------
+
+
+def test_optax_and_timm_calls_read_back_as_the_spec():
+    # (Keras's are read back in tests/test_keras.py, beside Keras's own signatures; optax's
+    # positional order is checked against optax's in tests/test_optax.py)
+    for spec in exportable("optax"):
+        call = convert.to_framework(spec, "optax").artifact.split("schedule = ", 1)[1]
+        assert convert.from_call(call, "optax") == spec
+    positional = "optax.warmup_cosine_decay_schedule(0.0, 1e-3, 100, 1000, end_value=1e-5)"
+    assert convert.from_call(positional, "optax") == lrcore.parse(
+        "optax_warmup_cosine_decay(init_value=0.0, peak_value=0.001, warmup_steps=100, "
+        "decay_steps=1000, end_value=1e-05)"
+    )
+
+
+@pytest.mark.parametrize(
+    "call,framework,message",
+    [
+        ("optax.foo_schedule(1.0)", "optax", "'foo_schedule' is not one of optax's schedules"),
+        ("optax.cosine_decay_schedule(0.1, 100, 0.0)", "optax", "give cosine_decay_schedule's"),
+        ("optax.cosine_decay_schedule(lr, 100)", "optax", "arguments must be literals"),
+        ("optax.constant_schedule(0.1, value=0.2)", "optax", "got value twice"),
+        ("keras.optimizers.schedules.CosineDecay(0.1)", "keras", "decay_steps"),
+        ("create_scheduler_v2(opt, sched='plateau')", "timm", "follows a metric"),
+        ("create_scheduler_v2(opt, sched='none')", "timm", "makes no scheduler"),
+        ("create_scheduler_v2(opt, sched='cos')", "timm", "Unknown scheduler 'cos'"),
+        ("create_scheduler_v2(opt, epochs=10)", "timm", "unexpected keyword argument 'epochs'"),
+        ("create_scheduler_v2(opt, step_on_epochs=False)", "timm", "updates_per_epoch must"),
+        ("CosineLRScheduler(opt, t_initial=0)", "timm", "t_initial"),
+    ],
+)
+def test_calls_that_cannot_be_read_say_why(call, framework, message):
+    with pytest.raises((ValueError, TypeError, AssertionError), match=message):
+        convert.from_call(call, framework)
+
+
+def test_create_scheduler_v2_arguments_are_read_with_timms_arithmetic():
+    from timm_ref import scheduler_module
+
+    scheduler_module()
+    from timm.scheduler import create_scheduler_v2
+
+    cases = [
+        dict(sched="cosine", num_epochs=20, warmup_epochs=3, noise=(0.25, 0.5), cycle_limit=2),
+        dict(sched="step", num_epochs=30, decay_epochs=7, decay_rate=0.5, warmup_epochs=2),
+        dict(sched="multistep", decay_milestones=[5, 12], warmup_epochs=1, warmup_prefix=True),
+        dict(sched="poly", num_epochs=25, decay_rate=2.0, min_lr=1e-4),
+        dict(sched="wsd", num_epochs=40, warmup_epochs=4, decay_epochs=0.25),
+        dict(sched="rsqrt", num_epochs=40, warmup_epochs=4, stable_timescale=5),
+        dict(sched="cosine", num_epochs=4, warmup_epochs=1, step_on_epochs=False,
+             updates_per_epoch=10),
+    ]  # fmt: skip
+    for kwargs in cases:
+        text = (
+            "create_scheduler_v2(optimizer, "
+            + ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+            + ")"
+        )
+        spec = convert.from_call(text, "timm")
+        opt = optimizer(0.3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sched, _ = create_scheduler_v2(opt, **kwargs)  # timm's own factory
+        stepped = []
+        for t in range(60):
+            if kwargs.get("step_on_epochs", True):
+                sched.step(t)
+            else:
+                sched.step_update(t)
+            stepped.append(opt.param_groups[0]["lr"])
+        assert stepped == lrcore.table(spec, 60, 0.3).tolist(), text
+    assert main(["convert", "create_scheduler_v2(opt, sched='step', decay_epochs=7)"]) == 0
+
+
+def _live():
+    """lrsched schedulers as programs hold them, and how each is stepped to table index t."""
+    import lrsched
+    import lrsched.deepspeed as LD
+    import lrsched.fairseq as LF
+    import lrsched.megatron as LM
+    import lrsched.timm as LT
+
+    def two_groups():
+        return torch.optim.SGD(
+            [
+                {"params": [torch.zeros(1, requires_grad=True)], "lr": 0.1},
+                {"params": [torch.zeros(1, requires_grad=True)], "lr": 0.02},
+            ],
+            momentum=0.9,
+        )
+
+    def torch_step(sched, t):
+        sched.step()
+
+    cases = [
+        (lambda o: lrsched.StepLR(o, step_size=7, gamma=0.5), torch_step),
+        (lambda o: lrsched.CosineAnnealingWarmRestarts(o, T_0=10, T_mult=2), torch_step),
+        (lambda o: lrsched.get_cosine_schedule_with_warmup(o, 10, 80), torch_step),
+        (
+            lambda o: lrsched.SequentialLR(
+                o,
+                [lrsched.LinearLR(o, 0.1, total_iters=5), lrsched.ExponentialLR(o, 0.97)],
+                milestones=[5],
+            ),
+            torch_step,
+        ),
+        (
+            lambda o: LT.create_scheduler_v2(o, sched="cosine", num_epochs=30, warmup_epochs=4)[0],
+            lambda s, t: s.step(t),
+        ),
+        (lambda o: LT.StepLRScheduler(o, decay_t=9, decay_rate=0.3), lambda s, t: s.step(t)),
+        (lambda o: LD.WarmupCosineLR(o, total_num_steps=70, warmup_num_steps=8), torch_step),
+        (
+            lambda o: LM.OptimizerParamScheduler(
+                o,
+                init_lr=0.0,
+                max_lr=0.01,
+                min_lr=0.001,
+                lr_warmup_steps=5,
+                lr_decay_steps=60,
+                lr_decay_style="cosine",
+                start_wd=0.0,
+                end_wd=0.1,
+                wd_incr_steps=60,
+                wd_incr_style="linear",
+            ),
+            lambda s, t: s.step(1),
+        ),  # fmt: skip
+        (
+            lambda o: LF.SCHEDULERS["cosine"](
+                {"lr": [0.01], "warmup_updates": 5, "lr_period_updates": 30}, o
+            ),
+            lambda s, t: s.step_update(t),
+        ),
+    ]
+    return two_groups, cases
+
+
+def test_spec_of_a_live_scheduler_tabulates_what_it_steps():
+    two_groups, cases = _live()
+    for make, step in cases:
+        opt = two_groups()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sched = make(opt)
+            seen = [[g["lr"] for g in opt.param_groups]]
+            for t in range(1, 90):
+                opt.step()
+                step(sched, t)
+                seen.append([g["lr"] for g in opt.param_groups])
+        for group in (0, 1):
+            spec, base = convert.spec_of(sched, group)
+            assert (base is None) == spec.absolute
+            want = lrcore.table(spec, 90, 1.0 if base is None else base)
+            got = [row[group] for row in seen]
+            assert got == want.tolist(), (type(sched).__name__, group)
+            assert lrcore.parse(str(spec)) == spec  # a spec with a text form
+
+
+def test_spec_of_follows_a_changed_hyperparameter_and_refuses_what_has_no_table():
+    import lrsched
+
+    opt = optimizer(0.1)
+    sched = lrsched.StepLR(opt, step_size=5, gamma=0.5)
+    sched.gamma = 0.25  # as a program may change it mid-run
+    assert convert.spec_of(sched) == (lrcore.parse("step(step_size=5, gamma=0.25)"), 0.1)
+    with pytest.raises(ValueError, match=r"group must be an integer in \[0, 1\)"):
+        convert.spec_of(sched, 1)
+    with pytest.raises(ValueError, match="ReduceLROnPlateau follows a metric"):
+        convert.spec_of(lrsched.ReduceLROnPlateau(optimizer(0.1)))
+    with pytest.raises(ValueError, match="from_torch_call"):
+        convert.spec_of(lrsched.OneCycleLR(optimizer(0.1), max_lr=1.0, total_steps=10))
+    with pytest.raises(TypeError, match="expected an lrsched scheduler"):
+        convert.spec_of(torch.optim.lr_scheduler.StepLR(optimizer(0.1), step_size=3))
+
+
+def test_cli_reads_optax_keras_and_timm_calls(capsys):
+    for source, want in [
+        ("optax.cosine_decay_schedule(0.1, 1000)", "optax_cosine_decay(init_value=0.1"),
+        ("keras.optimizers.schedules.ExponentialDecay(0.1, 100, 0.9)", "keras_exponential"),
+        ("timm.scheduler.StepLRScheduler(opt, decay_t=5)", "timm_step(decay_t=5"),
+        ("create_scheduler_v2(opt, sched='tanh', num_epochs=50)", "timm_tanh(t_initial=50"),
+    ]:
+        assert main(["convert", source]) == 0
+        assert capsys.readouterr().out.startswith(want)

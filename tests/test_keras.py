@@ -78,6 +78,12 @@ SCRIPT = textwrap.dedent(
         reference = getattr(keras.optimizers.schedules, CLASSES[spec.name])(**arguments)
         same.append(namespace["schedule"].get_config() == reference.get_config())
     results["exported"] = same
+    import inspect  # each class's parameters without defaults, in order
+    results["required"] = {
+        name: [p.name for p in inspect.signature(getattr(keras.optimizers.schedules, name))
+               .parameters.values() if p.default is p.empty]
+        for name in CLASSES.values()
+    }
     print(json.dumps(results))
     """
 )
@@ -104,6 +110,7 @@ def kerass_values():
         )
         out.update({(backend, f): got[f] for f in floats})
         out[(backend, "exported")] = got["exported"]
+        out["required"] = got["required"]
     return out
 
 
@@ -112,6 +119,15 @@ def test_convert_to_keras_builds_the_schedules_measured_here(kerass_values):
     configuration of the one measured against lrcore above."""
     for backend in {b for b, _ in BOUNDS}:
         assert kerass_values[(backend, "exported")] == [True] * len(SPECS)
+    # and lrcore convert reads Keras's calls with positional arguments in Keras's order
+    from lrcore.convert import _required, from_call
+    from lrcore.family import names
+
+    assert {n: _required(c) for n, c in names("keras").items()} == kerass_values["required"]
+    for text in SPECS:
+        spec = lrcore.parse(text)
+        call = to_framework(spec, "keras").artifact.split("schedule = ", 1)[1]
+        assert from_call(call, "keras") == spec
 
 
 @pytest.mark.parametrize("backend,floatx", list(BOUNDS), ids=lambda x: str(x))

@@ -73,7 +73,13 @@ SCRIPT = textwrap.dedent(
         row.append([7 * int(i) for i in np.flatnonzero(sampled != theirs[::7])[:5]])
         results.append(row)
     names = sorted(n for n in dir(optax.schedules) if not n.startswith("_"))
-    print(json.dumps({"results": results, "names": names}))
+    import inspect  # each function's parameters without defaults, in order
+    required = {
+        f.__name__: [p.name for p in inspect.signature(f).parameters.values()
+                     if p.default is p.empty]
+        for f in FUNCTIONS.values()
+    }
+    print(json.dumps({"results": results, "names": names, "required": required}))
     """
 )
 
@@ -111,6 +117,11 @@ def test_every_optax_schedule_is_optaxs_float64_bits_and_every_function_has_a_sp
     }
     names = set(out["names"])
     assert covered <= names
+    # lrcore convert reads optax's calls with positional arguments in optax's order
+    from lrcore.convert import _required
+    from lrcore.family import names as own_names
+
+    assert {n: _required(c) for n, c in own_names("optax").items()} == out["required"]
     # the rest of optax.schedules is not a schedule of the step: types and injection
     assert names - covered <= {
         "Schedule",

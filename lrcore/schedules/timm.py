@@ -728,3 +728,162 @@ declare(
         events=_wsd_events,
     )
 )
+
+
+# -- timm's factory: create_scheduler_v2's arithmetic --------------------------------------------
+#: ``create_scheduler_v2``'s arguments and timm's defaults for them (timm 1.0.31)
+FACTORY_DEFAULTS = dict(
+    sched="cosine",
+    num_epochs=300,
+    decay_epochs=None,
+    decay_milestones=(90, 180, 270),
+    cooldown_epochs=0,
+    patience_epochs=10,
+    decay_rate=0.1,
+    min_lr=0.0,
+    warmup_lr=1e-5,
+    warmup_epochs=0,
+    warmup_prefix=False,
+    noise=None,
+    noise_pct=0.67,
+    noise_std=1.0,
+    noise_seed=42,
+    cycle_mul=1.0,
+    cycle_decay=0.1,
+    cycle_limit=1,
+    k_decay=1.0,
+    decay_fn=None,
+    stable_timescale=None,
+    plateau_mode="max",
+    step_on_epochs=True,
+    updates_per_epoch=0,
+)
+
+
+def timm_factory(**arguments) -> tuple[str | None, dict]:
+    """What timm's ``create_scheduler_v2(optimizer, **arguments)`` builds: the name of
+    the timm.scheduler class and its constructor's keyword arguments (``(None, {})``
+    for ``sched='none'``), with timm's arithmetic: epochs times ``updates_per_epoch``
+    when it steps on updates, noise as fractions of the schedule, WSD's decay phase.
+    ``lrsched.timm.create_scheduler_v2`` builds lrsched's classes from it and
+    ``lrcore convert`` reads timm's calls through it."""
+    unknown = sorted(set(arguments) - set(FACTORY_DEFAULTS))
+    if unknown:
+        raise TypeError(f"create_scheduler_v2() got an unexpected keyword argument {unknown[0]!r}")
+    a = {**FACTORY_DEFAULTS, **arguments}
+    sched, step_on_epochs = a["sched"], a["step_on_epochs"]
+    updates_per_epoch = a["updates_per_epoch"]
+    decay_epochs, decay_milestones = a["decay_epochs"], a["decay_milestones"]
+    if decay_epochs is None:  # wsd / rsqrt: the last 20% of the schedule; step: every 90
+        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
+    t_initial, warmup_t, decay_t = a["num_epochs"], a["warmup_epochs"], decay_epochs
+    timescale_t = a["stable_timescale"]
+    if not step_on_epochs:
+        if not updates_per_epoch > 0:
+            raise AssertionError("updates_per_epoch must be set to number of dataloader batches")
+        t_initial = t_initial * updates_per_epoch
+        warmup_t = warmup_t * updates_per_epoch
+        decay_t = decay_t * updates_per_epoch
+        decay_milestones = [d * updates_per_epoch for d in decay_milestones]
+        if timescale_t is not None:
+            timescale_t = timescale_t * updates_per_epoch
+    warmup_args = dict(
+        warmup_lr_init=a["warmup_lr"], warmup_t=warmup_t, warmup_prefix=a["warmup_prefix"]
+    )
+    noise = a["noise"]
+    if noise is not None:
+        if isinstance(noise, (list, tuple)):
+            noise_range = [n * t_initial for n in noise]
+            if len(noise_range) == 1:
+                noise_range = noise_range[0]
+        else:
+            noise_range = noise * t_initial
+    else:
+        noise_range = None
+    noise_args = dict(
+        noise_range_t=noise_range,
+        noise_pct=a["noise_pct"],
+        noise_std=a["noise_std"],
+        noise_seed=a["noise_seed"],
+    )
+    cycle_args = dict(
+        cycle_mul=a["cycle_mul"], cycle_decay=a["cycle_decay"], cycle_limit=a["cycle_limit"]
+    )
+    on = dict(t_in_epochs=step_on_epochs)
+    min_lr, decay_rate = a["min_lr"], a["decay_rate"]
+    if sched == "cosine":
+        return "CosineLRScheduler", dict(
+            t_initial=t_initial,
+            lr_min=min_lr,
+            **on,
+            **cycle_args,
+            **warmup_args,
+            **noise_args,
+            k_decay=a["k_decay"],
+        )
+    if sched == "tanh":
+        return "TanhLRScheduler", dict(
+            t_initial=t_initial, lr_min=min_lr, **on, **cycle_args, **warmup_args, **noise_args
+        )
+    if sched == "step":
+        return "StepLRScheduler", dict(
+            decay_t=decay_t, decay_rate=decay_rate, **on, **warmup_args, **noise_args
+        )
+    if sched == "constant":  # a step schedule that never decays (warm-up and lr_scale)
+        return "StepLRScheduler", dict(decay_t=1, decay_rate=1.0, **on, **warmup_args, **noise_args)
+    if sched == "multistep":
+        return "MultiStepLRScheduler", dict(
+            decay_t=decay_milestones, decay_rate=decay_rate, **on, **warmup_args, **noise_args
+        )
+    if sched == "plateau":
+        if not step_on_epochs:
+            raise AssertionError("Plateau LR only supports step per epoch.")
+        warmup_args.pop("warmup_prefix", False)
+        return "PlateauLRScheduler", dict(
+            decay_rate=decay_rate,
+            patience_t=a["patience_epochs"],
+            cooldown_t=0,
+            **warmup_args,
+            lr_min=min_lr,
+            mode=a["plateau_mode"],
+            **noise_args,
+        )
+    if sched == "poly":
+        return "PolyLRScheduler", dict(
+            power=decay_rate,  # timm's overloading of decay_rate as the power
+            t_initial=t_initial,
+            lr_min=min_lr,
+            **on,
+            k_decay=a["k_decay"],
+            **cycle_args,
+            **warmup_args,
+            **noise_args,
+        )
+    if sched in ("wsd", "rsqrt"):
+        # the warm-up is always a prefix: without warmup_prefix the stable and decay
+        # phases fit within num_epochs, as timm does
+        t_sched = t_initial if a["warmup_prefix"] else t_initial - warmup_t
+        if 0 < decay_epochs < 1:
+            decay_t = decay_epochs * t_sched
+        decay_t = int(round(decay_t))
+        if not 0 < decay_t <= t_sched:
+            within = "" if a["warmup_prefix"] else " - warmup_epochs"
+            raise ValueError(
+                f"{sched} schedule requires 0 < decay_epochs <= epochs{within}, "
+                f"got decay {decay_t} and stable + decay length {t_sched}."
+            )
+        return "WSDLRScheduler", dict(
+            t_initial=t_sched,
+            decay_t=decay_t,
+            lr_min=min_lr,
+            stable_fn="rsqrt" if sched == "rsqrt" else "constant",
+            stable_timescale=timescale_t,
+            decay_fn=a["decay_fn"] or ("linear" if sched == "rsqrt" else "1-sqrt"),
+            t_in_epochs=step_on_epochs,
+            warmup_t=warmup_t,
+            warmup_lr_init=a["warmup_lr"],
+            **noise_args,
+        )
+    if sched != "none":
+        raise ValueError(f"Unknown scheduler '{sched}'.")
+    return None, {}

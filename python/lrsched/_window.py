@@ -60,6 +60,29 @@ def window_size(previous: int, ahead: bool) -> int:
     return min(2 * previous, MAX_WINDOW) if ahead and previous else FIRST_WINDOW
 
 
+def group_spec(owner, specs, bases, group):
+    """``lrcore.convert.spec_of``'s answer for ``owner``'s param group ``group``:
+    ``(spec, base LR)``, the base ``None`` for a spec of absolute LRs."""
+    if isinstance(group, bool) or not isinstance(group, int) or not 0 <= group < len(specs):
+        raise ValueError(
+            f"spec_of: group must be an integer in [0, {len(specs)}) ({type(owner).__name__} "
+            f"has {len(specs)} param group(s)), got group={group!r}"
+        )
+    spec = specs[group]
+    if spec.name == "raw":  # CyclicLR's, OneCycleLR's: torch's derived attributes
+        raise ValueError(
+            f"spec_of: {type(owner).__name__} keeps its schedule in torch's derived form "
+            f"(not its constructor's arguments); read its constructor call instead: "
+            f"lrcore.convert.from_torch_call('{type(owner).__name__}(optimizer, ...)')"
+        )
+    return spec, (None if spec.absolute else float(bases[group]))
+
+
+def no_spec(owner, why):
+    """``spec_of``'s refusal for a scheduler that follows no table."""
+    raise ValueError(f"spec_of: {type(owner).__name__} {why}; it has no spec")
+
+
 class Rows:
     """The window core of every drop-in (torch's classes, transformers' and timm's,
     DeepSpeed's, Megatron's, fairseq's, ReduceLROnPlateau's ``schedule=``): ``rows`` as
@@ -608,6 +631,12 @@ class TableStepMixin:
             if type(exc).__name__ == "NonFiniteError":
                 raise ValueError(f"{type(self).__name__}: {exc}") from None
             raise
+
+    def _lrcore_spec(self, group):
+        """``lrcore.convert.spec_of(self, group)``: the whole run's spec, indexed by this
+        scheduler's own step (as in a composition)."""
+        specs, bases, _ = self._composed_specs()
+        return group_spec(self, specs, bases, group)
 
     def _composed_specs(self):
         """``_checked_specs()`` as a child of SequentialLR / ChainedScheduler, whose

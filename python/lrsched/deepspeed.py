@@ -34,7 +34,7 @@ import lrcore
 from lrcore.convert import deepspeed_block
 
 from . import _compile
-from ._window import Rows, hyperparameter, tabulate
+from ._window import Rows, group_spec, hyperparameter, tabulate
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +146,11 @@ class _DeepSpeedScheduler(_compile.RunsEagerly):
     def _fast(self):
         """Whether ``get_lr`` at a batch >= 0 is the LR window's values as they are."""
         return True
+
+    def _lrcore_spec(self, group):
+        """``lrcore.convert.spec_of(self, group)``."""
+        specs, bases = self._specs()
+        return group_spec(self, specs, bases, group)
 
     def _lookup(self, quantity="lr"):
         """The table's values at ``last_batch_iteration`` for every group."""

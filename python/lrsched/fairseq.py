@@ -46,7 +46,7 @@ from lrcore.schedules.fairseq import SCHEDULERS as SPECS
 from lrcore.schedules.fairseq import from_config
 
 from . import _compile
-from ._window import Rows
+from ._window import Rows, group_spec, no_spec
 
 __all__ = [
     "FairseqLRScheduler",
@@ -254,6 +254,11 @@ class _Tabled(FairseqLRScheduler):
 
     _ints = frozenset()
 
+    def _lrcore_spec(self, group):
+        """``lrcore.convert.spec_of(self, group)``: fairseq sets one LR for every group."""
+        groups = len(self.optimizer.param_groups)
+        return group_spec(self, [self._series.spec] * groups, [None] * groups, group)
+
     def _start(self, spec, lr):
         self._series = _Series(spec)
         self.lr = lr
@@ -396,6 +401,9 @@ class PolynomialDecayLRSchedule(FairseqLRScheduler):
     power = _derived("power")
     total_num_update = _derived("total_num_update")
 
+    def _lrcore_spec(self, group):
+        no_spec(self, "follows its epochs (its LR is set per epoch, not a table of updates)")
+
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)
         self.lr = _lrs(cfg)[0]
@@ -445,6 +453,9 @@ class FixedLRSchedule(FairseqLRScheduler):
     (``lrcore.FairseqFixed`` tabulates it for a fixed epoch length)."""
 
     scheduler = "fixed"
+
+    def _lrcore_spec(self, group):
+        no_spec(self, "follows its epochs (its LR is set per epoch, not a table of updates)")
 
     def __init__(self, cfg, optimizer):
         super().__init__(cfg, optimizer)

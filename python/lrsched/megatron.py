@@ -26,7 +26,7 @@ import logging
 import lrcore
 
 from . import _compile
-from ._window import Rows, hyperparameter
+from ._window import Rows, group_spec, hyperparameter
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +164,13 @@ class OptimizerParamScheduler(_compile.RunsEagerly):
             )
         except (TypeError, ValueError) as error:
             raise SchedulerCheckError(str(error)) from None
+
+    def _lrcore_spec(self, group):
+        """``lrcore.convert.spec_of(self, group)``: the group's own max/min LR and weight
+        decay where it has them, as ``step`` reads them."""
+        groups = self.optimizer.param_groups
+        specs = [self._spec(*self._key(g)) for g in groups]
+        return group_spec(self, specs, [None] * len(specs), group)
 
     def _tables(self, key):
         tables = self.__dict__.setdefault("_series", {})

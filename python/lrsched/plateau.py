@@ -9,7 +9,7 @@ from torch.optim import lr_scheduler as _torch
 import lrcore
 
 from . import _args, _compile
-from ._window import Rows
+from ._window import Rows, no_spec
 from .schedulers import plain_schedule, spec_of
 
 #: torch's constructor, bound now: a program may point torch's module at lrsched's class
@@ -140,6 +140,9 @@ class ReduceLROnPlateau(_torch.ReduceLROnPlateau):
             if new >= min_lr and old - new > self.eps:
                 self.scales[g] *= self.factor
         return None
+
+    def _lrcore_spec(self, group):
+        no_spec(self, "follows a metric")
 
     def state_dict(self):
         state = super().state_dict()

@@ -22,9 +22,10 @@ import math
 import numbers
 
 import lrcore
+from lrcore.schedules.timm import timm_factory
 
 from . import _compile
-from ._window import Rows, hyperparameter, tabulate
+from ._window import Rows, group_spec, hyperparameter, no_spec, tabulate
 
 _logger = logging.getLogger(__name__)
 
@@ -103,6 +104,10 @@ class _TimmScheduler(_compile.RunsEagerly):
 
     def _no_effect(self):
         return (self.t_initial, self.cycle_mul, self.cycle_decay) == (1, 1, 1)
+
+    def _lrcore_spec(self, group):
+        """``lrcore.convert.spec_of(self, group)``."""
+        return group_spec(self, [self._spec()] * len(self.base_values), self.base_values, group)
 
     def _spec(self):
         kwargs = {f: getattr(self, f) for f in self._spec_fields}
@@ -531,6 +536,9 @@ class PlateauLRScheduler(_compile.RunsEagerly):
             self.warmup_steps = [1 for _ in self.base_values]
         self.restore_lr = None
 
+    def _lrcore_spec(self, group):
+        no_spec(self, "follows a metric")
+
     def state_dict(self):
         return {"best": self.lr_scheduler.best, "last_epoch": self.lr_scheduler.last_epoch}
 
@@ -659,128 +667,11 @@ def create_scheduler_v2(
     and arithmetic (epochs to updates, noise as fractions of the schedule, WSD's decay
     phase), returning ``(scheduler, num_epochs)`` as timm does (``(None, num_epochs)``
     for ``sched='none'``)."""
-    if decay_epochs is None:  # wsd / rsqrt: the last 20% of the schedule; step: every 90
-        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
-    t_initial, warmup_t, decay_t = num_epochs, warmup_epochs, decay_epochs
-    cooldown_t, timescale_t = cooldown_epochs, stable_timescale
-    if not step_on_epochs:
-        if not updates_per_epoch > 0:
-            raise AssertionError("updates_per_epoch must be set to number of dataloader batches")
-        t_initial = t_initial * updates_per_epoch
-        warmup_t = warmup_t * updates_per_epoch
-        decay_t = decay_t * updates_per_epoch
-        decay_milestones = [d * updates_per_epoch for d in decay_milestones]
-        cooldown_t = cooldown_t * updates_per_epoch
-        if timescale_t is not None:
-            timescale_t = timescale_t * updates_per_epoch
-    warmup_args = dict(warmup_lr_init=warmup_lr, warmup_t=warmup_t, warmup_prefix=warmup_prefix)
-    if noise is not None:
-        if isinstance(noise, (list, tuple)):
-            noise_range = [n * t_initial for n in noise]
-            if len(noise_range) == 1:
-                noise_range = noise_range[0]
-        else:
-            noise_range = noise * t_initial
-    else:
-        noise_range = None
-    noise_args = dict(
-        noise_range_t=noise_range, noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed
-    )
-    cycle_args = dict(cycle_mul=cycle_mul, cycle_decay=cycle_decay, cycle_limit=cycle_limit)
-    on = dict(t_in_epochs=step_on_epochs)
-    scheduler = None
-    if sched == "cosine":
-        scheduler = CosineLRScheduler(
-            optimizer,
-            t_initial=t_initial,
-            lr_min=min_lr,
-            **on,
-            **cycle_args,
-            **warmup_args,
-            **noise_args,
-            k_decay=k_decay,
-        )
-    elif sched == "tanh":
-        scheduler = TanhLRScheduler(
-            optimizer,
-            t_initial=t_initial,
-            lr_min=min_lr,
-            **on,
-            **cycle_args,
-            **warmup_args,
-            **noise_args,
-        )
-    elif sched == "step":
-        scheduler = StepLRScheduler(
-            optimizer, decay_t=decay_t, decay_rate=decay_rate, **on, **warmup_args, **noise_args
-        )
-    elif sched == "constant":  # a step schedule that never decays (warm-up and lr_scale)
-        scheduler = StepLRScheduler(
-            optimizer, decay_t=1, decay_rate=1.0, **on, **warmup_args, **noise_args
-        )
-    elif sched == "multistep":
-        scheduler = MultiStepLRScheduler(
-            optimizer,
-            decay_t=decay_milestones,
-            decay_rate=decay_rate,
-            **on,
-            **warmup_args,
-            **noise_args,
-        )
-    elif sched == "plateau":
-        if not step_on_epochs:
-            raise AssertionError("Plateau LR only supports step per epoch.")
-        warmup_args.pop("warmup_prefix", False)
-        scheduler = PlateauLRScheduler(
-            optimizer,
-            decay_rate=decay_rate,
-            patience_t=patience_epochs,
-            cooldown_t=0,
-            **warmup_args,
-            lr_min=min_lr,
-            mode=plateau_mode,
-            **noise_args,
-        )
-    elif sched == "poly":
-        scheduler = PolyLRScheduler(
-            optimizer,
-            power=decay_rate,  # timm's overloading of decay_rate as the power
-            t_initial=t_initial,
-            lr_min=min_lr,
-            **on,
-            k_decay=k_decay,
-            **cycle_args,
-            **warmup_args,
-            **noise_args,
-        )
-    elif sched in ("wsd", "rsqrt"):
-        # the warm-up is always a prefix: without warmup_prefix the stable and decay
-        # phases fit within num_epochs, as timm does
-        t_sched = t_initial if warmup_prefix else t_initial - warmup_t
-        if 0 < decay_epochs < 1:
-            decay_t = decay_epochs * t_sched
-        decay_t = int(round(decay_t))
-        if not 0 < decay_t <= t_sched:
-            within = "" if warmup_prefix else " - warmup_epochs"
-            raise ValueError(
-                f"{sched} schedule requires 0 < decay_epochs <= epochs{within}, "
-                f"got decay {decay_t} and stable + decay length {t_sched}."
-            )
-        scheduler = WSDLRScheduler(
-            optimizer,
-            t_initial=t_sched,
-            decay_t=decay_t,
-            lr_min=min_lr,
-            stable_fn="rsqrt" if sched == "rsqrt" else "constant",
-            stable_timescale=timescale_t,
-            decay_fn=decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
-            t_in_epochs=step_on_epochs,
-            warmup_t=warmup_t,
-            warmup_lr_init=warmup_lr,
-            **noise_args,
-        )
-    elif sched != "none":
-        raise ValueError(f"Unknown scheduler '{sched}'.")
+    arguments = dict(locals())
+    del arguments["optimizer"]
+    name, kwargs = timm_factory(**arguments)
+    scheduler = None if name is None else globals()[name](optimizer, **kwargs)
+    cooldown_t = cooldown_epochs if step_on_epochs else cooldown_epochs * updates_per_epoch
     if hasattr(scheduler, "get_cycle_length"):
         # cycles and cooldown (the warm-up prefix is in get_cycle_length)
         total = scheduler.get_cycle_length() + cooldown_t
