@@ -384,9 +384,19 @@ def cmd_convert(args) -> None:
         spec = from_dict(json.loads(source))
     else:  # its text form, or a spec file
         spec = load_spec(source)
+    if args.to is None:
+        given = [f for f, on in (("--exact", args.exact), ("--steps", args.steps is not None),
+                 ("--tolerance", args.tolerance is not None)) if on]  # fmt: skip
+        if given:
+            raise ValueError(f"{given[0]} applies to --to TARGET's artifact; give --to")
     if args.to is not None:
         out = convert.to_framework(
-            spec, args.to, base_lr=args.base_lr if args.base_lr is not None else base
+            spec,
+            args.to,
+            base_lr=args.base_lr if args.base_lr is not None else base,
+            exact=args.exact,
+            steps=args.steps,
+            tolerance=1e-4 if args.tolerance is None else args.tolerance,
         )
         print(out.artifact)
         for line in out.notes:
@@ -584,7 +594,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser(
         "convert",
         help="print the lrcore spec of a DeepSpeed config, Megatron-LM's or fairseq's "
-        "arguments, or a spec",
+        "arguments, a framework's call as written in code, or a spec; or (--to) write it "
+        "in another framework's terms",
     )
     c.add_argument(
         "source",
@@ -628,12 +639,27 @@ def build_parser() -> argparse.ArgumentParser:
         choices=TARGETS,
         help="print it in this framework's own terms instead (torch code, a DeepSpeed "
         "block, Megatron-LM's or fairseq's flags, ...), notes on stderr; exact where the "
-        "target has the same family, refused with the reason otherwise",
+        "target has the same family; otherwise the nearest expression in the target's "
+        "idiom (torch, transformers, optax, Keras: its largest relative difference on "
+        "stderr), refused with the reason elsewhere",
     )
     c.add_argument(
         "--exact",
         action="store_true",
-        help="refuse anything not bit-identical (every artifact written today is exact)",
+        help="refuse anything not bit-identical (a nearest expression), with the reason",
+    )
+    c.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="the steps a nearest expression is fitted over (default: the schedule's own "
+        "length, where it has one)",
+    )
+    c.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        help="a nearest expression's largest relative difference from the table (default 1e-4)",
     )
     c.add_argument(
         "--base-lr",

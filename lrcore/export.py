@@ -10,9 +10,13 @@ command line) say which base LR and which counter the artifact assumes.
 
 What each target writes is read from the family declarations: torch's classes from
 ``Family.reference``, DeepSpeed's and fairseq's names from ``Family.names``, Megatron's
-one family from its declaration. A spec with no equal family in the target is refused
-with the reason; the nearest expression in each target's idiom (a ``LambdaLR``
-lambda, a jnp function, a ``LearningRateSchedule`` subclass) is not written yet.
+one family from its declaration. A spec with no equal family in the target is written
+as its nearest expression in the target's idiom where the target has one (a
+``LambdaLR`` lambda for torch and transformers, a jnp function for optax, a
+``LearningRateSchedule`` subclass for Keras; :mod:`lrcore.nearest`), with the largest
+relative difference over the requested steps in the notes; ``exact=True`` (``--exact``)
+refuses it with the reason, and the targets of flags and configs (DeepSpeed,
+Megatron-LM, fairseq, timm, the spec's text) always do.
 """
 
 from __future__ import annotations
@@ -31,23 +35,100 @@ class Export:
     artifact: str  # the target's own text (code, JSON, flags)
     notes: list[str] = field(default_factory=list)  # the base LR and counter it assumes
     exact: bool = True
+    max_rel_diff: float = 0.0  # over the requested steps, where not exact
 
 
-def to_framework(spec, target: str, *, base_lr: float | None = None) -> Export:
-    """``spec`` in ``target``'s own terms (one of :data:`TARGETS`)."""
+#: the targets with a plain-function idiom, where a spec with no equal family is written
+#: as its nearest expression (lrcore.nearest)
+NEAREST = ("torch", "transformers", "optax", "keras")
+
+
+def to_framework(
+    spec,
+    target: str,
+    *,
+    base_lr: float | None = None,
+    exact: bool = False,
+    steps: int | None = None,
+    tolerance: float = 1e-4,
+) -> Export:
+    """``spec`` in ``target``'s own terms (one of :data:`TARGETS`).
+
+    Where the target has the spec's family the artifact is exact. Where it has none,
+    the torch, transformers, optax and Keras targets get the nearest expression in
+    their idiom (straight lines through the table over ``steps`` steps, within
+    ``tolerance`` relative; ``Export.max_rel_diff`` measured over every step);
+    ``exact=True`` refuses it (``NotExact``, with the reason), as the other targets
+    always do."""
     from .text import parse
 
     if isinstance(spec, str):
         spec = parse(spec)
     if target not in TARGETS:
         raise ValueError(f"--to must be one of {', '.join(TARGETS)}, got --to {target!r}")
-    writer = _WRITERS.get(target)
-    if writer is None:
-        raise NotExact(
-            f"--to {target}: writing {target}'s own terms is not done yet (exact targets: "
-            f"{', '.join(_WRITERS)})"
+    try:
+        return _WRITERS[target](spec, base_lr)
+    except NotExact as why:
+        if exact or target not in NEAREST:
+            raise
+        return _nearest(spec, target, base_lr, steps, tolerance, str(why))
+
+
+def _nearest(spec, target, base_lr, steps, tolerance, why) -> Export:
+    from . import nearest
+    from .table import table
+
+    if steps is None:
+        last = spec.last_step()
+        if last is None:
+            raise ValueError(
+                f"--to {target}: {spec.name} has no equal family there; its nearest "
+                "expression is fitted over the steps it will run: give --steps N"
+            )
+        steps = last + 1
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"--steps must be an integer >= 1, got --steps {steps!r}")
+    base = 1.0 if base_lr is None else float(base_lr)
+    if spec.absolute:
+        values = table(spec, steps)
+    else:
+        values = table(spec, steps, base)
+    fit = nearest.fit(values, tolerance)
+    reason = why.split(": ", 1)[-1]
+    notes = [
+        f"# no equal family ({reason}): the nearest expression, straight lines through "
+        f"{len(fit.steps)} knots of lrcore.table over steps 0..{steps - 1}, within "
+        f"{tolerance:g} of it; max relative difference {fit.max_rel_diff:.3g}; past step "
+        f"{steps - 1} the last value",
+    ]
+    if target in ("torch", "transformers"):
+        # LambdaLR multiplies each group's initial LR by the lambda: factors of the base
+        factors = nearest.Fit(fit.steps, [v / base for v in fit.values], fit.max_rel_diff)
+        if spec.absolute:
+            notes.append(f"# the optimizer's lr must be {base!r} (the factors are LR / {base!r})")
+        else:
+            lr = "the base LR" if base_lr is None else repr(base_lr)
+            notes.append(f"# the optimizer's LR is the base LR the factors scale (here: {lr})")
+        notes.append("# entry t of lrcore.table is the LR after t calls of scheduler.step()")
+        code = (
+            nearest.lambda_source(factors)
+            + "\nimport torch\n\n"
+            + "scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)\n"
         )
-    return writer(spec, base_lr)
+        return Export(code, notes, exact=False, max_rel_diff=fit.max_rel_diff)
+    if not spec.absolute:
+        lr = "1.0 (give --base-lr)" if base_lr is None else repr(base_lr)
+        notes.append(f"# absolute LRs: the spec's factors times the base LR {lr}")
+    if target == "optax":
+        notes.append("# entry t of lrcore.table is schedule(t), optax's count")
+        code = nearest.jnp_source(fit)
+    else:
+        notes.append(
+            "# entry t of lrcore.table is schedule(t), the optimizer's iteration count; "
+            "computed in keras.config.floatx()"
+        )
+        code = nearest.keras_source(fit) + "schedule = Schedule()\n"
+    return Export(code, notes, exact=False, max_rel_diff=fit.max_rel_diff)
 
 
 def own_name(spec, target: str, what: str) -> str:
@@ -85,8 +166,7 @@ def torch_arguments(spec) -> tuple[str, str]:
     name = getattr(reference, "class_name", None)
     if fam is None or fam.framework != "torch" or name is None or fam.user_function:
         raise NotExact(
-            f"--to torch: {spec.name} is not one of torch's schedulers (torch has no equal "
-            "family; a LambdaLR over the table would need lrcore)"
+            f"--to torch: {spec.name} is not one of torch's schedulers (torch has no equal family)"
         )
     kwargs = {k: v for k, v in spec.to_dict().items() if k != "name"}
     adapt = getattr(reference, "adapt", None)

@@ -23,7 +23,7 @@ def exportable(target):
     out = []
     for spec in ALL:
         try:
-            convert.to_framework(spec, target)
+            convert.to_framework(spec, target, exact=True)
         except convert.NotExact:
             continue
         out.append(spec)
@@ -124,15 +124,20 @@ def test_every_spec_is_its_own_text():
 )
 def test_no_equal_family_is_refused_with_the_reason(spec, target, message, capsys):
     with pytest.raises(convert.NotExact, match=message):
-        convert.to_framework(spec, target)
+        convert.to_framework(spec, target, exact=True)
     assert main(["convert", spec, "--to", target, "--exact"]) == 2
     assert message in capsys.readouterr().err
 
 
 def test_cli_prints_the_artifact_and_its_notes(capsys):
-    code = main(["convert", "docs/examples/ds_config.json", "--to", "torch"])
+    code = main(["convert", "docs/examples/ds_config.json", "--to", "torch", "--exact"])
     out = capsys.readouterr()
     assert code == 2 and "deepspeed_warmup_cosine is not one of torch's schedulers" in out.err
+    code = main(["convert", "docs/examples/ds_config.json", "--to", "torch", "--steps", "500"])
+    out = capsys.readouterr()
+    assert code == 0 and "LambdaLR(optimizer, lr_lambda)" in out.out
+    assert "# no equal family (deepspeed_warmup_cosine is not one of torch's" in out.err
+    assert "max relative difference" in out.err and "over steps 0..499" in out.err
     code = main(["convert", "docs/examples/ds_config.json", "--to", "deepspeed"])
     out = capsys.readouterr()
     block = json.loads(out.out)
@@ -448,3 +453,57 @@ def test_cli_reads_optax_keras_and_timm_calls(capsys):
     ]:
         assert main(["convert", source]) == 0
         assert capsys.readouterr().out.startswith(want)
+
+
+# -- the nearest expression, where the target has no equal family -------------------------------
+
+NOT_TORCH = [s for s in ALL if s not in exportable("torch") and s.name not in ("lambda",
+             "multiplicative")]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", NOT_TORCH[::3], ids=ids)
+def test_nearest_lambdalr_runs_in_torch_within_its_stated_difference(spec):
+    base = 1.0 if spec.absolute else 0.3
+    out = convert.to_framework(spec, "torch", base_lr=base, steps=400)
+    assert not out.exact and 0 <= out.max_rel_diff <= 1e-4
+    assert f"max relative difference {out.max_rel_diff:.3g}" in out.notes[0]
+    opt = optimizer(base)
+    namespace = {"optimizer": opt}
+    exec(out.artifact, namespace)  # needs no lrcore: torch's LambdaLR and a lambda
+    sched = namespace["scheduler"]
+    assert type(sched) is torch.optim.lr_scheduler.LambdaLR
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(399):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    want = lrcore.table(spec, 400, base)
+    from lrcore.nearest import relative_difference
+
+    measured = relative_difference(lrs, want)
+    assert measured <= out.max_rel_diff * (1 + 1e-9) + 1e-15  # what the note says, at most
+    assert lrs[-1] == pytest.approx(want[-1], rel=1e-4)
+
+
+def test_nearest_is_exact_on_staircases_and_tighter_on_request():
+    step = lrcore.parse("timm_step(decay_t=30, decay_rate=0.5, warmup_t=5)")
+    assert convert.to_framework(step, "torch", steps=300).max_rel_diff <= 1e-15
+    cosine = lrcore.parse("timm_cosine(t_initial=1000)")
+    loose = convert.to_framework(cosine, "optax", steps=1000)
+    tight = convert.to_framework(cosine, "optax", steps=1000, tolerance=1e-7)
+    assert tight.max_rel_diff <= 1e-7 < loose.max_rel_diff <= 1e-4
+    assert len(tight.artifact) > len(loose.artifact)
+    with pytest.raises(ValueError, match="give --steps N"):
+        convert.to_framework(lrcore.parse("exponential(gamma=0.9)"), "optax")
+    with pytest.raises(ValueError, match="tolerance must be a number in"):
+        convert.to_framework(cosine, "keras", steps=10, tolerance=-1.0)
+    with pytest.raises(convert.NotExact, match="timm_cosine is not one of DeepSpeed"):
+        convert.to_framework(cosine, "deepspeed", steps=10)  # no function idiom: refused
+
+
+def test_nearest_for_transformers_is_a_lambdalr_too():
+    spec = lrcore.parse("cosine_annealing_warm_restarts(T_0=50, T_mult=2)")
+    out = convert.to_framework(spec, "transformers", base_lr=0.1, steps=300)
+    assert "LambdaLR(optimizer, lr_lambda)" in out.artifact and not out.exact
+    assert main(["convert", str(spec), "--to", "transformers", "--exact"]) == 2
+    assert main(["convert", str(spec), "--steps", "10"]) == 2  # --steps needs --to

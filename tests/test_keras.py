@@ -78,6 +78,13 @@ SCRIPT = textwrap.dedent(
         reference = getattr(keras.optimizers.schedules, CLASSES[spec.name])(**arguments)
         same.append(namespace["schedule"].get_config() == reference.get_config())
     results["exported"] = same
+    nearest = []  # convert --to keras's nearest expressions, run as they are (float32)
+    keras.config.set_floatx("float32")
+    for code, steps in json.loads(sys.argv[4]):
+        namespace = {}
+        exec(code, namespace)
+        nearest.append([float(namespace["schedule"](t)) for t in range(0, steps, 7)])
+    results["nearest"] = nearest
     import inspect  # each class's parameters without defaults, in order
     results["required"] = {
         name: [p.name for p in inspect.signature(getattr(keras.optimizers.schedules, name))
@@ -98,6 +105,14 @@ BOUNDS = {
 }
 
 
+#: schedules Keras has no equal of, and the steps their nearest expressions are fitted over
+NEAREST = [
+    ("optax_warmup_cosine_decay(init_value=0.0, peak_value=0.01, warmup_steps=20, "
+     "decay_steps=300)", 300),
+    ("timm_step(decay_t=40, decay_rate=0.5, warmup_t=5)", 200),
+]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def kerass_values():
     """{(backend, float type): Keras's ULP distances}, one process a backend."""
@@ -105,9 +120,16 @@ def kerass_values():
     for backend in sorted({b for b, _ in BOUNDS}):
         floats = [f for b, f in BOUNDS if b == backend]
         exported = [to_framework(s, "keras").artifact for s in SPECS]
+        nearest = [[to_framework(s, "keras", steps=n).artifact, n] for s, n in NEAREST]
         got = python_json(
-            SCRIPT, ",".join(floats), json.dumps(SPECS), json.dumps(exported), KERAS_BACKEND=backend
+            SCRIPT,
+            ",".join(floats),
+            json.dumps(SPECS),
+            json.dumps(exported),
+            json.dumps(nearest),
+            KERAS_BACKEND=backend,
         )
+        out[(backend, "nearest")] = got["nearest"]
         out.update({(backend, f): got[f] for f in floats})
         out[(backend, "exported")] = got["exported"]
         out["required"] = got["required"]
@@ -128,6 +150,17 @@ def test_convert_to_keras_builds_the_schedules_measured_here(kerass_values):
         spec = lrcore.parse(text)
         call = to_framework(spec, "keras").artifact.split("schedule = ", 1)[1]
         assert from_call(call, "keras") == spec
+
+
+def test_nearest_expressions_run_in_keras_within_what_they_state(kerass_values):
+    from lrcore.nearest import relative_difference
+
+    for backend in {b for b, _ in BOUNDS}:
+        for (text, n), got in zip(NEAREST, kerass_values[(backend, "nearest")]):
+            stated = to_framework(text, "keras", steps=n).max_rel_diff
+            want = lrcore.table(lrcore.parse(text), n)[::7]
+            # float32 (Keras's floatx): the stated difference plus float32's rounding
+            assert relative_difference(got, want) <= stated + 2.0**-22, (backend, text)
 
 
 @pytest.mark.parametrize("backend,floatx", list(BOUNDS), ids=lambda x: str(x))

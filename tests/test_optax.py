@@ -10,6 +10,8 @@ import textwrap
 from catalogue import FRAMEWORKS
 from fresh import python_json
 
+import lrcore
+
 SPECS = [s for s in FRAMEWORKS if s.startswith("optax_")]
 STEPS = 1300  # every catalogue schedule has settled by then
 
@@ -72,6 +74,11 @@ SCRIPT = textwrap.dedent(
         sampled = np.array([float(namespace["schedule"](t)) for t in range(0, steps, 7)])
         row.append([7 * int(i) for i in np.flatnonzero(sampled != theirs[::7])[:5]])
         results.append(row)
+    nearest = []  # convert --to optax's nearest expressions, run as they are
+    for code, steps in json.loads(sys.argv[4]):
+        namespace = {}
+        exec(code, namespace)
+        nearest.append([float(namespace["schedule"](t)) for t in range(steps)])
     names = sorted(n for n in dir(optax.schedules) if not n.startswith("_"))
     import inspect  # each function's parameters without defaults, in order
     required = {
@@ -79,7 +86,8 @@ SCRIPT = textwrap.dedent(
                      if p.default is p.empty]
         for f in FUNCTIONS.values()
     }
-    print(json.dumps({"results": results, "names": names, "required": required}))
+    print(json.dumps({"results": results, "names": names, "required": required,
+                      "nearest": nearest}))
     """
 )
 
@@ -88,7 +96,18 @@ def _run():
     from lrcore.convert import to_framework
 
     exported = [to_framework(s, "optax").artifact for s in SPECS]
-    return python_json(SCRIPT, str(STEPS), json.dumps(SPECS), json.dumps(exported))
+    nearest = [[to_framework(s, "optax", base_lr=0.1, steps=n).artifact, n] for s, n in NEAREST]
+    return python_json(
+        SCRIPT, str(STEPS), json.dumps(SPECS), json.dumps(exported), json.dumps(nearest)
+    )
+
+
+#: schedules optax has no equal of, and the steps their nearest expressions are fitted over
+NEAREST = [
+    ("cosine_annealing_warm_restarts(T_0=50, T_mult=2)", 350),
+    ("timm_cosine(t_initial=200, warmup_t=10, cycle_limit=2)", 400),
+    ("multi_step(milestones=[30, 80], gamma=0.5)", 120),
+]
 
 
 def test_every_optax_schedule_is_optaxs_float64_bits_and_every_function_has_a_spec():
@@ -122,6 +141,17 @@ def test_every_optax_schedule_is_optaxs_float64_bits_and_every_function_has_a_sp
     from lrcore.family import names as own_names
 
     assert {n: _required(c) for n, c in own_names("optax").items()} == out["required"]
+    # convert --to optax's nearest expressions, in jax (float64), within what they state
+    from lrcore.convert import to_framework
+    from lrcore.nearest import relative_difference
+
+    for (text, n), got in zip(NEAREST, out["nearest"]):
+        stated = to_framework(text, "optax", base_lr=0.1, steps=n).max_rel_diff
+        assert stated <= 1e-4
+        assert (
+            relative_difference(got, lrcore.table(lrcore.parse(text), n, 0.1))
+            <= stated * (1 + 1e-9) + 1e-15
+        ), text
     # the rest of optax.schedules is not a schedule of the step: types and injection
     assert names - covered <= {
         "Schedule",
