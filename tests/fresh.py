@@ -49,3 +49,27 @@ def free_port() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return str(s.getsockname()[1])
+
+
+#: runs several scripts in one process, each with its own sys.argv and a fresh namespace,
+#: their stdouts captured: what they import (a framework) is imported once
+_MANY = """
+import contextlib, io, json, sys
+out = []
+for code, args in json.load(open(sys.argv[1])):
+    buf = io.StringIO()
+    sys.argv = ["-c", *args]
+    with contextlib.redirect_stdout(buf):
+        exec(compile(code, "<script>", "exec"), {"__name__": "__main__"})
+    out.append(json.loads(buf.getvalue().strip().splitlines()[-1]))
+print(json.dumps(out))
+"""
+
+
+def python_jsons(jobs, folder, timeout: int = 600, **env: str) -> list:
+    """:func:`python_json` for several ``(code, args)`` jobs in one new Python, one after
+    another (the framework they compare against imported once, not once a job); the JSON
+    on the last line each job prints, in order."""
+    path = Path(folder) / "jobs.json"
+    path.write_text(json.dumps([[code, list(args)] for code, args in jobs]))
+    return python_json(_MANY, str(path), timeout=timeout, **env)

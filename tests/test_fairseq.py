@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 import torch
 from catalogue import FRAMEWORKS
-from fresh import python_json
+from fresh import python_json, python_jsons
 from lrsched import fairseq as F
 
 import lrcore
@@ -74,14 +74,6 @@ REFERENCE = textwrap.dedent(
 )
 
 
-def _fairseq(cases, tmp_path):
-    """fairseq's [returned, LR] after each call of each ``(name, cfg, calls)`` case, then
-    its scheduler's state_dict."""
-    path = tmp_path / "cases.json"
-    path.write_text(json.dumps(cases))
-    return python_json(REFERENCE, str(path), timeout=300)
-
-
 def _cfg(spec):
     """fairseq's config fields for a spec (lrcore's updates_per_epoch is not one)."""
     out = {k: v for k, v in spec.to_dict().items() if k not in ("name", "updates_per_epoch")}
@@ -105,11 +97,38 @@ def _updates_only(spec, steps):
     return calls
 
 
+def _reference_cases():
+    return [(s.name[len("fairseq_") :], _cfg(s), _updates_only(s, N)) for s in SPECS]
+
+
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
+def fairseq_runs(tmp_path_factory):
+    """fairseq's own results for this module's tests, computed in one process (fairseq
+    imported once, not once a test): the catalogue's tables, the drop-ins' Trainer
+    protocol, fairseq's own config dataclasses and its option parser."""
+    folder = tmp_path_factory.mktemp("fairseq_runs")
+    jobs = {
+        "reference": (REFERENCE, _reference_cases()),
+        "drop_ins": (REFERENCE, _drop_in_cases()),
+        "own_configs": (OWN_CONFIGS, _own_config_cases()),
+        "parse": (PARSE, _parse_cases()),
+    }
+    for name, (_, cases) in jobs.items():
+        (folder / f"{name}.json").write_text(json.dumps(cases))
+    runs = python_jsons(
+        [(code, [str(folder / f"{name}.json")]) for name, (code, _) in jobs.items()],
+        folder,
+        timeout=600,
+        PYTHONWARNINGS="ignore",
+    )
+    return dict(zip(jobs, runs))
+
+
+@pytest.fixture(scope="module")
+def reference(fairseq_runs):
     """fairseq's LR after ``step_update(t)``, t < N, for every catalogue spec."""
-    cases = [(s.name[len("fairseq_") :], _cfg(s), _updates_only(s, N)) for s in SPECS]
-    runs = _fairseq(cases, tmp_path_factory.mktemp("fairseq"))
+    cases = _reference_cases()
+    runs = fairseq_runs["reference"]
     out = {}
     for spec, (case, run) in zip(SPECS, zip(cases, runs)):
         # the LR in effect for each count: the last call at that count wins
@@ -198,10 +217,14 @@ def _ours(name, cfg, calls, groups=3):
     return sched, out
 
 
-def test_drop_ins_step_as_fairseqs_classes(tmp_path):
+def _drop_in_cases():
     calls = _trainer_calls(epochs=7, per_epoch=400)
-    cases = [(name, {**cfg, "lr": list(cfg["lr"])}, calls) for name, cfg in DROP_INS]
-    theirs = _fairseq(cases, tmp_path)
+    return [(name, {**cfg, "lr": list(cfg["lr"])}, calls) for name, cfg in DROP_INS]
+
+
+def test_drop_ins_step_as_fairseqs_classes(fairseq_runs):
+    calls = _trainer_calls(epochs=7, per_epoch=400)
+    theirs = fairseq_runs["drop_ins"]
     for (name, cfg), run in zip(DROP_INS, theirs):
         sched, ours = _ours(name, cfg, calls)
         # returned values and the optimizer's LR, call for call, bit for bit
@@ -259,19 +282,25 @@ OWN_CONFIGS = textwrap.dedent(
 )
 
 
-def test_drop_ins_take_fairseqs_own_dataclass_configs(tmp_path):
-    # fairseq's config dataclasses, made directly, hold "${optimization.max_update}" in
-    # the fields it fills from other groups; both classes read what they need
-    cases = [
-        ("cosine", dict(lr=[0.001], warmup_updates=100, lr_period_updates=500, t_mult=2.0)),
-        ("tri_stage", dict(lr=[0.001], warmup_steps=50, hold_steps=100, decay_steps=300)),
-        ("inverse_sqrt", dict(lr=[0.0005], warmup_updates=100)),
-        ("fixed", dict(lr=[0.001, 0.0005], warmup_updates=20)),
-    ]
+#: fairseq's config dataclasses, made directly, hold "${optimization.max_update}" in the
+#: fields it fills from other groups; both classes read what they need
+OWN_CONFIG_CASES = [
+    ("cosine", dict(lr=[0.001], warmup_updates=100, lr_period_updates=500, t_mult=2.0)),
+    ("tri_stage", dict(lr=[0.001], warmup_steps=50, hold_steps=100, decay_steps=300)),
+    ("inverse_sqrt", dict(lr=[0.0005], warmup_updates=100)),
+    ("fixed", dict(lr=[0.001, 0.0005], warmup_updates=20)),
+]
+
+
+def _own_config_cases():
     calls = _trainer_calls(epochs=3, per_epoch=300)
-    (tmp_path / "cases.json").write_text(json.dumps([[n, c, calls] for n, c in cases]))
-    runs = python_json(OWN_CONFIGS, str(tmp_path / "cases.json"), timeout=300)
-    for (name, _), (theirs, ours) in zip(cases, runs):
+    return [[n, c, calls] for n, c in OWN_CONFIG_CASES]
+
+
+def test_drop_ins_take_fairseqs_own_dataclass_configs(fairseq_runs):
+    runs = fairseq_runs["own_configs"]
+    assert len(runs) == len(OWN_CONFIG_CASES)
+    for (name, _), (theirs, ours) in zip(OWN_CONFIG_CASES, runs):
         assert ours == theirs, name
     with pytest.raises(ValueError, match="Either --max_update or --lr-period-updates"):
         F.CosineLRSchedule({"lr": [0.1], "max_update": "${optimization.max_update}"}, _sgd())
@@ -435,8 +464,11 @@ CONVERT = [
 ]
 
 
-def test_convert_reads_fairseqs_options_as_fairseq_does(tmp_path):
-    steps = 2_500
+PARSE_STEPS = 2_500
+
+
+def _parse_cases():
+    steps = PARSE_STEPS
     cases = []
     for flags in CONVERT:
         argv = flags.split()
@@ -446,8 +478,13 @@ def test_convert_reads_fairseqs_options_as_fairseq_does(tmp_path):
             per = int(argv[k + 1])
             del argv[k : k + 2]
         cases.append([argv, per, steps])
-    (tmp_path / "cases.json").write_text(json.dumps(cases))
-    theirs = python_json(PARSE, str(tmp_path / "cases.json"), timeout=300, PYTHONWARNINGS="ignore")
+    return cases
+
+
+def test_convert_reads_fairseqs_options_as_fairseq_does(fairseq_runs):
+    steps = PARSE_STEPS
+    theirs = fairseq_runs["parse"]
+    assert len(theirs) == len(CONVERT)
     for flags, lrs in zip(CONVERT, theirs):
         spec = lrcore.convert.from_fairseq_args(flags)
         assert lrcore.table(spec, steps).tolist() == lrs, flags
