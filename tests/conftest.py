@@ -48,6 +48,14 @@ LONG_FIRST = (
 )
 
 
+def pytest_configure(config):
+    # pytest-xdist (>= 3.6) hands out files by their number of tests, most first, unless
+    # told not to: that order put test_compiled.py (87 s of a worker, 60 tests) 118 s
+    # into the run and left the other worker idle at the end; LONG_FIRST's order it is
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs a CUDA device")
     for item in items:
