@@ -17,6 +17,7 @@ must be a whole number >= 0 (timm's own loops pass ``epoch + 1`` and
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import numbers
@@ -46,7 +47,8 @@ class _TimmScheduler(_compile.RunsEagerly):
     __slots__ = ("_lrsched",)
 
     _spec_class: type
-    #: the attributes the spec is built from (a change rebuilds the window)
+    #: the attributes the spec is built from (a change rebuilds the window): the spec
+    #: class's fields but its noise seed (a hyperparameter of every timm class, below)
     _spec_fields: tuple[str, ...]
 
     #: timm's "no effect" warning (cosine and poly; not tanh, step, multistep, wsd)
@@ -54,6 +56,9 @@ class _TimmScheduler(_compile.RunsEagerly):
 
     def __init_subclass__(cls, **kwargs):
         # the spec's fields: assigning one drops the window (as DeepSpeed's and Megatron's)
+        if "_spec_class" in vars(cls):
+            fields = dataclasses.fields(cls._spec_class)
+            cls._spec_fields = tuple(f.name for f in fields if f.name != "noise_seed")
         for name in vars(cls).get("_spec_fields", ()):
             setattr(cls, name, hyperparameter(name, _TimmScheduler._drop_window))
         super().__init_subclass__(**kwargs)  # then marked to run eagerly (lrsched._compile)
@@ -201,21 +206,6 @@ class _CycleScheduler(_TimmScheduler):
         return t + self.warmup_t if self.warmup_prefix else t
 
 
-_COMMON = (
-    "t_initial",
-    "lr_min",
-    "cycle_mul",
-    "cycle_decay",
-    "cycle_limit",
-    "warmup_t",
-    "warmup_lr_init",
-    "warmup_prefix",
-    "noise_range_t",
-    "noise_pct",
-    "noise_std",
-)
-
-
 # what every timm scheduler's window is built from besides its spec's fields
 for _name in ("noise_seed", "base_values"):
     setattr(_TimmScheduler, _name, hyperparameter(_name, _TimmScheduler._drop_window))
@@ -226,7 +216,6 @@ class CosineLRScheduler(_CycleScheduler):
 
     _spec_class = lrcore.TimmCosine
     _warns_no_effect = True
-    _spec_fields = (*_COMMON, "k_decay")
 
     def __init__(
         self,
@@ -254,7 +243,6 @@ class TanhLRScheduler(_CycleScheduler):
     """timm's TanhLRScheduler (hyperbolic-tangent decay, Hsueh et al. 2019)."""
 
     _spec_class = lrcore.TimmTanh
-    _spec_fields = (*_COMMON, "lb", "ub")
 
     def __init__(
         self,
@@ -293,7 +281,6 @@ class PolyLRScheduler(_CycleScheduler):
 
     _spec_class = lrcore.TimmPoly
     _warns_no_effect = True
-    _spec_fields = (*_COMMON, "power", "k_decay")
 
     def __init__(
         self,
@@ -318,14 +305,10 @@ class PolyLRScheduler(_CycleScheduler):
         self._init(locals())
 
 
-_WARMUP_AND_NOISE = ("warmup_t", "warmup_lr_init", "noise_range_t", "noise_pct", "noise_std")
-
-
 class StepLRScheduler(_TimmScheduler):
     """timm's StepLRScheduler (``decay_rate`` every ``decay_t``, warm-up and noise)."""
 
     _spec_class = lrcore.TimmStep
-    _spec_fields = ("decay_t", "decay_rate", *_WARMUP_AND_NOISE, "warmup_prefix")
 
     def __init__(
         self,
@@ -350,7 +333,6 @@ class MultiStepLRScheduler(_TimmScheduler):
     ``t = m - 1`` (timm's convention, one step before torch's MultiStepLR)."""
 
     _spec_class = lrcore.TimmMultiStep
-    _spec_fields = ("decay_t", "decay_rate", *_WARMUP_AND_NOISE, "warmup_prefix")
 
     def __init__(
         self,
@@ -382,18 +364,6 @@ class WSDLRScheduler(_TimmScheduler):
     called as timm calls it, step by step on the host; the named ones are tables."""
 
     _spec_class = lrcore.TimmWSD
-    _spec_fields = (
-        "t_initial",
-        "decay_t",
-        "lr_min",
-        "stable_fn",
-        "stable_timescale",
-        "stable_power",
-        "decay_fn",
-        "decay_power",
-        "decay_ratio",
-        *_WARMUP_AND_NOISE,
-    )
 
     def __init__(
         self,
