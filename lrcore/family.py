@@ -68,6 +68,11 @@ class Family:
     get_lr: Any = None
     closed: Any = None
     steps: Any = None
+    #: ``runs(code, p, t, limit) -> int``, for a pointwise family constant over runs of
+    #: steps (staircases): the last step <= ``limit`` of step ``t``'s run, checked (``t``
+    #: where it cannot tell); the closed numerics then compute ``value`` once a run and
+    #: fill the run as a block, the same bits
+    runs: Any = None
     #: the STEP-mode update is ``v -> v * r(e)`` (chains of them multiply factor tables)
     ratio: bool = False
     #: the value ignores the incoming LR (torch computes it from base_lrs or its own
@@ -117,6 +122,8 @@ def declare(family: Family) -> Family:
         raise ValueError(
             f"family {family.name!r}: declare value= (pointwise) or both get_lr= and closed="
         )
+    if family.runs is not None and (family.value is None or family.closed is not None):
+        raise ValueError(f"family {family.name!r}: runs= goes with value= and no closed=")
     with _LOCK:
         held = FAMILIES.get(family.code)
         if held is not None and held.name != family.name:

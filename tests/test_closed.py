@@ -83,3 +83,61 @@ def test_closed_is_more_accurate_than_torch_at_the_bottom_of_a_long_cosine():
     err_torch = np.max(np.abs(torch_num - exact) / exact)
     assert err_closed < 1e-9
     assert err_torch > 100 * err_closed
+
+
+def _staircases(rng):
+    """Random specs of every family that declares ``runs`` (closed numerics fill its
+    runs of one value as blocks): stairs, boundaries, ends, warm-ups and noise."""
+    warm = int(rng.integers(0, 30))
+    noise = [None, (int(rng.integers(0, 300)), int(rng.integers(300, 900))), 450][
+        int(rng.integers(0, 3))
+    ]
+    common = dict(warmup_t=warm, warmup_lr_init=0.01, warmup_prefix=bool(rng.integers(0, 2)),
+                  noise_range_t=noise)  # fmt: skip
+    bounds = sorted(int(x) for x in rng.integers(1, 1000, size=4))
+    steps = float(rng.choice([1, 2.5, 7, 33.3, 120]))
+    floatx = str(rng.choice(["float32", "float64"]))
+    return [
+        lrcore.TimmStep(decay_t=steps, decay_rate=0.5, **common),
+        lrcore.TimmMultiStep(decay_t=bounds, decay_rate=0.7, **common),
+        lrcore.parse(f"optax_exponential_decay(init_value=0.3, transition_steps={int(steps) + 1},"
+                     f" decay_rate=0.9, transition_begin={warm}, staircase=True)"),
+        lrcore.parse(f"optax_exponential_decay(init_value=0.3, transition_steps={int(steps) + 2},"
+                     " decay_rate=0.5, staircase=True, end_value=0.01)"),
+        lrcore.parse("optax_piecewise_constant(init_value=0.3, boundaries_and_scales="
+                     f"[[{bounds[0]}, 0.5], [{bounds[2] + 1}, 0.1], [{bounds[1]}, 2.0]])"),
+        lrcore.parse(f"optax_cosine_decay(init_value=0.3, decay_steps={bounds[0]})"),
+        lrcore.parse(f"optax_polynomial(init_value=0.3, end_value=0.0, power=2.0, "
+                     f"transition_steps={bounds[0]}, transition_begin={warm})"),
+        lrcore.parse(f"keras_piecewise_constant_decay(boundaries={bounds}, values=[0.3, 0.2, "
+                     f"0.1, 0.05, 0.01], dtype='{floatx}')"),
+        lrcore.parse(f"keras_piecewise_constant_decay(boundaries={bounds[::-1]}, values=[0.3, "
+                     f"0.2, 0.1, 0.05, 0.01], dtype='{floatx}')"),  # unsorted: Keras takes it
+        lrcore.parse(f"keras_exponential_decay(initial_learning_rate=0.3, decay_steps="
+                     f"{int(steps) + 1}, decay_rate=0.9, staircase=True, dtype='{floatx}')"),
+        lrcore.parse(f"keras_inverse_time_decay(initial_learning_rate=0.3, decay_steps="
+                     f"{int(steps) + 1}, decay_rate=0.5, staircase=True, dtype='{floatx}')"),
+        lrcore.parse(f"keras_polynomial_decay(initial_learning_rate=0.3, decay_steps="
+                     f"{bounds[0]}, dtype='{floatx}')"),
+        lrcore.parse(f"keras_cosine_decay(initial_learning_rate=0.3, decay_steps={bounds[0]}, "
+                     f"warmup_target={0.5 if warm % 2 else None}, warmup_steps={warm}, "
+                     f"dtype='{floatx}')"),
+    ]  # fmt: skip
+
+
+def test_blocks_of_one_value_are_the_values_step_by_step():
+    """Families that declare ``runs`` have their closed tables filled run by run: every
+    entry is still the value function's at its step (the torch numerics evaluate it at
+    each step), across warm-ups, noise, stairs, boundaries, ends and any window, and
+    every family that declares runs is in the draw."""
+    rng = np.random.default_rng(7)
+    drawn = set()
+    for _ in range(20):
+        start = int(rng.integers(0, 400))
+        for spec in _staircases(rng):
+            drawn.add(spec.family.name)
+            base = 1.0 if spec.absolute else 0.3
+            want = lrcore.table(spec, 1200, base, start=start)
+            got = lrcore.table(spec, 1200, base, start=start, numerics="closed")
+            assert np.array_equal(got, want), (spec, np.flatnonzero(got != want)[:5])
+    assert drawn == {f.name for f in lrcore.family.declared() if f.runs is not None}

@@ -259,10 +259,30 @@ def multiplicative_closed(
     _scale(out, i0, n, buf, base, first)
 
 
+def _runs_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    """A pointwise family constant over runs of steps: its ``VALUE`` once a run (the same
+    bits as at every step of it), filled over the run ``RUN_END`` gives (see
+    ``Family.runs``)."""
+    p = off + K.LEAF
+    limit = e0 + n - 1
+    j = 0
+    while j < n:
+        t = e0 + j
+        v = VALUE(code, p, base, t)  # noqa: F821
+        end = RUN_END(code, p, t, limit) - e0 + 1  # noqa: F821
+        for q in range(j, end):
+            out[i0 + q] = v
+        j = end
+
+
 def _closed_of(family):
-    """A family's closed form over a run: its own, or its pointwise value's."""
+    """A family's closed form over a run: its own, its value's filled run by run (a
+    staircase's), or its pointwise value's at every step."""
     if family.closed is not None:
         return family.closed
+    if family.runs is not None:
+        tag = f"{kernel_tag(family.value)}_{kernel_tag(family.runs)}"
+        return specialise(_runs_closed, tag, {"VALUE": family.value, "RUN_END": family.runs})
     return specialise(_pointwise_closed, kernel_tag(family.value), {"VALUE": family.value})
 
 

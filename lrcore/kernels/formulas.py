@@ -645,6 +645,50 @@ def optax_value(code, p, base, t):
 
 
 @njit(cache=True)
+def optax_runs(code, p, t, limit):
+    """The last step <= ``limit`` where optax's value is step ``t``'s, where it is known
+    to stay (``Family.runs``): the constant, a staircase's stair, the piecewise constant
+    schedule up to its next boundary, every schedule past its end; ``t`` otherwise."""
+    shape = int(code[p])
+    q = p + 1
+    if shape == K.O_CONSTANT:
+        return limit
+    if shape == K.O_POLY:
+        P = O_POLY_P
+        begin, steps = int(code[q + P.transition_begin]), int(code[q + P.transition_steps])
+        if t - begin >= steps:  # c = steps from here on
+            return limit
+        if t <= begin:  # c = 0 up to the beginning
+            return min(begin, limit)
+        return t
+    if shape == K.O_EXP:
+        E = O_EXP_P
+        steps, begin = code[q + E.transition_steps], int(code[q + E.transition_begin])
+        d = t - begin
+        if d <= 0:
+            return min(begin, limit)
+        if code[q + E.staircase] == 0.0:
+            return t
+        k = math.floor(float(d) / steps)
+        last = min(begin + int(math.ceil((k + 1.0) * steps)) - 1, limit)
+        if last > t and math.floor(float(last - begin) / steps) == k:  # the count checked
+            return last
+        return t
+    if shape == K.O_COSINE:
+        return limit if t >= code[q + O_COSINE_P.decay_steps] else t
+    if shape == K.O_PW_CONSTANT:
+        n = int(code[q + O_PW_CONSTANT_P.n_boundaries])
+        bounds = q + len(O_PW_CONSTANT_P)
+        stop = float(limit + 1)  # the first step a boundary passes after t
+        for k in range(n):
+            b = code[bounds + k]
+            if b > t:
+                stop = min(stop, math.ceil(b))
+        return max(int(stop) - 1, t)
+    return t
+
+
+@njit(cache=True)
 def _keras_cosine(step, steps, start, c1, c2, pi, s):
     """Keras CosineDecay's ``_decay_function``, every operation in the float type."""
     fraction = rnd(step / steps, s)
@@ -742,6 +786,53 @@ def keras_value(code, p, base, t):
     cosine = rnd(rnd(0.5 * m_fac, s) * rnd(1.0 + cos_(rnd(pi * fraction, s), s), s), s)
     decayed = rnd(rnd(rnd(1.0 - alpha, s) * cosine, s) + alpha, s)
     return rnd(init * decayed, s)
+
+
+@njit(cache=True)
+def _keras_stair(code, q, t, s):
+    """Keras's exponential and inverse-time staircase count at ``step = t``."""
+    return math.floor(rnd(rnd(float(t), s) / code[q + K_EXP_P.decay_steps], s))
+
+
+@njit(cache=True)
+def keras_runs(code, p, t, limit):
+    """The last step <= ``limit`` where Keras's value is step ``t``'s, where it is known
+    to stay (``Family.runs``): the piecewise constant decay up to its next boundary, a
+    staircase's stair (its count checked at the run's end, in Keras's float type), the
+    polynomial and cosine decays past their end; ``t`` otherwise."""
+    shape, s = int(code[p + KERAS.shape]), code[p + KERAS.float32] != 0.0
+    q = p + len(KERAS)
+    if shape == K.K_PIECEWISE:
+        n = int(code[q + K_PIECEWISE_P.n_boundaries])
+        bounds = q + len(K_PIECEWISE_P)
+        for k in range(n - 1):
+            if code[bounds + k + 1] < code[bounds + k]:
+                return t  # unsorted (Keras takes them): keras_value's search step by step
+        for k in range(n):  # the value holds while t <= the next boundary
+            if t <= code[bounds + k]:
+                return max(min(int(math.floor(code[bounds + k])), limit), t)
+        return limit
+    if shape == K.K_EXP or shape == K.K_INVTIME:
+        if code[q + K_EXP_P.staircase] == 0.0:
+            return t
+        k = _keras_stair(code, q, t, s)
+        last = min(int(math.ceil((k + 1.0) * code[q + K_EXP_P.decay_steps])) - 1, limit)
+        if last > t and _keras_stair(code, q, last, s) == k:
+            return last
+        return t
+    step = rnd(float(t), s)
+    if shape == K.K_POLY:
+        P = K_POLY_P
+        if code[q + P.cycle] == 0.0 and step >= code[q + P.decay_steps]:
+            return limit
+        return t
+    if shape == K.K_COSINE:
+        C = K_COSINE_P
+        W, steps = code[q + C.warmup_steps], code[q + C.decay_steps]
+        target = code[q + C.warmup_target]
+        end = steps if target != target else rnd(steps + W, s)  # (keras_value's clamps)
+        return limit if step >= end else t
+    return t
 
 
 #: fairseq's ``fixed`` after the shape code: the number of its LRs (``lr``), the LRs, then

@@ -39,6 +39,7 @@ from ..kernels.formulas import (
     K_POLY_P,
     K_RESTARTS_P,
     KERAS,
+    keras_runs,
     keras_value,
 )
 from .leaf import Leaf
@@ -238,6 +239,7 @@ declare(
         framework="keras",
         specs=(_Keras,),
         value=keras_value,
+        runs=keras_runs,
         names={  # keras.optimizers.schedules' classes -> the specs
             "ExponentialDecay": KerasExponentialDecay,
             "InverseTimeDecay": KerasInverseTimeDecay,

@@ -397,31 +397,19 @@ def _quiet_until(code, p, t):
 
 
 @njit(cache=True)
-def _fill(out, i0, j, end, v):
-    for q in range(j, end):
-        out[i0 + q] = v
-
-
-@njit(cache=True)
-def timm_step_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    p = off + K.LEAF
+def timm_step_runs(code, p, t, limit):
+    """The last step <= ``limit`` with step ``t``'s decay count (``t`` in the warm-up or
+    the noise range): a run of one value (``Family.runs``)."""
     warm, d = code[p + STEP.warmup_t], code[p + STEP.decay_t]
-    prefix = code[p + STEP.warmup_prefix] != 0.0
-    j = 0
-    while j < n:
-        t = e0 + j
-        v = timm_step_value(code, p, base, t)
-        end = j + 1
-        quiet = _quiet_until(code, p, t)
-        if t >= warm and quiet > t:
-            shift = warm if prefix else 0.0
-            k = (t - shift) // d
-            stop = min(math.ceil((k + 1.0) * d) + shift, quiet, float(e0 + n))
-            last = int(stop) - 1
-            if last > t and (last - shift) // d == k:
-                end = last - e0 + 1
-        _fill(out, i0, j, end, v)
-        j = end
+    quiet = _quiet_until(code, p, t)
+    if t < warm or quiet <= t:
+        return t
+    shift = warm if code[p + STEP.warmup_prefix] != 0.0 else 0.0
+    k = (t - shift) // d
+    last = int(min(math.ceil((k + 1.0) * d) + shift, quiet, float(limit + 1))) - 1
+    if last > t and (last - shift) // d == k:
+        return last
+    return t
 
 
 @njit(cache=True)
@@ -440,30 +428,22 @@ def _milestones_passed(code, p, e):
 
 
 @njit(cache=True)
-def timm_multistep_closed(
-    code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off
-):
-    p = off + K.LEAF
+def timm_multistep_runs(code, p, t, limit):
+    """The last step <= ``limit`` with step ``t``'s count of milestones passed (``t`` in
+    the warm-up or the noise range): a run of one value (``Family.runs``)."""
     warm = code[p + MULTISTEP.warmup_t]
-    prefix = code[p + MULTISTEP.warmup_prefix] != 0.0
-    count = int(code[p + MULTISTEP.n_milestones])
-    j = 0
-    while j < n:
-        t = e0 + j
-        v = timm_multistep_value(code, p, base, t)
-        end = j + 1
-        quiet = _quiet_until(code, p, t)
-        if t >= warm and quiet > t:
-            shift = warm if prefix else 0.0
-            k = _milestones_passed(code, p, t - shift)
-            stop = min(quiet, float(e0 + n))
-            if k < count:  # the next milestone m counts from e + 1 == m
-                stop = min(stop, code[p + len(MULTISTEP) + k] - 1.0 + shift)
-            last = int(math.ceil(stop)) - 1
-            if last > t and _milestones_passed(code, p, last - shift) == k:
-                end = last - e0 + 1
-        _fill(out, i0, j, end, v)
-        j = end
+    quiet = _quiet_until(code, p, t)
+    if t < warm or quiet <= t:
+        return t
+    shift = warm if code[p + MULTISTEP.warmup_prefix] != 0.0 else 0.0
+    k = _milestones_passed(code, p, t - shift)
+    stop = min(quiet, float(limit + 1))
+    if k < int(code[p + MULTISTEP.n_milestones]):  # the next milestone m counts from e + 1 == m
+        stop = min(stop, code[p + len(MULTISTEP) + k] - 1.0 + shift)
+    last = int(math.ceil(stop)) - 1
+    if last > t and _milestones_passed(code, p, last - shift) == k:
+        return last
+    return t
 
 
 @njit(cache=True)
@@ -681,7 +661,7 @@ declare(
         specs=(TimmStep,),
         layout=STEP._fields,
         value=timm_step_value,
-        closed=timm_step_closed,
+        runs=timm_step_runs,
         samples=lambda steps: {
             "timm_step": TimmStep(decay_t=max(steps // 10, 1), decay_rate=0.5, warmup_t=5)
         },
@@ -697,7 +677,7 @@ declare(
         specs=(TimmMultiStep,),
         layout=MULTISTEP._fields,
         value=timm_multistep_value,
-        closed=timm_multistep_closed,
+        runs=timm_multistep_runs,
         samples=lambda steps: {
             "timm_multistep": TimmMultiStep(
                 decay_t=(steps // 3, 2 * steps // 3), decay_rate=0.1, warmup_t=5
