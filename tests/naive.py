@@ -10,6 +10,7 @@ least accurate party in a comparison).
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from fractions import Fraction
 
@@ -53,7 +54,13 @@ def restarts_loop_float(T_0: float, m: float, steps: int):
 def one_plus_cos_pi(ratio) -> float:
     """(1 + cos(pi * ratio)) / 2 for an exact ratio, correctly rounded to float64."""
     r = Fraction(ratio)
-    return float((1 + mpmath.cos(mpmath.pi * mpmath.mpf(r.numerator) / r.denominator)) / 2)
+    return _one_plus_cos_pi(r.numerator, r.denominator)
+
+
+@functools.lru_cache(maxsize=1 << 19)
+def _one_plus_cos_pi(numerator: int, denominator: int) -> float:
+    # (the same ratios recur across the specs one worker checks: remembered, not recomputed)
+    return float((1 + mpmath.cos(mpmath.pi * mpmath.mpf(numerator) / denominator)) / 2)
 
 
 def cos_anneal(eta_min, peak, t_cur, t_i):
