@@ -1,5 +1,6 @@
 """The table API: shapes, dtypes, windows, and errors naming the parameter."""
 
+import math
 import subprocess
 import sys
 
@@ -185,8 +186,8 @@ def test_a_stride_needs_a_schedule_of_the_step_alone():
 
 @pytest.mark.parametrize("parallel", [False, True])
 def test_closed_tables_count_what_overflows_as_they_are_written(monkeypatch, parallel):
-    """The closed kernels count the entries that are not finite while each chunk is in
-    cache: a finite table is not read again, one that overflows (in any chunk, serial or
+    """The closed kernels count the entries that are not finite as they write them: a
+    finite table is not read again, one that overflows (in any chunk, serial or
     parallel) is refused naming the first step, as the torch numerics' check does."""
     import contextlib
     import sys
@@ -207,3 +208,43 @@ def test_closed_tables_count_what_overflows_as_they_are_written(monkeypatch, par
         assert len(calls) == 1
         lrcore.table("exponential(gamma=1.001)", 100_000, numerics="torch")
         assert len(calls) == 2  # the recurrences are checked after the run
+
+
+#: specs that overflow part-way, one for each way a closed kernel writes: a block of one
+#: value (first leaf, and a later leaf's product), a factor table, the annealing, a
+#: pointwise family's value step by step, a staircase of runs, a user function
+OVERFLOWING = [
+    "step(step_size=1000, gamma=1e200)",
+    "multi_step(milestones=[30000, 40000], gamma=1e300)",
+    "chained([exponential(gamma=1.0001), step(step_size=2000, gamma=1e100)])",
+    "exponential(gamma=1.02)",
+    "chained([exponential(gamma=1.02), cosine_annealing(T_max=100000)])",
+    "optax_exponential_decay(init_value=1.0, transition_steps=1, decay_rate=1.02)",
+    "optax_exponential_decay(init_value=1.0, transition_steps=1000, decay_rate=1e100, "
+    "staircase=True)",
+    "lambda(lr_lambda=_overflowing)",
+]
+
+
+def _overflowing(e):
+    return 1e300 if e < 45_000 else math.inf
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("text", OVERFLOWING)
+def test_each_closed_writer_counts_what_it_writes(text, parallel):
+    """Whichever loop wrote it, the first entry that is not finite is the step the
+    refusal names (compared with the table itself, check_finite=False)."""
+    import contextlib
+
+    from lrcore import kernels
+
+    spec = lrcore.parse(text) if "_overflowing" not in text else lrcore.Lambda(_overflowing)
+    context = kernels.parallel_now() if parallel else contextlib.nullcontext()
+    with context:
+        raw = lrcore.table(spec, 60_000, numerics="closed", check_finite=False)
+        first = int(np.flatnonzero(~np.isfinite(raw))[0])
+        assert 0 < first < 60_000
+        with pytest.raises(ValueError, match=f"is not finite from step {first} on"):
+            lrcore.table(spec, 60_000, numerics="closed")
+        lrcore.table(spec, first, numerics="closed")  # the finite part is served
