@@ -73,6 +73,14 @@ class Family:
     #: where it cannot tell); the closed numerics then compute ``value`` once a run and
     #: fill the run as a block, the same bits
     runs: Any = None
+    #: ``pieces(code, p, base, t, limit) -> (end, lo, hi, theta, x)``, for a pointwise
+    #: family with smooth stretches (cosine decays): from step ``t`` to ``end`` (<=
+    #: ``limit``) its value is ``lo + (hi - lo) * cos(theta * (x + s - t))**2`` at step
+    #: ``s``, or, where ``theta`` is 0, step ``t``'s value throughout (a run, as ``runs``:
+    #: ``end`` is ``t`` where it cannot tell). The closed numerics then write a cosine
+    #: stretch by angle addition, as torch's cosine families (1e-12 of the framework's own
+    #: per-step formula, or nearer the exact value where that formula cancels)
+    pieces: Any = None
     #: the STEP-mode update is ``v -> v * r(e)`` (chains of them multiply factor tables)
     ratio: bool = False
     #: the value ignores the incoming LR (torch computes it from base_lrs or its own
@@ -122,8 +130,15 @@ def declare(family: Family) -> Family:
         raise ValueError(
             f"family {family.name!r}: declare value= (pointwise) or both get_lr= and closed="
         )
-    if family.runs is not None and (family.value is None or family.closed is not None):
-        raise ValueError(f"family {family.name!r}: runs= goes with value= and no closed=")
+    for field_name in ("runs", "pieces"):
+        if getattr(family, field_name) is not None and (
+            family.value is None or family.closed is not None
+        ):
+            raise ValueError(
+                f"family {family.name!r}: {field_name}= goes with value= and no closed="
+            )
+    if family.runs is not None and family.pieces is not None:
+        raise ValueError(f"family {family.name!r}: declare runs= or pieces=, not both")
     with _LOCK:
         held = FAMILIES.get(family.code)
         if held is not None and held.name != family.name:

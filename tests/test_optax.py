@@ -2,7 +2,9 @@
 ``optax_*`` spec of the catalogue, built again with optax's own functions from the same
 parameters, equals lrcore's table bit for bit when optax computes in float64 one count
 at a time (in a fresh process: ``jax_enable_x64`` is set at start-up, and jax's threads
-stay out of the tests that fork)."""
+stay out of the tests that fork). The closed numerics equal it too, but for cosine
+stretches written by angle addition: there within their contract (1e-12 relative, or
+the rounding of optax's own ``(1 + cos x) / 2`` where it cancels near the bottom)."""
 
 import json
 import textwrap
@@ -65,9 +67,13 @@ SCRIPT = textwrap.dedent(
         schedule = build(spec.to_dict())
         theirs = np.array([float(schedule(t)) for t in range(steps)])
         row = []
-        for numerics in ("torch", "closed"):
-            ours = lrcore.table(spec, steps, numerics=numerics)
-            row.append([int(i) for i in np.flatnonzero(ours != theirs)[:5]])
+        ours = lrcore.table(spec, steps)
+        row.append([int(i) for i in np.flatnonzero(ours != theirs)[:5]])
+        closed = lrcore.table(spec, steps, numerics="closed")
+        # (1 + cos x) / 2 in float64 is off by up to 2**-53 of the peak (cos rounds to
+        # 2**-53 near -1): the closed form's cos(x/2)**2 is nearer the exact value there
+        slack = 1e-12 * np.abs(theirs) + 2.0**-50 * np.abs(theirs).max()
+        row.append([int(i) for i in np.flatnonzero(np.abs(closed - theirs) > slack)[:5]])
         # lrcore convert --to optax's code, run as it is (every 7th count)
         namespace = {}
         exec(exported, namespace)

@@ -11,6 +11,7 @@ import os
 import warnings
 from fractions import Fraction
 
+import contract
 import lrsched
 import lrsched.timm as lrsched_timm
 import naive
@@ -202,7 +203,11 @@ def test_equals_timm_at_every_step(name, kwargs):
     ref = timm_run(name, kwargs, STEPS)
     ours = lrcore.table(spec, STEPS, BASES)
     closed = lrcore.table(spec, STEPS, BASES, numerics="closed")
-    np.testing.assert_array_equal(ours, closed)  # timm's forms are closed: one arithmetic
+    # timm's forms are closed already: one arithmetic, but for the cosine stretches that
+    # angle addition writes (cycle_mul and k_decay 1, no noise): the closed contract there
+    assert contract.outside(closed, ours).size == 0
+    if not (name == "timm_cosine" and spec.cycle_mul == 1 and spec.k_decay == 1):
+        np.testing.assert_array_equal(ours, closed)
     slips = slip_steps(kwargs, STEPS, name)
     for t in np.nonzero(np.isnan(ref[0]))[0]:
         # timm raises past its last cycle (log of a negative number) or at a slip

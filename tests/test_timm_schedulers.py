@@ -11,6 +11,7 @@ import argparse
 import random
 import warnings
 
+import contract
 import lrsched.timm as LT
 import numpy as np
 import pytest
@@ -131,10 +132,15 @@ def test_tables_equal_timm(name, spec_class, kwargs, numerics):
     spec = spec_class(**kwargs)
     ours = lrcore.table(spec, STEPS, list(BASES), numerics=numerics).T
     theirs = _timm_values(name, kwargs)
-    assert np.array_equal(ours, theirs), np.argwhere(ours != theirs)[:5]
+    # the closed numerics: timm's bits but for cosine stretches (tests/contract.py)
+    same = numerics == "torch" or spec.name != "timm_cosine"
+    assert np.array_equal(ours, theirs) if same else contract.outside(ours.T, theirs.T).size == 0
     # any window is the same function (pointwise families: no state between steps)
     window = lrcore.table(spec, 37, list(BASES), start=211, numerics=numerics).T
-    assert np.array_equal(window, theirs[211:248])
+    if same:
+        assert np.array_equal(window, theirs[211:248])
+    else:
+        assert contract.outside(window.T, theirs[211:248].T).size == 0
 
 
 @pytest.mark.parametrize("name, spec_class, kwargs", CASES, ids=IDS)

@@ -38,6 +38,7 @@ from .formulas import (
     PHASE,
     POLYNOMIAL_LR,
     STEP_LR,
+    TIMM,
     WARM_RESTARTS,
     cyclic_lr,
     factor_value,
@@ -291,6 +292,10 @@ def factor_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
     p = off + K.LEAF
     shape, a, b = int(code[p + FACTOR.shape]), code[p + FACTOR.a], code[p + FACTOR.b]
     c, d = code[p + FACTOR.c], code[p + FACTOR.d]
+    if shape == K.F_COSINE and 0.0 <= c <= 1.0:  # (the clamp at 0 does nothing then)
+        # 0.5 * (1 + cos(2 pi b progress)) = cos(pi b progress)**2, progress = (e + d) / a
+        theta = math.pi * b / max(1.0, a)
+        return _cos_anneal(theta, e0 + d, n, cj, sj, 0.0, out, i0, base * c, base, True, True)
     bad = 0
     for j in range(n):
         x = base * factor_value(shape, e0 + j, a, b, c, d)
@@ -301,13 +306,45 @@ def factor_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
 
 @njit(cache=True)
 def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    # closed forms already (timm's own)
+    # timm's own closed forms, step by step; with cycle_mul 1 and k_decay 1, a cosine
+    # cycle's noiseless stretch by angle addition and the end past cycle_limit as a run
     o = out[i0 : i0 + n]
-    cyc, bad = NO_CYCLE, 0
-    for j in range(n):
-        x, cyc = timm_value(code, off + K.LEAF, base, e0 + j, cyc)
-        o[j] = x
-        bad += 1 if x - x != 0.0 else 0
+    p, P = off + K.LEAF, TIMM
+    T, lr_min, W = int(code[p + P.t_initial]), code[p + P.lr_min], int(code[p + P.warmup_t])
+    decay, limit = code[p + P.cycle_decay], int(code[p + P.cycle_limit])
+    noise_lo, noise_hi = code[p + P.noise_lo], code[p + P.noise_hi]
+    fast = (
+        int(code[p + P.shape]) == K.T_COSINE
+        and code[p + P.cycle_mul] == 1.0
+        and code[p + P.k_decay] == 1.0
+    )
+    prefix = code[p + P.warmup_prefix] != 0.0
+    cyc, bad, j = NO_CYCLE, 0, 0
+    while j < n:
+        t = e0 + j
+        if fast and t >= W and not (noise_lo <= t and t < noise_hi):
+            stop = n  # up to the noise's first step
+            if noise_lo > t:
+                stop = min(n, int(math.ceil(noise_lo)) - e0)
+            e = t - W if prefix else t
+            i = e // T
+            if i >= limit:  # lr_min from here on
+                o[j:stop] = lr_min
+                bad += stop - j if lr_min - lr_min != 0.0 else 0
+                j = stop
+                continue
+            stop = min(stop, j + T * (i + 1) - e)  # the cycle's end
+            peak = base * math.pow(decay, float(i))
+            theta, x = 0.5 * math.pi / T, float(e - T * i)
+            bad += _cos_anneal(
+                theta, x, stop - j, cj, sj, 0.0, out, i0 + j, lr_min, peak, True, True
+            )
+            j = stop
+            continue
+        v, cyc = timm_value(code, p, base, t, cyc)
+        o[j] = v
+        bad += 1 if v - v != 0.0 else 0
+        j += 1
     return bad
 
 
@@ -364,11 +401,36 @@ def _runs_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_l
     return bad
 
 
+def _pieces_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    """A pointwise family over a run, piece by piece (``Family.pieces``): a cosine stretch
+    by angle addition, a run of one value filled with it (its ``VALUE``, the same bits),
+    any other step by its ``VALUE``."""
+    o = out[i0 : i0 + n]
+    p = off + K.LEAF
+    limit = e0 + n - 1
+    j, bad = 0, 0
+    while j < n:
+        t = e0 + j
+        last, lo, hi, theta, x = PIECES(code, p, base, t, limit)  # noqa: F821
+        end = last - e0 + 1
+        if theta != 0.0:
+            bad += _cos_anneal(theta, x, end - j, cj, sj, 0.0, out, i0 + j, lo, hi, True, True)
+        else:
+            v = VALUE(code, p, base, t)  # noqa: F821
+            o[j:end] = v
+            bad += end - j if v - v != 0.0 else 0
+        j = end
+    return bad
+
+
 def _closed_of(family):
-    """A family's closed form over a run: its own, its value's filled run by run (a
-    staircase's), or its pointwise value's at every step."""
+    """A family's closed form over a run: its own, its value's piece by piece (cosine
+    stretches and runs), filled run by run (a staircase's), or at every step."""
     if family.closed is not None:
         return family.closed
+    if family.pieces is not None:
+        tag = f"{kernel_tag(family.value)}_{kernel_tag(family.pieces)}"
+        return specialise(_pieces_closed, tag, {"VALUE": family.value, "PIECES": family.pieces})
     if family.runs is not None:
         tag = f"{kernel_tag(family.value)}_{kernel_tag(family.runs)}"
         return specialise(_runs_closed, tag, {"VALUE": family.value, "RUN_END": family.runs})

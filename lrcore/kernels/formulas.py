@@ -466,6 +466,39 @@ def deepspeed_value(code, p, base, t):
     return code[q + R.lr_range_test_min_lr] * (1 + code[q + R.lr_range_test_step_rate] * interval)
 
 
+@njit(cache=True)
+def _last_below(t, a, d, limit):
+    """The last step ``s`` in ``t .. limit`` with ``(s - a) / d < 1`` (``t``'s holds), as
+    the kernels compute that ratio: the cosine stretch of a decay over ``d`` steps from ``a``."""
+    last = min(limit, int(math.ceil(a + d)) - 1)
+    while last > t and not (last - a) / d < 1.0:
+        last -= 1
+    return max(last, t)
+
+
+@njit(cache=True)
+def deepspeed_pieces(code, p, base, t, limit):
+    """``Family.pieces`` of DeepSpeed's schedules: WarmupCosineLR's cosine stretch (its
+    ``cos_min_ratio`` in [0, 1], where the clamp at 0 does nothing) and the constant ends
+    of the warm-up schedules; one step at a time otherwise."""
+    shape, q, i = int(code[p]), p + 1, t - 1
+    if shape == K.DS_COSINE:
+        C = DS_COSINE_P
+        W, T = max(2.0, code[q + C.warmup_num_steps]), code[q + C.total_num_steps]
+        rc, d = code[q + C.cos_min_ratio], max(1.0, T - W)
+        if i >= W and 0.0 <= rc <= 1.0:
+            if (t - W) / d < 1.0:
+                last = _last_below(t, W, d, limit)
+                return last, base * rc, base, 0.5 * math.pi / d, t - W
+            return limit, 0.0, 0.0, 0.0, 0.0  # progress 1 from here on
+    elif shape == K.DS_WARMUP or shape == K.DS_WARMUP_DECAY:
+        P = DS_WARMUP_P
+        W, T = max(2.0, code[q + P.warmup_num_steps]), code[q + P.total_num_steps]
+        if i >= W and (shape == K.DS_WARMUP or i >= T):  # 1, or max(0, T - i < 0)
+            return limit, 0.0, 0.0, 0.0, 0.0
+    return t, 0.0, 0.0, 0.0, 0.0
+
+
 #: Megatron's parameters after the shape code, by its attribute names: ``get_lr``'s
 #: (``sqrt_exponent``: 0.5, see :func:`megatron_value`) and ``get_wd``'s
 MG_LR_P = offsets(
@@ -537,6 +570,34 @@ def megatron_value(code, p, base, t):
     else:
         coeff = _megatron_coeff(style, float(t - W) / float(D - W), half)
     return low + coeff * (top - low)
+
+
+@njit(cache=True)
+def megatron_pieces(code, p, base, t, limit):
+    """``Family.pieces`` of Megatron-Core's LR: the cosine decay (and WSD's cosine decay)
+    as stretches, and its constant parts (``constant``, WSD's stable phase, past the
+    decay) as runs; one step at a time otherwise (and for the weight decay)."""
+    q = p + 1
+    if int(code[p]) == K.MG_WD:
+        return t, 0.0, 0.0, 0.0, 0.0
+    P = MG_LR_P
+    style, top, low = int(code[q + P.lr_decay_style]), code[q + P.max_lr], code[q + P.min_lr]
+    W, D = code[q + P.lr_warmup_steps], code[q + P.lr_decay_steps]
+    S, wsd = code[q + P.wsd_decay_steps], int(code[q + P.lr_wsd_decay_style])
+    if W > 0 and t <= W:
+        return t, 0.0, 0.0, 0.0, 0.0
+    if style == K.MG_CONSTANT or t > D:
+        return limit, 0.0, 0.0, 0.0, 0.0
+    last = min(limit, int(math.floor(D)))  # t <= D from t to here
+    if style == K.MG_WSD:
+        start = D - S
+        if t <= start:
+            return min(limit, int(math.floor(start))), 0.0, 0.0, 0.0, 0.0
+        if wsd == K.MG_COSINE and S > 0:
+            return last, low, top, 0.5 * math.pi / S, float(t - start)
+    elif style == K.MG_COSINE and D > W:
+        return last, low, top, 0.5 * math.pi / (D - W), float(t - W)
+    return t, 0.0, 0.0, 0.0, 0.0
 
 
 @njit(cache=True)
@@ -686,6 +747,22 @@ def optax_runs(code, p, t, limit):
                 stop = min(stop, math.ceil(b))
         return max(int(stop) - 1, t)
     return t
+
+
+@njit(cache=True)
+def optax_pieces(code, p, base, t, limit):
+    """``Family.pieces`` of optax's schedules: a cosine decay of exponent 1 up to its
+    last decaying step, as ``init * alpha + init * (1 - alpha) * cos(pi c / 2 s)**2``; the
+    runs of :func:`optax_runs` otherwise."""
+    if int(code[p]) == K.O_COSINE:
+        C = O_COSINE_P
+        q = p + 1
+        steps, k = code[q + C.decay_steps], code[q + C.exponent]
+        if k == 1.0 and float(t) < steps:  # x ** 1 is x, integral or not
+            init, alpha = code[q + C.init_value], code[q + C.alpha]
+            last = min(limit, int(math.ceil(steps)) - 1)
+            return last, init * alpha, init, 0.5 * math.pi / steps, float(t)
+    return optax_runs(code, p, t, limit), 0.0, 0.0, 0.0, 0.0
 
 
 @njit(cache=True)

@@ -46,6 +46,7 @@ from ..kernels.formulas import (
     DS_ONE_CYCLE_P,
     DS_RANGE_TEST_P,
     DS_WARMUP_P,
+    deepspeed_pieces,
     deepspeed_value,
 )
 from ..spec import Spec, build
@@ -368,6 +369,7 @@ declare(
         framework="deepspeed",
         specs=(_DeepSpeed,),
         value=deepspeed_value,
+        pieces=deepspeed_pieces,
         names=DEEPSPEED,
         read=from_deepspeed_config,
         samples=lambda steps: {

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from .. import _validate as v
 from .. import kinds as K
 from ..family import Family, declare
-from ..kernels.formulas import MG_LR_P, MG_WD_P, megatron_value
+from ..kernels.formulas import MG_LR_P, MG_WD_P, megatron_pieces, megatron_value
 from .leaf import Leaf, shaped
 
 _DECAYS = {
@@ -231,6 +231,7 @@ declare(
         framework="megatron",
         specs=(Megatron,),
         value=megatron_value,
+        pieces=megatron_pieces,
         names={"OptimizerParamScheduler": Megatron},
         read=from_megatron_args,
         samples=lambda steps: {

@@ -46,7 +46,7 @@ from ..kernels.formulas import (
     O_POLY_P,
     O_PW_CONSTANT_P,
     O_PW_INTERP_P,
-    optax_runs,
+    optax_pieces,
     optax_value,
 )
 from ..spec import Spec
@@ -535,7 +535,7 @@ declare(
         framework="optax",
         specs=(_Optax,),
         value=optax_value,
-        runs=optax_runs,
+        pieces=optax_pieces,
         # optax's functions (compositions included) -> the specs with their arguments
         names={
             "constant_schedule": OptaxConstant,
