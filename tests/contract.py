@@ -15,6 +15,10 @@ def outside(closed, reference) -> np.ndarray:
     """The indices where ``closed`` leaves the contract with ``reference`` (any shape:
     the peak is each row's, or the table's)."""
     closed, reference = np.asarray(closed), np.asarray(reference)
-    peak = np.abs(reference).max(axis=-1, keepdims=True) if reference.size else 0.0
-    slack = 1e-12 * np.abs(reference) + 2.0**-50 * peak
-    return np.argwhere(~(np.abs(closed - reference) <= slack))
+    if not reference.size:
+        return np.argwhere(np.zeros(closed.shape, bool))
+    with np.errstate(invalid="ignore"):
+        peak = np.nanmax(np.abs(reference), axis=-1, keepdims=True)
+        slack = 1e-12 * np.abs(reference) + 2.0**-50 * peak
+        same = (closed == reference) | (np.isnan(closed) & np.isnan(reference))
+        return np.argwhere(~(same | (np.abs(closed - reference) <= slack)))

@@ -86,82 +86,128 @@ def test_closed_is_more_accurate_than_torch_at_the_bottom_of_a_long_cosine():
     assert err_torch > 100 * err_closed
 
 
-def _staircases(rng):
-    """Random specs of every family that declares ``runs`` or ``pieces`` (closed numerics
-    fill its runs of one value as blocks and its cosine stretches by angle addition):
-    stairs, boundaries, ends, warm-ups, noise and cosine decays; and timm's cosine, whose
-    own closed form has the same stretches."""
+def _draws(rng):
+    """Random specs of every family that declares ``runs`` or ``pieces`` and of timm's
+    own closed form: ``(runs, stretches)``. The first are staircases (closed numerics fill
+    runs of one value as blocks): stairs, boundaries, ends, warm-ups and noise; the second
+    have smooth stretches the closed numerics write in one of the pieces' shapes (cosine
+    by angle addition, integral powers by multiplication, square roots), between runs."""
     warm = int(rng.integers(0, 30))
     noise = [None, (int(rng.integers(0, 300)), int(rng.integers(300, 900))), 450][
         int(rng.integers(0, 3))
     ]
     common = dict(warmup_t=warm, warmup_lr_init=0.01, warmup_prefix=bool(rng.integers(0, 2)),
                   noise_range_t=noise)  # fmt: skip
+    wsd = {k: v for k, v in common.items() if k != "warmup_prefix"}  # (always prefixed)
     bounds = sorted(int(x) for x in rng.integers(1, 1000, size=4))
     steps = float(rng.choice([1, 2.5, 7, 33.3, 120]))
     floatx = str(rng.choice(["float32", "float64"]))
-    return [
+    pick = warm % 3
+    runs = [
         lrcore.TimmStep(decay_t=steps, decay_rate=0.5, **common),
         lrcore.TimmMultiStep(decay_t=bounds, decay_rate=0.7, **common),
-        lrcore.parse(f"optax_exponential_decay(init_value=0.3, transition_steps={int(steps) + 1},"
-                     f" decay_rate=0.9, transition_begin={warm}, staircase=True)"),
-        lrcore.parse(f"optax_exponential_decay(init_value=0.3, transition_steps={int(steps) + 2},"
-                     " decay_rate=0.5, staircase=True, end_value=0.01)"),
-        lrcore.parse("optax_piecewise_constant(init_value=0.3, boundaries_and_scales="
-                     f"[[{bounds[0]}, 0.5], [{bounds[2] + 1}, 0.1], [{bounds[1]}, 2.0]])"),
+        lrcore.parse(
+            f"optax_exponential_decay(init_value=0.3, transition_steps={int(steps) + 1},"
+            f" decay_rate=0.9, transition_begin={warm}, staircase=True)"
+        ),
+        lrcore.parse(
+            f"optax_exponential_decay(init_value=0.3, transition_steps={int(steps) + 2},"
+            " decay_rate=0.5, staircase=True, end_value=0.01)"
+        ),
+        lrcore.parse(
+            "optax_piecewise_constant(init_value=0.3, boundaries_and_scales="
+            f"[[{bounds[0]}, 0.5], [{bounds[2] + 1}, 0.1], [{bounds[1]}, 2.0]])"
+        ),
+        lrcore.parse(
+            f"keras_piecewise_constant_decay(boundaries={bounds}, values=[0.3, 0.2, "
+            f"0.1, 0.05, 0.01], dtype='{floatx}')"
+        ),
+        lrcore.parse(
+            f"keras_piecewise_constant_decay(boundaries={bounds[::-1]}, values=[0.3, "
+            f"0.2, 0.1, 0.05, 0.01], dtype='{floatx}')"
+        ),  # unsorted: Keras takes it
+        lrcore.parse(
+            f"keras_exponential_decay(initial_learning_rate=0.3, decay_steps="
+            f"{int(steps) + 1}, decay_rate=0.9, staircase=True, dtype='{floatx}')"
+        ),
+        lrcore.parse(
+            f"keras_inverse_time_decay(initial_learning_rate=0.3, decay_steps="
+            f"{int(steps) + 1}, decay_rate=0.5, staircase=True, dtype='{floatx}')"
+        ),
+        lrcore.parse(
+            f"keras_polynomial_decay(initial_learning_rate=0.3, decay_steps="
+            f"{bounds[0]}, dtype='{floatx}')"
+        ),
+        lrcore.parse(
+            f"keras_cosine_decay(initial_learning_rate=0.3, decay_steps={bounds[0]}, "
+            f"warmup_target={0.5 if warm % 2 else None}, warmup_steps={warm}, "
+            f"dtype='{floatx}')"
+        ),
+        lrcore.parse(f"deepspeed_warmup(warmup_max_lr=0.3, warmup_num_steps={warm + 1})"),
+        lrcore.parse(
+            f"megatron(max_lr=0.3, min_lr=0.01, lr_warmup_steps={warm}, "
+            f"lr_decay_steps={bounds[1] + warm}, lr_decay_style='constant')"
+        ),
+        lrcore.parse(
+            f"fairseq_tri_stage(lr=0.3, warmup_steps={warm}, hold_steps={bounds[0]},"
+            f" decay_steps={bounds[1]})"
+        ),
+        lrcore.TimmWSD(t_initial=bounds[2], decay_t=bounds[0], decay_fn="exp", **wsd),
+    ]
+    stretches = [
         lrcore.parse(f"optax_cosine_decay(init_value=0.3, decay_steps={bounds[0]})"),
-        lrcore.parse(f"optax_polynomial(init_value=0.3, end_value=0.0, power=2.0, "
+        lrcore.parse(f"optax_polynomial(init_value=0.3, end_value=0.0, power={pick + 1}, "
                      f"transition_steps={bounds[0]}, transition_begin={warm})"),
-        lrcore.parse(f"keras_piecewise_constant_decay(boundaries={bounds}, values=[0.3, 0.2, "
-                     f"0.1, 0.05, 0.01], dtype='{floatx}')"),
-        lrcore.parse(f"keras_piecewise_constant_decay(boundaries={bounds[::-1]}, values=[0.3, "
-                     f"0.2, 0.1, 0.05, 0.01], dtype='{floatx}')"),  # unsorted: Keras takes it
-        lrcore.parse(f"keras_exponential_decay(initial_learning_rate=0.3, decay_steps="
-                     f"{int(steps) + 1}, decay_rate=0.9, staircase=True, dtype='{floatx}')"),
-        lrcore.parse(f"keras_inverse_time_decay(initial_learning_rate=0.3, decay_steps="
-                     f"{int(steps) + 1}, decay_rate=0.5, staircase=True, dtype='{floatx}')"),
-        lrcore.parse(f"keras_polynomial_decay(initial_learning_rate=0.3, decay_steps="
-                     f"{bounds[0]}, dtype='{floatx}')"),
-        lrcore.parse(f"keras_cosine_decay(initial_learning_rate=0.3, decay_steps={bounds[0]}, "
-                     f"warmup_target={0.5 if warm % 2 else None}, warmup_steps={warm}, "
-                     f"dtype='{floatx}')"),
         lrcore.parse(f"optax_warmup_cosine_decay(init_value=0.0, peak_value=0.3, warmup_steps="
                      f"{warm}, decay_steps={bounds[1]}, end_value={[0.0, 0.01][warm % 2]})"),
         lrcore.parse(f"deepspeed_warmup_cosine(total_num_steps={bounds[1]}, warmup_num_steps="
-                     f"{warm}, cos_min_ratio={[0.0, 0.1, 1.0][warm % 3]}, warmup_type="
+                     f"{warm + 1}, cos_min_ratio={[0.0, 0.1, 1.0][pick]}, warmup_type="
                      f"'{['log', 'linear'][warm % 2]}')"),
         lrcore.parse(f"deepspeed_warmup_decay(total_num_steps={bounds[1]}, warmup_max_lr=0.3,"
-                     f" warmup_num_steps={warm})"),
-        lrcore.parse(f"deepspeed_warmup(warmup_max_lr=0.3, warmup_num_steps={warm})"),
+                     f" warmup_num_steps={warm + 1})"),
         lrcore.parse(f"megatron(max_lr=0.3, min_lr=0.01, lr_warmup_steps={warm}, "
                      f"lr_decay_steps={bounds[1] + warm}, lr_decay_style="
-                     f"'{['cosine', 'linear', 'constant'][warm % 3]}')"),
+                     f"'{['cosine', 'linear', 'WSD'][pick]}', wsd_decay_steps={bounds[0]}, "
+                     "lr_wsd_decay_style='linear')"),
         lrcore.parse(f"megatron(max_lr=0.3, min_lr=0.0, lr_warmup_steps={warm}, lr_decay_steps="
                      f"{bounds[2] + warm}, lr_decay_style='WSD', wsd_decay_steps={bounds[0]}, "
-                     f"lr_wsd_decay_style='{['cosine', 'linear'][warm % 2]}')"),
+                     f"lr_wsd_decay_style='{['cosine', 'linear', 'minus_sqrt'][pick]}')"),
+        lrcore.parse(f"fairseq_inverse_sqrt(lr=0.3, warmup_updates={warm + 1})"),
+        lrcore.parse(f"fairseq_polynomial_decay(lr=0.3, total_num_update={bounds[2]}, "
+                     f"warmup_updates={warm}, power={pick + 1}.0, end_learning_rate=0.01)"),
+        lrcore.parse(f"fairseq_cosine(lr=0.3, warmup_updates={warm}, min_lr=0.001, "
+                     f"lr_period_updates={steps * 40}, lr_shrink=0.7)"),
+        lrcore.TimmWSD(t_initial=bounds[2], decay_t=bounds[0], lr_min=0.01 * (warm % 2),
+                       decay_fn=["linear", "1-sqrt", "cosine"][pick], **wsd),
+        lrcore.TimmWSD(t_initial=bounds[2], decay_t=bounds[0], stable_fn="rsqrt",
+                       stable_timescale=bounds[0], decay_fn="linear", **wsd),
         lrcore.TimmCosine(t_initial=int(steps) * 30 + 7, lr_min=[0.0, 1e-3][warm % 2],
                           cycle_limit=int(rng.integers(1, 4)), cycle_decay=0.8, **common),
+        lrcore.TimmPoly(t_initial=int(steps) * 30 + 7, power=float(pick + 1), lr_min=1e-3,
+                        cycle_limit=int(rng.integers(1, 4)), **common),
     ]  # fmt: skip
+    return runs, stretches
 
 
 def test_blocks_of_one_value_are_the_values_step_by_step():
     """Families that declare ``runs`` or ``pieces`` have their closed tables filled run
     by run and stretch by stretch: every entry is still the value function's at its step
     (the torch numerics evaluate it at each step), across warm-ups, noise, stairs,
-    boundaries, ends and any window; bit for bit but in the cosine stretches, which keep
+    boundaries, ends and any window; bit for bit but in the smooth stretches, which keep
     the closed contract (tests/contract.py). Every family that declares runs or pieces
     is in the draw."""
     rng = np.random.default_rng(7)
     drawn = set()
     for _ in range(20):
         start = int(rng.integers(0, 400))
-        for spec in _staircases(rng):
+        runs, stretches = _draws(rng)
+        for spec in runs + stretches:
             leaf = spec if hasattr(spec, "family") else spec.segments()[-1][1]  # (joins)
             drawn.add(leaf.family.name)
             base = 1.0 if spec.absolute else 0.3
             want = lrcore.table(spec, 1200, base, start=start)
             got = lrcore.table(spec, 1200, base, start=start, numerics="closed")
-            if "cosine" in str(spec) and not spec.name.startswith("keras_"):
+            if spec in stretches:
                 assert contract.outside(got, want).size == 0, spec
             else:
                 assert np.array_equal(got, want), (spec, np.flatnonzero(got != want)[:5])

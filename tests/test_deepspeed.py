@@ -86,8 +86,6 @@ def test_tables_are_deepspeeds_bits(spec):
     assert _ulps(mid, lrs[0][7001:7501]) == 0
     closed = lrcore.table(spec, N, base, numerics="closed")
     assert contract.outside(closed, lrs[0]).size == 0
-    if "cosine" not in spec.name:
-        assert _ulps(closed, lrs[0]) == 0
     mid = lrcore.table(spec, 500, base, start=7001, numerics="closed")
     assert contract.outside(mid, lrs[0][7001:7501]).size == 0
     if spec.has_momentum:

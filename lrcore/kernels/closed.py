@@ -42,6 +42,7 @@ from .formulas import (
     WARM_RESTARTS,
     cyclic_lr,
     factor_value,
+    integral_power,
     one_cycle_value,
     timm_value,
 )
@@ -95,6 +96,49 @@ def _cos_anneal(theta, x0, n, cj, sj, period, out, i0, eta, peak, base_in, first
             for j in range(w):
                 c = ca * cj[j] - sa * sj[j]
                 v = eta + (peak - eta) * (c * c)
+                o[j] = v
+                bad += 1 if v - v != 0.0 else 0
+    return bad
+
+
+@njit(cache=True)
+def _piece(shape, lo, hi, a, x0, k, out, i0, n, cj, sj):
+    """``out[i0 + j] = lo + (hi - lo) * f(x0 + j)`` for ``j < n``, ``f`` a piece's shape
+    (:data:`lrcore.kinds.PIECE_COS2` and the rest); how many are not finite."""
+    if shape == K.PIECE_COS2:
+        return _cos_anneal(a, x0, n, cj, sj, 0.0, out, i0, lo, hi, True, True)
+    ramp, span, m, bad = _ramp(cj, n), hi - lo, int(k), 0
+    for b0 in range(0, n, BLOCK):
+        x, w = x0 + b0, min(BLOCK, n - b0)
+        o = out[i0 + b0 : i0 + b0 + w]
+        if shape == K.PIECE_POWER and m == 1:
+            for j in range(w):
+                v = lo + span * (1.0 - a * (x + ramp[j]))
+                o[j] = v
+                bad += 1 if v - v != 0.0 else 0
+        elif shape == K.PIECE_POWER and m == 2:
+            for j in range(w):
+                u = 1.0 - a * (x + ramp[j])
+                v = lo + span * (u * u)
+                o[j] = v
+                bad += 1 if v - v != 0.0 else 0
+        elif shape == K.PIECE_POWER:
+            for j in range(w):
+                u = 1.0 - a * (x + ramp[j])
+                f = u
+                for _ in range(m - 1):
+                    f *= u
+                v = lo + span * f
+                o[j] = v
+                bad += 1 if v - v != 0.0 else 0
+        elif shape == K.PIECE_RSQRT:
+            for j in range(w):
+                v = lo + span / math.sqrt(a * (x + ramp[j]))
+                o[j] = v
+                bad += 1 if v - v != 0.0 else 0
+        else:  # PIECE_ONE_MINUS_SQRT
+            for j in range(w):
+                v = lo + span * (1.0 - math.sqrt(a * (x + ramp[j])))
                 o[j] = v
                 bad += 1 if v - v != 0.0 else 0
     return bad
@@ -243,6 +287,10 @@ def exponential_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux,
 def polynomial_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     p = off + K.LEAF
     total, power = int(code[p + POLYNOMIAL_LR.total_iters]), code[p + POLYNOMIAL_LR.power]
+    if first and integral_power(power):  # (1 - e / T)**k by multiplication, then 0
+        w = min(n, max(total - e0, 0))
+        bad = _piece(K.PIECE_POWER, 0.0, base, 1.0 / total, float(e0), power, out, i0, w, cj, sj)
+        return bad + _block(out, i0 + w, n - w, math.pow(0.0, power), base, True)
     for j in range(n):
         buf[j] = math.pow(1.0 - float(min(total, e0 + j)) / total, power)
     return _scale(out, i0, n, buf, base, first)
@@ -306,15 +354,17 @@ def factor_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
 
 @njit(cache=True)
 def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    # timm's own closed forms, step by step; with cycle_mul 1 and k_decay 1, a cosine
-    # cycle's noiseless stretch by angle addition and the end past cycle_limit as a run
+    # timm's own closed forms, step by step; with cycle_mul 1 and k_decay 1, a cycle's
+    # noiseless stretch as a piece (a cosine by angle addition, a polynomial of integral
+    # power by multiplication) and the end past cycle_limit as a run
     o = out[i0 : i0 + n]
     p, P = off + K.LEAF, TIMM
     T, lr_min, W = int(code[p + P.t_initial]), code[p + P.lr_min], int(code[p + P.warmup_t])
     decay, limit = code[p + P.cycle_decay], int(code[p + P.cycle_limit])
     noise_lo, noise_hi = code[p + P.noise_lo], code[p + P.noise_hi]
+    shape, power = int(code[p + P.shape]), code[p + P.x1]
     fast = (
-        int(code[p + P.shape]) == K.T_COSINE
+        (shape == K.T_COSINE or shape == K.T_POLY and integral_power(power))
         and code[p + P.cycle_mul] == 1.0
         and code[p + P.k_decay] == 1.0
     )
@@ -334,11 +384,13 @@ def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
                 j = stop
                 continue
             stop = min(stop, j + T * (i + 1) - e)  # the cycle's end
-            peak = base * math.pow(decay, float(i))
-            theta, x = 0.5 * math.pi / T, float(e - T * i)
-            bad += _cos_anneal(
-                theta, x, stop - j, cj, sj, 0.0, out, i0 + j, lr_min, peak, True, True
-            )
+            peak, x = base * math.pow(decay, float(i)), float(e - T * i)
+            if shape == K.T_COSINE:
+                bad += _piece(K.PIECE_COS2, lr_min, peak, 0.5 * math.pi / T, x, 0.0, out,
+                              i0 + j, stop - j, cj, sj)  # fmt: skip
+            else:
+                bad += _piece(K.PIECE_POWER, lr_min, peak, 1.0 / T, x, power, out, i0 + j,
+                              stop - j, cj, sj)  # fmt: skip
             j = stop
             continue
         v, cyc = timm_value(code, p, base, t, cyc)
@@ -402,19 +454,19 @@ def _runs_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_l
 
 
 def _pieces_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    """A pointwise family over a run, piece by piece (``Family.pieces``): a cosine stretch
-    by angle addition, a run of one value filled with it (its ``VALUE``, the same bits),
-    any other step by its ``VALUE``."""
+    """A pointwise family over a run, piece by piece (``Family.pieces``): a stretch of
+    one of the shapes by :func:`_piece`, a run of one value filled with it (its
+    ``VALUE``, the same bits)."""
     o = out[i0 : i0 + n]
     p = off + K.LEAF
     limit = e0 + n - 1
     j, bad = 0, 0
     while j < n:
         t = e0 + j
-        last, lo, hi, theta, x = PIECES(code, p, base, t, limit)  # noqa: F821
+        last, shape, lo, hi, a, x, k = PIECES(code, p, base, t, limit)  # noqa: F821
         end = last - e0 + 1
-        if theta != 0.0:
-            bad += _cos_anneal(theta, x, end - j, cj, sj, 0.0, out, i0 + j, lo, hi, True, True)
+        if shape != K.PIECE_RUN:
+            bad += _piece(shape, lo, hi, a, x, k, out, i0 + j, end - j, cj, sj)
         else:
             v = VALUE(code, p, base, t)  # noqa: F821
             o[j:end] = v

@@ -466,10 +466,57 @@ def deepspeed_value(code, p, base, t):
     return code[q + R.lr_range_test_min_lr] * (1 + code[q + R.lr_range_test_step_rate] * interval)
 
 
+# -- pieces (Family.pieces): (last step, shape, lo, hi, a, x, k) from step t --------------
+
+
+@njit(cache=True)
+def run_piece(last):
+    """Step ``t``'s value up to ``last``."""
+    return last, K.PIECE_RUN, 0.0, 0.0, 0.0, 0.0, 0.0
+
+
+@njit(cache=True)
+def cos_piece(last, lo, hi, theta, x):
+    """``lo + (hi - lo) * cos(theta * x)**2`` (``(1 + cos 2 theta x) / 2``) up to ``last``."""
+    return last, K.PIECE_COS2, lo, hi, theta, x, 0.0
+
+
+@njit(cache=True)
+def power_piece(last, lo, hi, a, x, k):
+    """``lo + (hi - lo) * (1 - a x)**k`` for an integer ``k >= 1`` up to ``last``."""
+    return last, K.PIECE_POWER, lo, hi, a, x, k
+
+
+@njit(cache=True)
+def rsqrt_piece(last, lo, hi, a, x):
+    """``lo + (hi - lo) / sqrt(a x)`` up to ``last``."""
+    return last, K.PIECE_RSQRT, lo, hi, a, x, 0.0
+
+
+@njit(cache=True)
+def one_minus_sqrt_piece(last, lo, hi, a, x):
+    """``lo + (hi - lo) * (1 - sqrt(a x))`` up to ``last``."""
+    return last, K.PIECE_ONE_MINUS_SQRT, lo, hi, a, x, 0.0
+
+
+@njit(cache=True)
+def integral_power(k) -> bool:
+    """Whether a power is one the pieces raise by multiplication: 1, 2, ..., 8."""
+    return k >= 1.0 and k <= 8.0 and k == math.floor(k)
+
+
+@njit(cache=True)
+def last_before(bound, limit):
+    """The last step ``s <= limit`` with ``s < bound`` (a float)."""
+    if bound > limit:
+        return limit
+    return int(math.ceil(bound)) - 1
+
+
 @njit(cache=True)
 def _last_below(t, a, d, limit):
     """The last step ``s`` in ``t .. limit`` with ``(s - a) / d < 1`` (``t``'s holds), as
-    the kernels compute that ratio: the cosine stretch of a decay over ``d`` steps from ``a``."""
+    the kernels compute that ratio: the stretch of a decay over ``d`` steps from ``a``."""
     last = min(limit, int(math.ceil(a + d)) - 1)
     while last > t and not (last - a) / d < 1.0:
         last -= 1
@@ -478,9 +525,9 @@ def _last_below(t, a, d, limit):
 
 @njit(cache=True)
 def deepspeed_pieces(code, p, base, t, limit):
-    """``Family.pieces`` of DeepSpeed's schedules: WarmupCosineLR's cosine stretch (its
-    ``cos_min_ratio`` in [0, 1], where the clamp at 0 does nothing) and the constant ends
-    of the warm-up schedules; one step at a time otherwise."""
+    """``Family.pieces`` of DeepSpeed's schedules: WarmupCosineLR's cosine (its
+    ``cos_min_ratio`` in [0, 1], where the clamp at 0 does nothing) and WarmupDecayLR's
+    linear decay as stretches, the constant ends as runs; one step at a time otherwise."""
     shape, q, i = int(code[p]), p + 1, t - 1
     if shape == K.DS_COSINE:
         C = DS_COSINE_P
@@ -489,14 +536,18 @@ def deepspeed_pieces(code, p, base, t, limit):
         if i >= W and 0.0 <= rc <= 1.0:
             if (t - W) / d < 1.0:
                 last = _last_below(t, W, d, limit)
-                return last, base * rc, base, 0.5 * math.pi / d, t - W
-            return limit, 0.0, 0.0, 0.0, 0.0  # progress 1 from here on
+                return cos_piece(last, base * rc, base, 0.5 * math.pi / d, t - W)
+            return run_piece(limit)  # progress 1 from here on
     elif shape == K.DS_WARMUP or shape == K.DS_WARMUP_DECAY:
         P = DS_WARMUP_P
+        lo, hi = code[q + P.warmup_min_lr], code[q + P.warmup_max_lr]
         W, T = max(2.0, code[q + P.warmup_num_steps]), code[q + P.total_num_steps]
         if i >= W and (shape == K.DS_WARMUP or i >= T):  # 1, or max(0, T - i < 0)
-            return limit, 0.0, 0.0, 0.0, 0.0
-    return t, 0.0, 0.0, 0.0, 0.0
+            return run_piece(limit)
+        if i >= W:  # (T - i) / d = 1 - (i - (T - d)) / d, down to step T
+            d = max(1.0, T - W)
+            return power_piece(last_before(T + 1.0, limit), lo, hi, 1.0 / d, i - (T - d), 1.0)
+    return run_piece(t)
 
 
 #: Megatron's parameters after the shape code, by its attribute names: ``get_lr``'s
@@ -574,30 +625,36 @@ def megatron_value(code, p, base, t):
 
 @njit(cache=True)
 def megatron_pieces(code, p, base, t, limit):
-    """``Family.pieces`` of Megatron-Core's LR: the cosine decay (and WSD's cosine decay)
-    as stretches, and its constant parts (``constant``, WSD's stable phase, past the
-    decay) as runs; one step at a time otherwise (and for the weight decay)."""
+    """``Family.pieces`` of Megatron-Core's LR: the cosine, linear and 1 - sqrt decays
+    (WSD's too) as stretches, its constant parts (``constant``, WSD's stable phase, past
+    the decay) as runs; one step at a time otherwise (and for the weight decay)."""
     q = p + 1
     if int(code[p]) == K.MG_WD:
-        return t, 0.0, 0.0, 0.0, 0.0
+        return run_piece(t)
     P = MG_LR_P
     style, top, low = int(code[q + P.lr_decay_style]), code[q + P.max_lr], code[q + P.min_lr]
     W, D = code[q + P.lr_warmup_steps], code[q + P.lr_decay_steps]
     S, wsd = code[q + P.wsd_decay_steps], int(code[q + P.lr_wsd_decay_style])
     if W > 0 and t <= W:
-        return t, 0.0, 0.0, 0.0, 0.0
+        return run_piece(t)
     if style == K.MG_CONSTANT or t > D:
-        return limit, 0.0, 0.0, 0.0, 0.0
+        return run_piece(limit)
     last = min(limit, int(math.floor(D)))  # t <= D from t to here
     if style == K.MG_WSD:
         start = D - S
         if t <= start:
-            return min(limit, int(math.floor(start))), 0.0, 0.0, 0.0, 0.0
-        if wsd == K.MG_COSINE and S > 0:
-            return last, low, top, 0.5 * math.pi / S, float(t - start)
-    elif style == K.MG_COSINE and D > W:
-        return last, low, top, 0.5 * math.pi / (D - W), float(t - W)
-    return t, 0.0, 0.0, 0.0, 0.0
+            return run_piece(min(limit, int(math.floor(start))))
+        style, x, span = wsd, float(t - start), S
+    else:
+        x, span = float(t - W), D - W
+    if span > 0:
+        if style == K.MG_COSINE:
+            return cos_piece(last, low, top, 0.5 * math.pi / span, x)
+        if style == K.MG_LINEAR:
+            return power_piece(last, low, top, 1.0 / span, x, 1.0)
+        if style == K.MG_MINUS_SQRT:
+            return one_minus_sqrt_piece(last, low, top, 1.0 / span, x)
+    return run_piece(t)
 
 
 @njit(cache=True)
@@ -751,18 +808,26 @@ def optax_runs(code, p, t, limit):
 
 @njit(cache=True)
 def optax_pieces(code, p, base, t, limit):
-    """``Family.pieces`` of optax's schedules: a cosine decay of exponent 1 up to its
-    last decaying step, as ``init * alpha + init * (1 - alpha) * cos(pi c / 2 s)**2``; the
-    runs of :func:`optax_runs` otherwise."""
-    if int(code[p]) == K.O_COSINE:
+    """``Family.pieces`` of optax's schedules: a cosine decay of exponent 1 and a
+    polynomial of integral power (linear_schedule's 1) as stretches up to their last
+    changing step; the runs of :func:`optax_runs` otherwise."""
+    shape, q = int(code[p]), p + 1
+    if shape == K.O_COSINE:
         C = O_COSINE_P
-        q = p + 1
         steps, k = code[q + C.decay_steps], code[q + C.exponent]
         if k == 1.0 and float(t) < steps:  # x ** 1 is x, integral or not
             init, alpha = code[q + C.init_value], code[q + C.alpha]
             last = min(limit, int(math.ceil(steps)) - 1)
-            return last, init * alpha, init, 0.5 * math.pi / steps, float(t)
-    return optax_runs(code, p, t, limit), 0.0, 0.0, 0.0, 0.0
+            return cos_piece(last, init * alpha, init, 0.5 * math.pi / steps, float(t))
+    elif shape == K.O_POLY:
+        P = O_POLY_P
+        begin, steps = int(code[q + P.transition_begin]), int(code[q + P.transition_steps])
+        k = code[q + P.power]
+        if begin < t and t - begin < steps and integral_power(k):
+            init, end = code[q + P.init_value], code[q + P.end_value]
+            last = min(limit, begin + steps - 1)
+            return power_piece(last, end, init, 1.0 / steps, float(t - begin), k)
+    return run_piece(optax_runs(code, p, t, limit))
 
 
 @njit(cache=True)
@@ -1049,3 +1114,52 @@ def fairseq_value(code, p, base, t):
     shrink = math.pow(code[q + C.lr_shrink], i)
     low, lr = low * shrink, lr * shrink
     return low + 0.5 * (lr - low) * (1 + math.cos(pi * t_curr / t_i))
+
+
+@njit(cache=True)
+def fairseq_pieces(code, p, base, t, limit):
+    """``Family.pieces`` of fairseq's schedulers: inverse_sqrt's decay (exponent -1/2),
+    a polynomial decay of integral power and a cosine cycle (t_mult 1) as stretches,
+    the constant ends and tri_stage's hold as runs; one step at a time otherwise."""
+    shape, q = int(code[p]), p + 1
+    if shape == K.FS_POLY:
+        P = FS_POLY_P
+        lr, W, end = code[q + P.lr], code[q + P.warmup_updates], code[q + P.end_learning_rate]
+        power, total = code[q + P.power], code[q + P.total_num_update]
+        if W > 0 and t <= W:
+            return run_piece(t)
+        if t >= total:
+            return run_piece(limit)
+        if integral_power(power):
+            return power_piece(last_before(total, limit), end, lr, 1.0 / (total - W), t - W, power)
+        return run_piece(t)
+    if shape == K.FS_TRI_STAGE:
+        T = FS_TRI_STAGE_P
+        W, H, D = code[q + T.warmup_steps], code[q + T.hold_steps], code[q + T.decay_steps]
+        if W <= t and t < W + H:
+            return run_piece(last_before(W + H, limit))
+        if t > W + H + D:
+            return run_piece(limit)
+        return run_piece(t)
+    if shape == K.FS_TRIANGULAR or shape == K.FS_FIXED or shape == K.FS_STEP:
+        return run_piece(t)
+    C = FS_COSINE_P
+    W = code[q + C.warmup_updates]
+    if t < W:
+        return run_piece(t)
+    if shape == K.FS_INV_SQRT:
+        I = FS_INV_SQRT_P  # noqa: E741
+        if code[q + I.exponent] == -0.5:
+            return rsqrt_piece(limit, 0.0, code[q + I.decay_factor], 1.0, float(t))
+        return run_piece(t)
+    period, t_mult = code[q + C.period], code[q + C.t_mult]
+    if t_mult == 1 and period > 0:  # the cosine's cycle i, to its last step
+        c = t - W
+        i = float(math.floor(c / period))
+        last = last_before(W + period * (i + 1.0), limit)
+        while last > t and float(math.floor((last - W) / period)) != i:
+            last -= 1
+        shrink = math.pow(code[q + C.lr_shrink], i)
+        low, lr = code[q + C.min_lr] * shrink, code[q + C.max_lr] * shrink
+        return cos_piece(last, low, lr, 0.5 * code[q + C.pi] / period, c - (period * i))
+    return run_piece(t)

@@ -66,6 +66,7 @@ from ..kernels.formulas import (
     FS_STEP_P,
     FS_TRI_STAGE_P,
     FS_TRIANGULAR_P,
+    fairseq_pieces,
     fairseq_value,
 )
 from .leaf import Leaf
@@ -558,6 +559,7 @@ declare(
         framework="fairseq",
         specs=(_Fairseq,),
         value=fairseq_value,
+        pieces=fairseq_pieces,
         names=SCHEDULERS,
         read=from_fairseq_args,
         samples=lambda steps: {

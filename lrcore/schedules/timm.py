@@ -43,7 +43,15 @@ from ..family import Family, declare, offsets
 from ..kernels import closed as cl
 from ..kernels import njit
 from ..kernels import torch_numerics as tn
-from ..kernels.formulas import TIMM
+from ..kernels.formulas import (
+    TIMM,
+    cos_piece,
+    last_before,
+    one_minus_sqrt_piece,
+    power_piece,
+    rsqrt_piece,
+    run_piece,
+)
 from ..kernels.noise import timm_noise
 from .leaf import Leaf
 
@@ -488,6 +496,41 @@ def timm_wsd_value(code, p, base, t):
     return _noised(code, p, lr, t)
 
 
+@njit(cache=True)
+def timm_wsd_pieces(code, p, base, t, limit):
+    """``Family.pieces`` of WSDLRScheduler, past the warm-up and outside the noise: a
+    constant stable phase as a run, an ``rsqrt`` one (power 1/2, lr_min 0) and a linear,
+    1-sqrt or cosine decay after a constant one as stretches, the end as a run."""
+    W, quiet = code[p + WSD_.warmup_t], _quiet_until(code, p, t)
+    if t < W or quiet <= t:
+        return run_piece(t)
+    limit = last_before(quiet, limit)
+    t_s, lr_min = t - W, code[p + WSD_.lr_min]
+    T, D = code[p + WSD_.t_initial], code[p + WSD_.decay_t]
+    stable = code[p + WSD_.stable_fn]
+    if t_s - (T - D) <= 0:  # the stable phase, up to the decay's first step
+        if stable == 0.0:
+            return run_piece(min(limit, int(math.floor(W + T - D))))
+        tau = code[p + WSD_.stable_timescale]
+        if stable == 1.0 and code[p + WSD_.stable_power] == 0.5 and lr_min == 0.0:
+            last = min(limit, int(math.floor(W + T - D)))
+            return rsqrt_piece(last, 0.0, base, 1.0 / tau, tau + t_s)
+        return run_piece(t)
+    if stable != 0.0:
+        return run_piece(t)
+    if t_s - (T - D) >= D:  # frac 1 from here on
+        return run_piece(limit)
+    lr = lr_min if lr_min > base else base
+    last, x, fn = last_before(W + T, limit), t_s - (T - D), int(code[p + WSD_.decay_fn])
+    if fn == 0:
+        return power_piece(last, lr_min, lr, 1.0 / D, x, 1.0)
+    if fn == 1:
+        return one_minus_sqrt_piece(last, lr_min, lr, 1.0 / D, x)
+    if fn == 2:
+        return cos_piece(last, lr_min, lr, 0.5 * math.pi / D, x)
+    return run_piece(t)
+
+
 @dataclass(frozen=True)
 class TimmStep(_TimmFixed):
     """timm's StepLRScheduler: multiply by ``decay_rate`` every ``decay_t`` steps."""
@@ -695,6 +738,7 @@ declare(
         specs=(TimmWSD,),
         layout=WSD_._fields,
         value=timm_wsd_value,
+        pieces=timm_wsd_pieces,
         samples=lambda steps: {
             "timm_wsd": TimmWSD(t_initial=steps, decay_t=max(steps // 5, 1), warmup_t=5),
             "timm_wsd_rsqrt": TimmWSD(
