@@ -91,7 +91,8 @@ def _draws(rng):
     own closed form: ``(runs, stretches)``. The first are staircases (closed numerics fill
     runs of one value as blocks): stairs, boundaries, ends, warm-ups and noise; the second
     have smooth stretches the closed numerics write in one of the pieces' shapes (cosine
-    by angle addition, integral powers by multiplication, square roots), between runs."""
+    by angle addition, integral powers by multiplication, square roots, tanh by its
+    addition formula), between runs."""
     warm = int(rng.integers(0, 30))
     noise = [None, (int(rng.integers(0, 300)), int(rng.integers(300, 900))), 450][
         int(rng.integers(0, 3))
@@ -183,6 +184,8 @@ def _draws(rng):
                        stable_timescale=bounds[0], decay_fn="linear", **wsd),
         lrcore.TimmCosine(t_initial=int(steps) * 30 + 7, lr_min=[0.0, 1e-3][warm % 2],
                           cycle_limit=int(rng.integers(1, 4)), cycle_decay=0.8, **common),
+        lrcore.TimmTanh(t_initial=int(steps) * 30 + 7, lb=-float(pick + 5), ub=float(pick + 1),
+                        lr_min=1e-3 * (warm % 2), cycle_limit=int(rng.integers(1, 4)), **common),
         lrcore.TimmPoly(t_initial=int(steps) * 30 + 7, power=float(pick + 1), lr_min=1e-3,
                         cycle_limit=int(rng.integers(1, 4)), **common),
     ]  # fmt: skip

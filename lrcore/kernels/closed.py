@@ -104,12 +104,20 @@ def _cos_anneal(theta, x0, n, cj, sj, period, out, i0, eta, peak, base_in, first
 @njit(cache=True)
 def _piece(shape, lo, hi, a, x0, k, out, i0, n, cj, sj):
     """``out[i0 + j] = lo + (hi - lo) * f(x0 + j)`` for ``j < n``, ``f`` a piece's shape
-    (:data:`lrcore.kinds.PIECE_COS2` and the rest); how many are not finite."""
+    (:data:`lrcore.kinds.PIECE_COS2` and the rest); how many are not finite. A tanh of
+    evenly spaced arguments comes from its addition formula, ``tanh(u + v) = (tanh u +
+    tanh v) / (1 + tanh u tanh v)``, with one libm call per block; its blocks span at most
+    1/2 in ``a x``, so that ``|tanh v| < 1/2`` and the denominator never cancels."""
     if shape == K.PIECE_COS2:
         return _cos_anneal(a, x0, n, cj, sj, 0.0, out, i0, lo, hi, True, True)
-    ramp, span, m, bad = _ramp(cj, n), hi - lo, int(k), 0
-    for b0 in range(0, n, BLOCK):
-        x, w = x0 + b0, min(BLOCK, n - b0)
+    ramp, span, m, bad, size = _ramp(cj, n), hi - lo, int(k), 0, BLOCK
+    if shape == K.PIECE_TANH:
+        if a != 0.0:
+            size = max(1, min(BLOCK, int(0.5 / abs(a))))
+        for j in range(min(size, n)):
+            sj[j] = math.tanh(a * j)
+    for b0 in range(0, n, size):
+        x, w = x0 + b0, min(size, n - b0)
         o = out[i0 + b0 : i0 + b0 + w]
         if shape == K.PIECE_POWER and m == 1:
             for j in range(w):
@@ -129,6 +137,13 @@ def _piece(shape, lo, hi, a, x0, k, out, i0, n, cj, sj):
                 for _ in range(m - 1):
                     f *= u
                 v = lo + span * f
+                o[j] = v
+                bad += 1 if v - v != 0.0 else 0
+        elif shape == K.PIECE_TANH:
+            tb = math.tanh(k + a * x)
+            for j in range(w):
+                th = (tb + sj[j]) / (1.0 + tb * sj[j])
+                v = lo + span * (0.5 * (1.0 - th))
                 o[j] = v
                 bad += 1 if v - v != 0.0 else 0
         elif shape == K.PIECE_RSQRT:
@@ -355,8 +370,9 @@ def factor_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
 @njit(cache=True)
 def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
     # timm's own closed forms, step by step; with cycle_mul 1 and k_decay 1, a cycle's
-    # noiseless stretch as a piece (a cosine by angle addition, a polynomial of integral
-    # power by multiplication) and the end past cycle_limit as a run
+    # noiseless stretch as a piece (a cosine by angle addition, a tanh by its addition
+    # formula, a polynomial of integral power by multiplication) and the end past
+    # cycle_limit as a run
     o = out[i0 : i0 + n]
     p, P = off + K.LEAF, TIMM
     T, lr_min, W = int(code[p + P.t_initial]), code[p + P.lr_min], int(code[p + P.warmup_t])
@@ -364,7 +380,7 @@ def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
     noise_lo, noise_hi = code[p + P.noise_lo], code[p + P.noise_hi]
     shape, power = int(code[p + P.shape]), code[p + P.x1]
     fast = (
-        (shape == K.T_COSINE or shape == K.T_POLY and integral_power(power))
+        (shape != K.T_POLY or integral_power(power))
         and code[p + P.cycle_mul] == 1.0
         and code[p + P.k_decay] == 1.0
     )
@@ -388,6 +404,10 @@ def timm_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo
             if shape == K.T_COSINE:
                 bad += _piece(K.PIECE_COS2, lr_min, peak, 0.5 * math.pi / T, x, 0.0, out,
                               i0 + j, stop - j, cj, sj)  # fmt: skip
+            elif shape == K.T_TANH:  # x1 (1 - x / T) + x2 x / T = x1 + (x2 - x1) / T * x
+                lb, ub = code[p + P.x1], code[p + P.x2]
+                bad += _piece(K.PIECE_TANH, lr_min, peak, (ub - lb) / T, x, lb, out, i0 + j,
+                              stop - j, cj, sj)  # fmt: skip
             else:
                 bad += _piece(K.PIECE_POWER, lr_min, peak, 1.0 / T, x, power, out, i0 + j,
                               stop - j, cj, sj)  # fmt: skip
