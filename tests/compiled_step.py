@@ -124,3 +124,17 @@ def compiled_run(make, call, steps, **kw):
         "graph_breaks": sum(counters["graph_break"].values()),
     }
     return seen, counts
+
+
+def counts_of_an_eager_step(ours, theirs, call):
+    """Against a peer that dynamo traces (timm, DeepSpeed, Megatron, fairseq): lrsched's
+    step runs eagerly, as a torch scheduler's does, and costs what that costs: one graph
+    break at the call per compilation of the calling frame, and, where the call passes
+    the update count (or the epoch), one recompile (the count is a constant in the frame's first
+    compilation; the eager call reads it, so dynamo guards on it, then makes it
+    dynamic). No more graphs than the peer, but for that recompile's own (timm's plateau:
+    the peer's traced step breaks inside, at torch's ReduceLROnPlateau, so it adds none)."""
+    extra_recompiles = ours["recompiles"] - theirs["recompiles"]
+    assert ours["graphs"] <= theirs["graphs"] + extra_recompiles, (ours, theirs)
+    assert 0 <= extra_recompiles <= (call in ("step_update(i)", "step(i, metric)")), (ours, theirs)
+    assert ours["graph_breaks"] - theirs["graph_breaks"] <= 1 + extra_recompiles, (ours, theirs)

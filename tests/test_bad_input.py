@@ -832,22 +832,49 @@ CLI = [
 ]
 
 
-@pytest.mark.parametrize(
-    "argv,option,value",
-    [(a, o, v) for a, o, values in CLI for v in values],
-    ids=[f"{a[0]}-{o}-{v}" for a, o, values in CLI for v in values],
-)
-def test_cli_option(tmp_path, argv, option, value):
+def _cli_case(tmp_path, argv, value):
     args = [value if a == "{}" else a for a in argv]
     if "ds.json" in args:  # a DeepSpeed config with per-group lists for two groups
         params = {"total_num_steps": 9, "warmup_max_lr": [0.1, 0.2]}
         config = {"scheduler": {"type": "WarmupDecayLR", "params": params}}
         (tmp_path / "ds.json").write_text(json.dumps(config))
+    return args
+
+
+def _one_line_naming(option, code, err, tmp_path):
+    assert code == 2
+    assert option in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["ds.json"])  # nothing written
+
+
+@pytest.mark.parametrize(
+    "argv,option,value",
+    [(a, o, v) for a, o, values in CLI for v in values],
+    ids=[f"{a[0]}-{o}-{v}" for a, o, values in CLI for v in values],
+)
+def test_cli_option(tmp_path, monkeypatch, capsys, argv, option, value):
+    """``lrcore.cli.main`` as ``python -m lrcore`` runs it (exit 2 from argparse's own
+    errors too); the entry point itself in a fresh process: the test below."""
+    from lrcore.cli import main
+
+    args = _cli_case(tmp_path, argv, value)
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    try:
+        code = main(args)
+    except SystemExit as exc:  # (lrcore's parser reports its own errors in one line)
+        code = exc.code
+    err = capsys.readouterr().err
+    _one_line_naming(option, code, err, tmp_path)
+
+
+@pytest.mark.parametrize("row", [0, 6, 9, 13], ids=lambda i: CLI[i][0][0])
+def test_cli_option_from_a_fresh_process(tmp_path, row):
+    argv, option, values = CLI[row]
+    args = _cli_case(tmp_path, argv, values[-1])
     out = subprocess.run(
         [sys.executable, "-m", "lrcore", *args], capture_output=True, text=True, cwd=tmp_path
     )
-    assert out.returncode == 2
-    assert option in out.stderr
-    assert "Traceback" not in out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1
-    assert [p.name for p in tmp_path.iterdir()] in ([], ["ds.json"])  # nothing written
+    _one_line_naming(option, out.returncode, out.stderr, tmp_path)

@@ -11,20 +11,24 @@ the backend, nothing of lrcore traced. Against torch's classes (and transformers
 which are torch's LambdaLR) lrsched compiles no more graphs, recompiles no more and
 breaks the graph no more often. timm's, DeepSpeed's, Megatron's and fairseq's classes
 are user code to dynamo and get traced; against those lrsched compiles no more graphs
-and pays what an eager step costs (see ``_counts_of_an_eager_step``).
+and pays what an eager step costs (see ``compiled_step.counts_of_an_eager_step``;
+fairseq's, run in its own process: tests/test_fairseq.py).
 """
 
-import json
 import logging
-import textwrap
 import warnings
 
 import lrsched
 import pytest
 import torch
 from catalogue import FRAMEWORKS
-from compiled_step import compiled_run, fresh_dynamo, param_groups, recompiles
-from fresh import python_json
+from compiled_step import (
+    compiled_run,
+    counts_of_an_eager_step,
+    fresh_dynamo,
+    param_groups,
+    recompiles,
+)
 from torch.optim import lr_scheduler as T
 
 import lrcore
@@ -82,20 +86,6 @@ def _counts_no_higher(ours, theirs):
     assert {k: ours[k] <= theirs[k] for k in ours} == {k: True for k in ours}, (ours, theirs)
 
 
-def _counts_of_an_eager_step(ours, theirs, call):
-    """Against a peer that dynamo traces (timm, DeepSpeed, Megatron, fairseq): lrsched's
-    step runs eagerly, as a torch scheduler's does, and costs what that costs: one graph
-    break at the call per compilation of the calling frame, and, where the call passes
-    the update count (or the epoch), one recompile (the count is a constant in the frame's first
-    compilation; the eager call reads it, so dynamo guards on it, then makes it
-    dynamic). No more graphs than the peer, but for that recompile's own (timm's plateau:
-    the peer's traced step breaks inside, at torch's ReduceLROnPlateau, so it adds none)."""
-    extra_recompiles = ours["recompiles"] - theirs["recompiles"]
-    assert ours["graphs"] <= theirs["graphs"] + extra_recompiles, (ours, theirs)
-    assert 0 <= extra_recompiles <= (call in ("step_update(i)", "step(i, metric)")), (ours, theirs)
-    assert ours["graph_breaks"] - theirs["graph_breaks"] <= 1 + extra_recompiles, (ours, theirs)
-
-
 def _same_run(ours, theirs, traced_peer_call=None):
     """Equal param groups after every step; counts no higher than the peer's (or, for
     a peer that dynamo traces, those of an eager step: ``traced_peer_call``)."""
@@ -106,13 +96,12 @@ def _same_run(ours, theirs, traced_peer_call=None):
     if traced_peer_call is None:
         _counts_no_higher(our_counts, their_counts)
     else:
-        _counts_of_an_eager_step(our_counts, their_counts, traced_peer_call)
+        counts_of_an_eager_step(our_counts, their_counts, traced_peer_call)
 
 
 def test_every_drop_in_is_covered():
     """A drop-in added to lrsched without a compiled-step case here fails this."""
     import lrsched.deepspeed
-    import lrsched.fairseq
     import lrsched.timm
 
     assert sorted(TORCH) == sorted(lrsched.TORCH_CLASSES)
@@ -126,7 +115,7 @@ def test_every_drop_in_is_covered():
         and not n.startswith("_")
     }
     assert sorted(DEEPSPEED) == sorted(deepspeed_classes)
-    assert sorted({name for name, _ in FAIRSEQ}) == sorted(lrsched.fairseq.SCHEDULERS)
+    # fairseq's: tests/test_fairseq.py::test_fairseq_schedulers_in_a_compiled_step
 
 
 @pytest.mark.parametrize("name", sorted(TORCH))
@@ -262,61 +251,6 @@ def test_megatron_scheduler_in_a_compiled_step(text):
     finally:
         logging.disable(logging.NOTSET)
     _same_run(ours, theirs, traced_peer_call="step(1)")
-
-
-# -- fairseq, in a fresh process (importing fairseq changes the process's logging) ------
-
-FAIRSEQ = [
-    ("inverse_sqrt", dict(lr=[0.0005], warmup_updates=40)),
-    ("step", dict(lr=[0.001], warmup_updates=10, min_lr=1e-05, lr_deacy_period=30, lr_decay=0.5)),
-    ("cosine", dict(lr=[0.001], min_lr=1e-5, lr_period_updates=30, t_mult=2.0, max_update=0)),
-    ("polynomial_decay", dict(lr=[0.001], warmup_updates=10, total_num_update=140, power=2.0)),
-    ("tri_stage", dict(lr=[0.001], phase_ratio=(0.1, 0.3, 0.6), max_update=STEPS)),
-    ("triangular", dict(lr=[0.0001], max_lr=0.001, lr_period_updates=40, shrink_min=True)),
-    ("fixed", dict(lr=[0.001], warmup_updates=15)),
-]
-
-FAIRSEQ_RUN = textwrap.dedent(
-    """
-    import json, sys
-    sys.path.insert(0, sys.argv[2])
-    import fairseq.optim.lr_scheduler as P
-    from fairseq.optim.fairseq_optimizer import FairseqOptimizer
-    from lrsched import fairseq as F
-    from compiled_step import compiled_run
-
-    class Optimizer(FairseqOptimizer):
-        def __init__(self, torch_optimizer):
-            super().__init__(None)
-            self._optimizer = torch_optimizer
-
-    out = []
-    for name, cfg, steps in json.load(open(sys.argv[1])):
-        if "phase_ratio" in cfg:
-            cfg["phase_ratio"] = tuple(cfg["phase_ratio"])
-        config = P.LR_SCHEDULER_DATACLASS_REGISTRY[name]
-        theirs = compiled_run(
-            lambda opt: P.LR_SCHEDULER_REGISTRY[name](config(**cfg), Optimizer(opt)),
-            "step_update(i)", steps, backend="eager")
-        ours = compiled_run(lambda opt: F.SCHEDULERS[name](dict(cfg), opt), "step_update(i)", steps,
-                            backend="eager")
-        out.append([ours, theirs])
-    print(json.dumps(out))
-    """
-)
-
-
-def test_fairseq_schedulers_in_a_compiled_step(tmp_path):
-    pytest.importorskip("fairseq")
-    from pathlib import Path
-
-    cases = [[name, cfg, STEPS] for name, cfg in FAIRSEQ]
-    path = tmp_path / "cases.json"
-    path.write_text(json.dumps(cases))
-    runs = python_json(FAIRSEQ_RUN, str(path), str(Path(__file__).parent), timeout=600)
-    for (name, _), (ours, theirs) in zip(FAIRSEQ, runs):
-        assert ours[0] == theirs[0], name
-        _counts_of_an_eager_step(ours[1], theirs[1], "step_update(i)")
 
 
 # -- inductor, reduce-overhead, fullgraph -------------------------------------------------

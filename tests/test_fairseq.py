@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 import torch
 from catalogue import FRAMEWORKS
+from compiled_step import counts_of_an_eager_step
 from fresh import python_json, python_jsons
 from lrsched import fairseq as F
 
@@ -102,22 +103,68 @@ def _reference_cases():
     return [(s.name[len("fairseq_") :], _cfg(s), _updates_only(s, N)) for s in SPECS]
 
 
+#: fairseq's schedulers inside a training step compiled whole (tests/compiled_step.py),
+#: run in fairseq_runs's process beside the other jobs
+COMPILED_STEPS = 100  # past lrsched's first window (64) and into the second
+COMPILED = [
+    ("inverse_sqrt", dict(lr=[0.0005], warmup_updates=40)),
+    ("step", dict(lr=[0.001], warmup_updates=10, min_lr=1e-05, lr_deacy_period=30, lr_decay=0.5)),
+    ("cosine", dict(lr=[0.001], min_lr=1e-5, lr_period_updates=30, t_mult=2.0, max_update=0)),
+    ("polynomial_decay", dict(lr=[0.001], warmup_updates=10, total_num_update=140, power=2.0)),
+    ("tri_stage", dict(lr=[0.001], phase_ratio=(0.1, 0.3, 0.6), max_update=COMPILED_STEPS)),
+    ("triangular", dict(lr=[0.0001], max_lr=0.001, lr_period_updates=40, shrink_min=True)),
+    ("fixed", dict(lr=[0.001], warmup_updates=15)),
+]
+
+COMPILED_RUN = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, sys.argv[2])
+    import fairseq.optim.lr_scheduler as P
+    from fairseq.optim.fairseq_optimizer import FairseqOptimizer
+    from lrsched import fairseq as F
+    from compiled_step import compiled_run
+
+    class Optimizer(FairseqOptimizer):
+        def __init__(self, torch_optimizer):
+            super().__init__(None)
+            self._optimizer = torch_optimizer
+
+    out = []
+    for name, cfg, steps in json.load(open(sys.argv[1])):
+        if "phase_ratio" in cfg:
+            cfg["phase_ratio"] = tuple(cfg["phase_ratio"])
+        config = P.LR_SCHEDULER_DATACLASS_REGISTRY[name]
+        theirs = compiled_run(
+            lambda opt: P.LR_SCHEDULER_REGISTRY[name](config(**cfg), Optimizer(opt)),
+            "step_update(i)", steps, backend="eager")
+        ours = compiled_run(lambda opt: F.SCHEDULERS[name](dict(cfg), opt), "step_update(i)", steps,
+                            backend="eager")
+        out.append([ours, theirs])
+    print(json.dumps(out))
+    """
+)
+
+
 @pytest.fixture(scope="module")
 def fairseq_runs(tmp_path_factory):
     """fairseq's own results for this module's tests, computed in one process (fairseq
     imported once, not once a test): the catalogue's tables, the drop-ins' Trainer
-    protocol, fairseq's own config dataclasses and its option parser."""
+    protocol, fairseq's own config dataclasses, its option parser and its schedulers in a
+    compiled training step."""
     folder = tmp_path_factory.mktemp("fairseq_runs")
     jobs = {
         "reference": (REFERENCE, _reference_cases()),
         "drop_ins": (REFERENCE, _drop_in_cases()),
         "own_configs": (OWN_CONFIGS, _own_config_cases()),
         "parse": (PARSE, _parse_cases()),
+        "compiled": (COMPILED_RUN, [[n, c, COMPILED_STEPS] for n, c in COMPILED]),
     }
     for name, (_, cases) in jobs.items():
         (folder / f"{name}.json").write_text(json.dumps(cases))
+    tests = str(Path(__file__).parent)  # (compiled_step, for the compiled job)
     runs = python_jsons(
-        [(code, [str(folder / f"{name}.json")]) for name, (code, _) in jobs.items()],
+        [(code, [str(folder / f"{name}.json"), tests]) for name, (code, _) in jobs.items()],
         folder,
         timeout=600,
         PYTHONWARNINGS="ignore",
@@ -233,6 +280,15 @@ def test_drop_ins_step_as_fairseqs_classes(fairseq_runs):
         # returned values and the optimizer's LR, call for call, bit for bit
         assert json.loads(json.dumps(ours)) == run[:-1], (name, cfg)
         assert sched.state_dict() == run[-1]
+
+
+def test_fairseq_schedulers_in_a_compiled_step(fairseq_runs):
+    """Inside ``torch.compile``, each drop-in gives fairseq's class's LRs after every step
+    and costs what an eager step costs (see tests/test_compiled.py), every scheduler."""
+    assert sorted({name for name, _ in COMPILED}) == sorted(F.SCHEDULERS)
+    for (name, _), (ours, theirs) in zip(COMPILED, fairseq_runs["compiled"]):
+        assert ours[0] == theirs[0], name
+        counts_of_an_eager_step(ours[1], theirs[1], "step_update(i)")
 
 
 def test_drop_ins_resume_from_a_checkpoint_loaded_with_weights_only(tmp_path):

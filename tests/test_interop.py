@@ -1,5 +1,7 @@
 """Any lrcore schedule in JAX (optax) and Keras: the values are lrcore's table in the
-framework's float type, inside the framework's own optimizers, jitted, serialised."""
+framework's float type, inside the framework's own optimizers, jitted, serialised.
+(``to_keras`` inside Keras's optimizer, serialised, on both backends, runs in
+tests/test_keras.py's one process a backend.)"""
 
 import textwrap
 
@@ -82,40 +84,6 @@ def test_optax_schedule_is_the_float64_table_with_x64():
         JAX_ENABLE_X64="1",
     )
     assert result == ["float64", True]
-
-
-@pytest.mark.parametrize("backend", ["torch", "jax"])
-def test_keras_schedule_in_kerass_optimizer_and_serialised(backend):
-    result = _fresh(
-        """
-        import json
-        import numpy as np
-        import keras
-        import lrcore
-
-        text = "megatron(max_lr=0.0003, lr_decay_steps=1200, min_lr=3e-05, lr_warmup_steps=100)"
-        schedule = lrcore.to_keras(text, steps=1500)
-        expected = lrcore.table(text, 1500, dtype=np.float32)
-        values = [float(schedule(step)) for step in range(0, 1600, 7)]
-        same = values == [float(expected[min(s, 1499)]) for s in range(0, 1600, 7)]
-        # serialised and rebuilt (as a saved model's optimizer is)
-        config = keras.optimizers.schedules.serialize(schedule)
-        again = keras.optimizers.schedules.deserialize(json.loads(json.dumps(config)))
-        rebuilt = [float(again(s)) for s in range(0, 1500, 97)]
-        same_again = rebuilt == [float(expected[s]) for s in range(0, 1500, 97)]
-        # Keras's optimizer reads it at its iteration count
-        variable = keras.Variable(np.zeros(3, dtype="float32"))
-        optimizer = keras.optimizers.SGD(learning_rate=schedule)
-        seen = []
-        for _ in range(150):
-            seen.append(float(optimizer.learning_rate))
-            optimizer.apply_gradients([(keras.ops.ones(3), variable)])
-        in_optimizer = seen == [float(x) for x in expected[:150]]
-        print(json.dumps([same, same_again, in_optimizer, config["registered_name"]]))
-        """,
-        KERAS_BACKEND=backend,
-    )
-    assert result == [True, True, True, "lrcore>TableSchedule"]
 
 
 def test_errors_name_the_parameter():

@@ -23,7 +23,7 @@ import textwrap
 
 import pytest
 from catalogue import FRAMEWORKS
-from fresh import python_json
+from fresh import python_jsons
 
 import lrcore
 from lrcore.convert import to_framework
@@ -105,6 +105,37 @@ BOUNDS = {
 }
 
 
+#: lrcore.to_keras inside Keras: its values, serialised and rebuilt, in Keras's optimizer
+TO_KERAS = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    import keras
+    import lrcore
+
+    text = "megatron(max_lr=0.0003, lr_decay_steps=1200, min_lr=3e-05, lr_warmup_steps=100)"
+    schedule = lrcore.to_keras(text, steps=1500)
+    expected = lrcore.table(text, 1500, dtype=np.float32)
+    values = [float(schedule(step)) for step in range(0, 1600, 7)]
+    same = values == [float(expected[min(s, 1499)]) for s in range(0, 1600, 7)]
+    # serialised and rebuilt (as a saved model's optimizer is)
+    config = keras.optimizers.schedules.serialize(schedule)
+    again = keras.optimizers.schedules.deserialize(json.loads(json.dumps(config)))
+    rebuilt = [float(again(s)) for s in range(0, 1500, 97)]
+    same_again = rebuilt == [float(expected[s]) for s in range(0, 1500, 97)]
+    # Keras's optimizer reads it at its iteration count
+    variable = keras.Variable(np.zeros(3, dtype="float32"))
+    optimizer = keras.optimizers.SGD(learning_rate=schedule)
+    seen = []
+    for _ in range(150):
+        seen.append(float(optimizer.learning_rate))
+        optimizer.apply_gradients([(keras.ops.ones(3), variable)])
+    in_optimizer = seen == [float(x) for x in expected[:150]]
+    print(json.dumps([same, same_again, in_optimizer, config["registered_name"]]))
+    """
+)
+
+
 #: schedules Keras has no equal of, and the steps their nearest expressions are fitted over
 NEAREST = [
     ("optax_warmup_cosine_decay(init_value=0.0, peak_value=0.01, warmup_steps=20, "
@@ -114,21 +145,19 @@ NEAREST = [
 
 
 @pytest.fixture(scope="module")
-def kerass_values():
-    """{(backend, float type): Keras's ULP distances}, one process a backend."""
+def kerass_values(tmp_path_factory):
+    """{(backend, float type): Keras's ULP distances}, and what ``lrcore.to_keras`` gives
+    inside Keras, one process a backend."""
     out = {}
     for backend in sorted({b for b, _ in BOUNDS}):
         floats = [f for b, f in BOUNDS if b == backend]
         exported = [to_framework(s, "keras").artifact for s in SPECS]
         nearest = [[to_framework(s, "keras", steps=n).artifact, n] for s, n in NEAREST]
-        got = python_json(
-            SCRIPT,
-            ",".join(floats),
-            json.dumps(SPECS),
-            json.dumps(exported),
-            json.dumps(nearest),
-            KERAS_BACKEND=backend,
-        )
+        args = [",".join(floats), json.dumps(SPECS), json.dumps(exported), json.dumps(nearest)]
+        jobs = [(TO_KERAS, []), (SCRIPT, args)]  # (SCRIPT sets Keras's float type: last)
+        folder = tmp_path_factory.mktemp(backend)
+        to_keras, got = python_jsons(jobs, folder, KERAS_BACKEND=backend)
+        out[(backend, "to_keras")] = to_keras
         out[(backend, "nearest")] = got["nearest"]
         out.update({(backend, f): got[f] for f in floats})
         out[(backend, "exported")] = got["exported"]
@@ -182,3 +211,10 @@ def test_float32_tables_hold_float32_values_and_float64_ones_differ():
     assert (single.astype("float32").astype("float64") == single).all()
     assert (single != double).sum() > 3000
     assert abs(single - double).max() < 1e-7  # float32 rounding of values near 0.1
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_keras_schedule_in_kerass_optimizer_and_serialised(backend, kerass_values):
+    """``lrcore.to_keras``: the float32 table in Keras, serialised and rebuilt (as a saved
+    model's optimizer is), read by Keras's own optimizer at its iteration count."""
+    assert kerass_values[(backend, "to_keras")] == [True, True, True, "lrcore>TableSchedule"]

@@ -466,36 +466,3 @@ def test_random_parameters_equal_timm():
         theirs = _timm_values(name, kw, steps=300)
         ours = lrcore.table(cls(**kw), 300, list(BASES)).T
         assert np.array_equal(ours, theirs), (name, kw, np.argwhere(ours != theirs)[:3])
-
-
-def test_step_and_multistep_blocks_are_the_values_step_by_step():
-    """The closed numerics fill runs of one decay count as blocks: every entry is still
-    the value function's at its step (the torch numerics evaluate it step by step),
-    across warm-ups, noise ranges, fractional decay_t and any window."""
-    rng = np.random.default_rng(7)
-    for _ in range(20):
-        warm = int(rng.integers(0, 30))
-        noise = [None, (int(rng.integers(0, 300)), int(rng.integers(300, 900))), 450][
-            int(rng.integers(0, 3))
-        ]
-        common = dict(
-            warmup_t=warm,
-            warmup_lr_init=0.01,
-            warmup_prefix=bool(rng.integers(0, 2)),
-            noise_range_t=noise,
-        )
-        specs = [
-            lrcore.TimmStep(
-                decay_t=float(rng.choice([1, 2.5, 7, 33.3, 120])), decay_rate=0.5, **common
-            ),
-            lrcore.TimmMultiStep(
-                decay_t=sorted(int(x) for x in rng.integers(1, 1000, size=4)),
-                decay_rate=0.7,
-                **common,
-            ),
-        ]
-        start = int(rng.integers(0, 400))
-        for spec in specs:
-            want = lrcore.table(spec, 1200, 0.3, start=start)
-            got = lrcore.table(spec, 1200, 0.3, start=start, numerics="closed")
-            assert np.array_equal(got, want), (spec, np.flatnonzero(got != want)[:5])
