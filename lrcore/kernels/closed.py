@@ -40,7 +40,9 @@ from .formulas import (
     STEP_LR,
     TIMM,
     WARM_RESTARTS,
+    cyclic_at,
     cyclic_lr,
+    cyclic_scale,
     factor_value,
     integral_power,
     one_cycle_value,
@@ -326,20 +328,38 @@ def warm_restarts_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, au
 
 @njit(cache=True)
 def cyclic_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
+    # cycle by cycle: the scale of a triangular or triangular2 cycle is one number, and
+    # the rest vectorises (the same operations as cyclic_lr: the same bits)
     o = out[i0 : i0 + n]
     p = off + K.LEAF
     lo, hi, invert = code[p + CYCLIC.lo], code[p + CYCLIC.hi], code[p + CYCLIC.invert]
     total, ratio = code[p + CYCLIC.total], code[p + CYCLIC.ratio]
     mode, gamma = int(code[p + CYCLIC.mode]), code[p + CYCLIC.gamma]
     ramp = _ramp(cj, n)
-    bad = 0
-    for b0 in range(0, n, BLOCK):
-        x0, w = float(e0 + b0), min(BLOCK, n - b0)
-        ob = o[b0 : b0 + w]
-        for j in range(w):
-            x = cyclic_lr(x0 + ramp[j], lo, hi, invert, total, ratio, mode, gamma)
-            ob[j] = x
-            bad += 1 if x - x != 0.0 else 0
+    bad, j = 0, 0
+    while j < n:
+        e = e0 + j
+        cycle = math.floor(1 + e / total)
+        stop = n  # past the cycle's last step (checked with the same formula)
+        if float(e0 + n) > cycle * total:
+            stop = min(n, max(j + 1, int(math.ceil(cycle * total)) - e0))
+            while stop > j + 1 and math.floor(1 + (e0 + stop - 1) / total) != cycle:
+                stop -= 1
+        if mode == K.EXP_RANGE:
+            for q in range(j, stop):
+                x = cyclic_lr(e0 + q, lo, hi, invert, total, ratio, mode, gamma)
+                o[q] = x
+                bad += 1 if x - x != 0.0 else 0
+        else:
+            scale = cyclic_scale(mode, gamma, cycle, e)
+            for b0 in range(j, stop, BLOCK):
+                x0, w = float(e0 + b0), min(BLOCK, stop - b0)
+                ob = o[b0 : b0 + w]
+                for q in range(w):
+                    x = cyclic_at(x0 + ramp[q], cycle, lo, hi, invert, total, ratio, scale)
+                    ob[q] = x
+                    bad += 1 if x - x != 0.0 else 0
+        j = stop
     return bad
 
 

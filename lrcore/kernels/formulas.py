@@ -233,17 +233,28 @@ def one_cycle_params(*, total_steps, anneal, phases) -> list:
 @njit(cache=True)
 def cyclic_lr(e, lo, hi, invert, total, ratio, mode, gamma):
     cycle = math.floor(1 + e / total)
+    scale = cyclic_scale(mode, gamma, cycle, e)
+    return cyclic_at(e, cycle, lo, hi, invert, total, ratio, scale)
+
+
+@njit(cache=True)
+def cyclic_scale(mode, gamma, cycle, e):
+    """CyclicLR's ``scale_fn``: of the cycle (triangular, triangular2) or of the step."""
+    if mode == K.TRIANGULAR:
+        return 1.0
+    if mode == K.TRIANGULAR2:
+        return 1 / math.pow(2.0, float(cycle - 1))
+    return math.pow(gamma, float(e))
+
+
+@njit(cache=True)
+def cyclic_at(e, cycle, lo, hi, invert, total, ratio, scale):
+    """CyclicLR's value at step ``e`` of cycle ``cycle`` (``floor(1 + e / total)``)."""
     x = 1.0 + e / total - cycle
     if x <= ratio:
         scale_factor = x / ratio
     else:
         scale_factor = (x - 1) / (ratio - 1)
-    if mode == K.TRIANGULAR:
-        scale = 1.0
-    elif mode == K.TRIANGULAR2:
-        scale = 1 / math.pow(2.0, float(cycle - 1))
-    else:
-        scale = math.pow(gamma, float(e))
     height = (hi - lo) * scale_factor
     if invert != 0.0:
         return hi - height * scale
