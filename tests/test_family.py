@@ -143,6 +143,14 @@ def test_declarations_refuse_a_taken_code_or_name():
         family.declare(family.Family(name="x", code=63, framework="x", specs=(), value=object()))
     with pytest.raises(ValueError, match="declare value= .* or both get_lr= and closed="):
         family.declare(family.Family(name="x", code=61, framework="x", specs=()))
+    f, v = object(), object()
+    for kw, match in (
+        (dict(get_lr=f, closed=f, pieces=f), "'x': pieces= goes with value= and no closed="),
+        (dict(value=v, closed=f, runs=f), "'x': runs= goes with value= and no closed="),
+        (dict(value=v, runs=f, pieces=f), "'x': declare runs= or pieces=, not both"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            family.declare(family.Family(name="x", code=61, framework="x", specs=(), **kw))
     assert family.named("step") is step and 61 not in family.FAMILIES
 
 
