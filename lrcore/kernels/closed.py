@@ -504,7 +504,7 @@ def _pieces_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux
     while j < n:
         t = e0 + j
         last, shape, lo, hi, a, x, k = PIECES(code, p, base, t, limit)  # noqa: F821
-        end = last - e0 + 1
+        end = max(last, t) - e0 + 1  # (a piece holds at least its first step)
         if shape != K.PIECE_RUN:
             bad += _piece(shape, lo, hi, a, x, k, out, i0 + j, end - j, cj, sj)
         else:
