@@ -46,6 +46,7 @@ from .formulas import (
     factor_value,
     integral_power,
     one_cycle_value,
+    run_piece,
     timm_value,
 )
 from .restarts import NO_CYCLE, float_boundary, restart_float, restart_int
@@ -475,22 +476,9 @@ def multiplicative_closed(
     return _scale(out, i0, n, buf, base, first)
 
 
-def _runs_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
-    """A pointwise family constant over runs of steps: its ``VALUE`` once a run (the same
-    bits as at every step of it), filled over the run ``RUN_END`` gives (see
-    ``Family.runs``)."""
-    o = out[i0 : i0 + n]
-    p = off + K.LEAF
-    limit = e0 + n - 1
-    j, bad = 0, 0
-    while j < n:
-        t = e0 + j
-        v = VALUE(code, p, base, t)  # noqa: F821
-        end = RUN_END(code, p, t, limit) - e0 + 1  # noqa: F821
-        o[j:end] = v
-        bad += end - j if v - v != 0.0 else 0
-        j = end
-    return bad
+def _runs_pieces(code, p, base, t, limit):
+    """``Family.runs`` as pieces: a run of step ``t``'s value to the end ``RUN_END`` gives."""
+    return run_piece(RUN_END(code, p, t, limit))  # noqa: F821
 
 
 def _pieces_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_lo, aux_off):
@@ -523,9 +511,10 @@ def _closed_of(family):
     if family.pieces is not None:
         tag = f"{kernel_tag(family.value)}_{kernel_tag(family.pieces)}"
         return specialise(_pieces_closed, tag, {"VALUE": family.value, "PIECES": family.pieces})
-    if family.runs is not None:
+    if family.runs is not None:  # a staircase: pieces that are all runs
         tag = f"{kernel_tag(family.value)}_{kernel_tag(family.runs)}"
-        return specialise(_runs_closed, tag, {"VALUE": family.value, "RUN_END": family.runs})
+        runs = specialise(_runs_pieces, kernel_tag(family.runs), {"RUN_END": family.runs})
+        return specialise(_pieces_closed, tag, {"VALUE": family.value, "PIECES": runs})
     return specialise(_pointwise_closed, kernel_tag(family.value), {"VALUE": family.value})
 
 
