@@ -528,7 +528,7 @@ def last_before(bound, limit):
 def _last_below(t, a, d, limit):
     """The last step ``s`` in ``t .. limit`` with ``(s - a) / d < 1`` (``t``'s holds), as
     the kernels compute that ratio: the stretch of a decay over ``d`` steps from ``a``."""
-    last = min(limit, int(math.ceil(a + d)) - 1)
+    last = last_before(a + d, limit)
     while last > t and not (last - a) / d < 1.0:
         last -= 1
     return max(last, t)
