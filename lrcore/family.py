@@ -73,13 +73,15 @@ class Family:
     #: where it cannot tell); the closed numerics then compute ``value`` once a run and
     #: fill the run as a block, the same bits
     runs: Any = None
-    #: ``pieces(code, p, base, t, limit) -> (end, lo, hi, theta, x)``, for a pointwise
-    #: family with smooth stretches (cosine decays): from step ``t`` to ``end`` (<=
-    #: ``limit``) its value is ``lo + (hi - lo) * cos(theta * (x + s - t))**2`` at step
-    #: ``s``, or, where ``theta`` is 0, step ``t``'s value throughout (a run, as ``runs``:
-    #: ``end`` is ``t`` where it cannot tell). The closed numerics then write a cosine
-    #: stretch by angle addition, as torch's cosine families (1e-12 of the framework's own
-    #: per-step formula, or nearer the exact value where that formula cancels)
+    #: ``pieces(code, p, base, t, limit) -> (end, shape, lo, hi, a, x, k)``, for a
+    #: pointwise family with smooth stretches: from step ``t`` to ``end`` (<= ``limit``)
+    #: its value is ``lo + (hi - lo) * f`` at step ``s``, ``f`` the shape (one of
+    #: ``lrcore.kinds.PIECE_*``: cos(a x)**2, (1 - a x)**k, 1/sqrt(a x), ...) at ``x + s -
+    #: t``; or, for ``PIECE_RUN``, step ``t``'s value throughout (a run, as ``runs``: ``end``
+    #: is ``t`` where it cannot tell). Build them with ``lrcore.kernels.formulas``'s
+    #: ``run_piece``, ``cos_piece`` and the rest. The closed numerics write a stretch in
+    #: vectorised loops (1e-12 of the framework's own per-step formula, or nearer the
+    #: exact value where that formula cancels)
     pieces: Any = None
     #: the STEP-mode update is ``v -> v * r(e)`` (chains of them multiply factor tables)
     ratio: bool = False

@@ -219,3 +219,42 @@ def test_blocks_of_one_value_are_the_values_step_by_step():
                 assert np.array_equal(got, want), (spec, np.flatnonzero(got != want)[:5])
     declaring = {f.name for f in lrcore.family.declared() if f.runs or f.pieces}
     assert drawn == declaring | {"timm"}
+
+
+def test_inverse_square_roots_far_out_are_a_few_ulp_from_exact():
+    """Past 2,048 steps a 1/sqrt stretch (fairseq's inverse_sqrt, timm's WSD with an
+    rsqrt stable phase, and its linear decay after it) is a series in the step per block:
+    over windows anywhere in a long run, and across the blocks' first sizes, the closed
+    table keeps the contract with the framework's values (the torch numerics) and is
+    within 2e-15 of the exact value (float64's 1/sqrt is within 1.1e-16)."""
+    from lrcore import kernels
+
+    rng = np.random.default_rng(3)
+    warm, decay, tau = 4000, 150_000, 10_000
+    specs = [
+        lrcore.parse(f"fairseq_inverse_sqrt(lr=0.3, warmup_updates={warm})"),
+        lrcore.TimmWSD(t_initial=400_000, decay_t=decay, stable_fn="rsqrt",
+                       stable_timescale=tau, decay_fn="linear", warmup_t=10),
+    ]  # fmt: skip
+    starts = [0, 1000, 2040] + [int(s) for s in rng.integers(2000, 420_000, size=6)]
+    for spec in specs:
+        absolute = hasattr(spec, "absolute") and spec.absolute
+        base = 1.0 if absolute else 0.3
+        for start in starts:
+            n = int(rng.integers(3000, 40_000))
+            with kernels.engine("numba"):
+                want = lrcore.table(spec, n, base, start=start)
+                got = lrcore.table(spec, n, base, start=start, numerics="closed")
+            assert contract.outside(got, want).size == 0, (spec, start)
+            t = np.arange(start, start + n)
+            if spec.name == "fairseq_inverse_sqrt":
+                factor = np.longdouble(0.3) * np.sqrt(np.longdouble(warm))
+                keep = t >= warm
+                exact = factor / np.sqrt(t.astype(np.longdouble))
+            else:  # base / sqrt(1 + t_s / tau), times (T - t_s) / D in the decay
+                t_s = (t - 10).astype(np.longdouble)
+                keep = (t >= 10) & (t_s < 400_000)
+                exact = 0.3 / np.sqrt(1 + t_s / tau)
+                exact = np.where(t_s > 400_000 - decay, exact * (400_000 - t_s) / decay, exact)
+            err = np.abs(got[keep] - exact[keep]) / exact[keep]
+            assert err.size == 0 or err.max() < 2e-15, (spec, start, err.max())

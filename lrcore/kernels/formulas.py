@@ -247,7 +247,7 @@ def cyclic_scale(mode, gamma, cycle, e):
     return math.pow(gamma, float(e))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # its divisors are never 0
 def cyclic_at(e, cycle, lo, hi, invert, total, ratio, scale):
     """CyclicLR's value at step ``e`` of cycle ``cycle`` (``floor(1 + e / total)``)."""
     x = 1.0 + e / total - cycle
@@ -502,6 +502,12 @@ def power_piece(last, lo, hi, a, x, k):
 def rsqrt_piece(last, lo, hi, a, x):
     """``lo + (hi - lo) / sqrt(a x)`` up to ``last``."""
     return last, K.PIECE_RSQRT, lo, hi, a, x, 0.0
+
+
+@njit(cache=True)
+def rsqrt_linear_piece(last, lo, hi, a, x, k):
+    """``lo + (hi - lo) * (k - x) / sqrt(a x)`` up to ``last``."""
+    return last, K.PIECE_RSQRT_LINEAR, lo, hi, a, x, k
 
 
 @njit(cache=True)

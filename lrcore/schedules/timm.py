@@ -49,6 +49,7 @@ from ..kernels.formulas import (
     last_before,
     one_minus_sqrt_piece,
     power_piece,
+    rsqrt_linear_piece,
     rsqrt_piece,
     run_piece,
 )
@@ -516,12 +517,15 @@ def timm_wsd_pieces(code, p, base, t, limit):
             last = min(limit, int(math.floor(W + T - D)))
             return rsqrt_piece(last, 0.0, base, 1.0 / tau, tau + t_s)
         return run_piece(t)
-    if stable != 0.0:
-        return run_piece(t)
     if t_s - (T - D) >= D:  # frac 1 from here on
         return run_piece(limit)
     lr = lr_min if lr_min > base else base
     last, x, fn = last_before(W + T, limit), t_s - (T - D), int(code[p + WSD_.decay_fn])
+    if stable != 0.0:  # rsqrt (power 1/2, lr_min 0) times 1 - x / D = (T - t_s) / D
+        tau = code[p + WSD_.stable_timescale]
+        if stable == 1.0 and code[p + WSD_.stable_power] == 0.5 and lr_min == 0.0 and fn == 0:
+            return rsqrt_linear_piece(last, 0.0, base / D, 1.0 / tau, tau + t_s, tau + T)
+        return run_piece(t)
     if fn == 0:
         return power_piece(last, lr_min, lr, 1.0 / D, x, 1.0)
     if fn == 1:
