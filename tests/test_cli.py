@@ -1,5 +1,9 @@
-"""The lrcore command line, run as a subprocess."""
+"""The lrcore command line: through ``lrcore.cli.main``, what ``python -m lrcore`` runs,
+and, where the process is part of what is tested (the entry point, the kernel cache, a
+closed pipe, the demo's gallery), as ``python -m lrcore`` in a fresh Python."""
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -18,18 +22,33 @@ SPEC = (
 )
 
 
-def cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "lrcore", *args], capture_output=True, text=True, cwd=cwd
-    )
+def cli(*args, cwd=None, fresh=False):
+    """``python -m lrcore *args``: in a fresh Python where ``fresh``, else its ``main`` in
+    this one (argparse's exits included), with the same return code and outputs."""
+    if fresh:
+        return subprocess.run(
+            [sys.executable, "-m", "lrcore", *args], capture_output=True, text=True, cwd=cwd
+        )
+    from lrcore.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.ExitStack() as stack:
+        if cwd is not None:
+            stack.enter_context(contextlib.chdir(cwd))
+        stack.enter_context(contextlib.redirect_stdout(out))
+        stack.enter_context(contextlib.redirect_stderr(err))
+        try:
+            code = main(list(args))
+        except SystemExit as exc:
+            code = exc.code
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
 @pytest.mark.parametrize("suffix", ["npy", "csv", "json", "pt"])
 def test_table_files_read_back_equal(tmp_path, suffix):
     path = tmp_path / f"lr.{suffix}"
-    out = cli(
-        "table", SPEC, "--steps", "500", "--start", "7", "--base-lr", "0.1", "0.02", "-o", str(path)
-    )
+    args = ("table", SPEC, "--steps", "500", "--start", "7", "--base-lr", "0.1", "0.02")
+    out = cli(*args, "-o", str(path), fresh=suffix == "npy")
     assert out.returncode == 0, out.stderr
     want = lrcore.table(lrcore.parse(SPEC), 500, [0.1, 0.02], start=7)
     if suffix == "npy":
@@ -125,7 +144,7 @@ def test_plot_legend_stays_inside_the_figure_and_off_the_curves(count):
 
 
 def test_gallery(tmp_path):
-    out = cli("gallery", "-o", str(tmp_path / "g"))
+    out = cli("gallery", "-o", str(tmp_path / "g"), fresh=True)  # (the demo's main job)
     assert out.returncode == 0, out.stderr
     names = sorted(p.name for p in (tmp_path / "g").iterdir())
     declared = [figure[0] for figure in lrcore.plotting.figures()]
