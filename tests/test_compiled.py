@@ -33,7 +33,7 @@ from torch.optim import lr_scheduler as T
 
 import lrcore
 
-STEPS = 100  # past the first window (64) and into the second
+STEPS = 72  # past the first window (64) and into the second
 
 # -- torch's 15 classes ------------------------------------------------------------------
 
@@ -49,7 +49,7 @@ def _lambda(e):
 def _sequential(lib):
     def make(opt):
         warm = lib.LinearLR(opt, start_factor=0.1, total_iters=10)
-        return lib.SequentialLR(opt, [warm, lib.CosineAnnealingLR(opt, T_max=90)], [10])
+        return lib.SequentialLR(opt, [warm, lib.CosineAnnealingLR(opt, T_max=50)], [10])
 
     return make
 
@@ -62,11 +62,11 @@ def _chained(lib):
 
 TORCH = {
     "StepLR": (_torch_case("StepLR", step_size=7, gamma=0.5), "step()"),
-    "MultiStepLR": (_torch_case("MultiStepLR", milestones=[30, 80], gamma=0.3), "step()"),
+    "MultiStepLR": (_torch_case("MultiStepLR", milestones=[30, 60], gamma=0.3), "step()"),
     "ConstantLR": (_torch_case("ConstantLR", factor=0.5, total_iters=40), "step()"),
     "LinearLR": (_torch_case("LinearLR", start_factor=0.1, total_iters=50), "step()"),
     "ExponentialLR": (_torch_case("ExponentialLR", gamma=0.99), "step()"),
-    "PolynomialLR": (_torch_case("PolynomialLR", total_iters=120, power=2.0), "step()"),
+    "PolynomialLR": (_torch_case("PolynomialLR", total_iters=60, power=2.0), "step()"),
     "CosineAnnealingLR": (_torch_case("CosineAnnealingLR", T_max=60, eta_min=1e-4), "step()"),
     "CosineAnnealingWarmRestarts": (
         _torch_case("CosineAnnealingWarmRestarts", T_0=10, T_mult=2, eta_min=1e-5),
@@ -159,11 +159,11 @@ def test_transformers_schedules_in_a_compiled_step(name):
 
 TIMM = {
     "CosineLRScheduler": dict(t_initial=50, warmup_t=10, warmup_lr_init=1e-4, cycle_limit=3),
-    "TanhLRScheduler": dict(t_initial=80, warmup_t=5, lr_min=1e-5),
-    "PolyLRScheduler": dict(t_initial=100, power=2.0, warmup_t=10, cycle_limit=2),
+    "TanhLRScheduler": dict(t_initial=60, warmup_t=5, lr_min=1e-5),
+    "PolyLRScheduler": dict(t_initial=30, power=2.0, warmup_t=10, cycle_limit=2),
     "StepLRScheduler": dict(decay_t=30, decay_rate=0.5, warmup_t=10, warmup_lr_init=1e-4),
-    "MultiStepLRScheduler": dict(decay_t=[40, 90], decay_rate=0.3, warmup_t=5),
-    "WSDLRScheduler": dict(t_initial=80, decay_t=40, warmup_t=10, stable_fn="rsqrt"),
+    "MultiStepLRScheduler": dict(decay_t=[30, 60], decay_rate=0.3, warmup_t=5),
+    "WSDLRScheduler": dict(t_initial=55, decay_t=25, warmup_t=10, stable_fn="rsqrt"),
     "PlateauLRScheduler": dict(decay_rate=0.5, patience_t=2, warmup_t=5, mode="min"),
 }
 
