@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from . import bench, table
+from . import bench, family, table
 from .csv_text import write_csv
 from .export import TARGETS
 from .text import parse
@@ -260,11 +260,17 @@ def cmd_warmup(args) -> None:
         return _warmup_in_processes(args, names)
     if args.any_only:
         names = []
+    pointwise = {f.name for f in family.declared() if f.pointwise}
     for name in names:
         t0 = time.perf_counter()
-        with kernels.engine("numba"), kernels.parallel_now():  # every kernel tables use
-            for n in numerics:
+        with kernels.engine("numba"):  # every kernel tables use: first the serial ones, which
+            for n in numerics:  # serve a process's tables until its parallel ones are ready
                 table(specs[name], 40_000, numerics=n)
+                if name in pointwise:  # every stride-th step (lrsched's per-epoch windows)
+                    table(specs[name], 1_000, numerics=n, stride=3)
+            with kernels.parallel_now():  # then the parallel ones
+                for n in numerics:
+                    table(specs[name], 40_000, numerics=n)
         print(f"  {name:32s} {time.perf_counter() - t0:6.2f} s", flush=True)
     if args.cabi:
         from . import cabi

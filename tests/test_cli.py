@@ -228,20 +228,39 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert len(out.stderr.strip().splitlines()) == 1
 
 
-def test_warmup_fills_the_cache_it_names(tmp_path):
+def test_warmup_fills_the_cache_it_names_with_what_a_process_then_uses(tmp_path):
+    """After ``lrcore warmup FAMILY``, a new process's tables of that family compile
+    nothing: the serial kernels of its first tables, the parallel ones of long tables,
+    the strided ones of lrsched's per-epoch windows, in both numerics, are in the cache;
+    and no other family's kernels are."""
     import os
+    from pathlib import Path
 
     env = dict(os.environ, LRCORE_CACHE_DIR=str(tmp_path))
-    run = [sys.executable, "-m", "lrcore", "warmup", "exponential", "--numerics", "torch"]
+    run = [sys.executable, "-m", "lrcore", "warmup", "timm_step"]
     out = subprocess.run(run, capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr
     first = out.stdout.splitlines()[0]
     assert first.startswith(f"lrcore warmup: kernels cached in {tmp_path}")
-    folder = first.split("cached in ", 1)[1]
-    names = sorted(p.name for p in __import__("pathlib").Path(folder).rglob("*.nbi"))
-    assert any(n.startswith("torch_numerics._leaf_steps_exponential") for n in names)
-    # one family compiled that family's kernels and no other's
-    assert not any("cosine" in n or "timm" in n for n in names), names
+    folder = Path(first.split("cached in ", 1)[1])
+    names = sorted(p.name for p in folder.rglob("*.nbi"))
+    assert any(
+        n.startswith("torch_numerics._leaf_steps__pointwise_get_lr_timm_step") for n in names
+    )
+    assert not any("cosine" in n or "timm_multistep" in n for n in names), names
+    use = (
+        "import lrcore\n"
+        "spec = lrcore.parse('timm_step(decay_t=700, decay_rate=0.5, warmup_t=3)')\n"
+        "for numerics in ('torch', 'closed'):\n"
+        "    lrcore.table(spec, 10**6, numerics=numerics)\n"
+        "    lrcore.table(spec, 300, 0.1, start=9, numerics=numerics)\n"
+        "lrcore.table(spec, 1000, stride=3)\n"
+    )
+    used = subprocess.run(
+        [sys.executable, "-c", use], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert used.returncode == 0, used.stderr
+    assert sorted(p.name for p in folder.rglob("*.nbi")) == names  # nothing compiled
 
 
 def test_warmup_in_two_processes_fills_one_cache(tmp_path):
