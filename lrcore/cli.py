@@ -231,13 +231,15 @@ def cmd_gallery(args) -> None:
 
 def warmup_specs() -> dict:
     """One schedule per kernel family (the names ``lrcore warmup`` takes): each declared
-    family's first sample, and a chain of factors (their products' kernel)."""
-    from . import family
+    family's first sample, and a chain of every family of factors (each one's factor
+    kernel, and their products')."""
+    from .schedules.compose import Chained
 
     steps = 40_000  # past two parallel chunks: the parallel kernels compile too
-    specs = {f.name: next(iter(f.samples(steps).values())) for f in family.declared() if f.samples}
-    specs["chained"] = bench.families(steps)["chained"]
-    return specs
+    declared = [f for f in family.declared() if f.samples]
+    samples = {f.name: next(iter(f.samples(steps).values())) for f in declared}
+    factors = [samples[f.name] for f in declared if f.ratio]
+    return {**samples, "chained": Chained(schedulers=factors)}
 
 
 def cmd_warmup(args) -> None:
