@@ -258,3 +258,23 @@ def test_inverse_square_roots_far_out_are_a_few_ulp_from_exact():
                 exact = np.where(t_s > 400_000 - decay, exact * (400_000 - t_s) / decay, exact)
             err = np.abs(got[keep] - exact[keep]) / exact[keep]
             assert err.size == 0 or err.max() < 2e-15, (spec, start, err.max())
+
+
+@pytest.mark.parametrize("up,down", [(2000, None), (7, 7), (3, 9), (1, None)])
+def test_cyclic_closed_is_torchs_bits(up, down):
+    """CyclicLR's closed table is its torch numerics bit for bit, LR and momentum, in
+    every mode, from any step: where its up and down phases are equal (torch's default)
+    its two divisions by 1/2 are multiplications by 2, exactly; otherwise torch's own
+    three divisions."""
+    from lrcore import kernels
+
+    for mode in ("triangular", "triangular2", "exp_range"):
+        spec = lrcore.Cyclic(base_lr=0.001, max_lr=0.1, step_size_up=up, step_size_down=down,
+                             mode=mode, gamma=0.9999)  # fmt: skip
+        for quantity in ("lr", "momentum"):
+            for start in (0, 12_345):
+                with kernels.engine("numba"):
+                    want = lrcore.table(spec, 30_000, start=start, quantity=quantity)
+                    got = lrcore.table(spec, 30_000, start=start, quantity=quantity,
+                                       numerics="closed")  # fmt: skip
+                assert np.array_equal(got, want), (mode, quantity, start)

@@ -398,6 +398,10 @@ def cyclic_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
     total, ratio = code[p + CYCLIC.total], code[p + CYCLIC.ratio]
     mode, gamma = int(code[p + CYCLIC.mode]), code[p + CYCLIC.gamma]
     ramp = _ramp(cj, n)
+    # torch's default step_size_down (= step_size_up) makes ratio 1/2: its two divisions
+    # are then multiplications by 2 and -2, the same bits (three divisions a step -> one)
+    exact = _power_of_two(ratio) and _power_of_two(ratio - 1.0)
+    up, down = 1.0 / ratio, 1.0 / (ratio - 1.0)
     bad, j = 0, 0
     while j < n:
         e = e0 + j
@@ -412,6 +416,21 @@ def cyclic_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
                 x = cyclic_lr(e0 + q, lo, hi, invert, total, ratio, mode, gamma)
                 o[q] = x
                 bad += 1 if x - x != 0.0 else 0
+        elif exact:  # x / ratio and (x - 1) / (ratio - 1) as exact products
+            scale = cyclic_scale(mode, gamma, cycle, e)
+            for b0 in range(j, stop, BLOCK):
+                x0, w = float(e0 + b0), min(BLOCK, stop - b0)
+                ob = o[b0 : b0 + w]
+                for q in range(w):
+                    x = 1.0 + (x0 + ramp[q]) / total - cycle
+                    f = x * up if x <= ratio else (x - 1) * down
+                    v = (
+                        hi - ((hi - lo) * f) * scale
+                        if invert != 0.0
+                        else lo + ((hi - lo) * f) * scale
+                    )
+                    ob[q] = v
+                    bad += 1 if v - v != 0.0 else 0
         else:
             scale = cyclic_scale(mode, gamma, cycle, e)
             for b0 in range(j, stop, BLOCK):
@@ -423,6 +442,13 @@ def cyclic_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
                     bad += 1 if x - x != 0.0 else 0
         j = stop
     return bad
+
+
+@njit(cache=True)
+def _power_of_two(x) -> bool:
+    """Whether ``|x|`` is a power of two (dividing by it is multiplying by ``1 / x``,
+    both exact)."""
+    return x != 0.0 and math.frexp(abs(x))[0] == 0.5
 
 
 @njit(cache=True)
