@@ -40,7 +40,6 @@ from .formulas import (
     STEP_LR,
     TIMM,
     WARM_RESTARTS,
-    cyclic_at,
     cyclic_lr,
     cyclic_scale,
     factor_value,
@@ -416,30 +415,21 @@ def cyclic_closed(code, off, base, e0, out, i0, n, first, buf, cj, sj, aux, aux_
                 x = cyclic_lr(e0 + q, lo, hi, invert, total, ratio, mode, gamma)
                 o[q] = x
                 bad += 1 if x - x != 0.0 else 0
-        elif exact:  # x / ratio and (x - 1) / (ratio - 1) as exact products
+        else:  # cyclic_at's operations, in this vectorising loop
             scale = cyclic_scale(mode, gamma, cycle, e)
             for b0 in range(j, stop, BLOCK):
                 x0, w = float(e0 + b0), min(BLOCK, stop - b0)
                 ob = o[b0 : b0 + w]
                 for q in range(w):
                     x = 1.0 + (x0 + ramp[q]) / total - cycle
-                    f = x * up if x <= ratio else (x - 1) * down
-                    v = (
-                        hi - ((hi - lo) * f) * scale
-                        if invert != 0.0
-                        else lo + ((hi - lo) * f) * scale
-                    )
+                    if exact:  # x / ratio and (x - 1) / (ratio - 1) as exact products
+                        f = x * up if x <= ratio else (x - 1) * down
+                    else:
+                        f = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+                    height = (hi - lo) * f
+                    v = hi - height * scale if invert != 0.0 else lo + height * scale
                     ob[q] = v
                     bad += 1 if v - v != 0.0 else 0
-        else:
-            scale = cyclic_scale(mode, gamma, cycle, e)
-            for b0 in range(j, stop, BLOCK):
-                x0, w = float(e0 + b0), min(BLOCK, stop - b0)
-                ob = o[b0 : b0 + w]
-                for q in range(w):
-                    x = cyclic_at(x0 + ramp[q], cycle, lo, hi, invert, total, ratio, scale)
-                    ob[q] = x
-                    bad += 1 if x - x != 0.0 else 0
         j = stop
     return bad
 

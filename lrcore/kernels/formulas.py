@@ -247,7 +247,7 @@ def cyclic_scale(mode, gamma, cycle, e):
     return math.pow(gamma, float(e))
 
 
-@njit(cache=True, error_model="numpy")  # its divisors are never 0
+@njit(cache=True)
 def cyclic_at(e, cycle, lo, hi, invert, total, ratio, scale):
     """CyclicLR's value at step ``e`` of cycle ``cycle`` (``floor(1 + e / total)``)."""
     x = 1.0 + e / total - cycle
