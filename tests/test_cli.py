@@ -320,17 +320,15 @@ def test_warmup_refuses_what_it_does_not_know(args, message):
 
 
 # -- the command line, ready for users (in-process where no process boundary is tested) --
-def run(capsys, *args):
-    from lrcore.cli import main
-
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+def run(*args):
+    """``cli`` in this process, as ``(code, stdout, stderr)``."""
+    out = cli(*args)
+    return out.returncode, out.stdout, out.stderr
 
 
-def test_table_without_output_prints_csv(capsys):
+def test_table_without_output_prints_csv():
     code, out, err = run(
-        capsys, "table", SPEC, "--steps", "300", "--start", "3", "--base-lr", "0.1", "0.02"
+        "table", SPEC, "--steps", "300", "--start", "3", "--base-lr", "0.1", "0.02"
     )
     assert code == 0, err
     lines = out.splitlines()
@@ -340,7 +338,7 @@ def test_table_without_output_prints_csv(capsys):
     got = np.array([[float(x) for x in line.split(",")[1:]] for line in lines[1:]]).T
     assert steps == list(range(3, 303)) and np.array_equal(got, want)
     # one group: the same text as the plain join (each value's shortest round trip)
-    code, out, _ = run(capsys, "table", "step(step_size=7)", "--steps", "100", "--base-lr", "0.3")
+    code, out, _ = run("table", "step(step_size=7)", "--steps", "100", "--base-lr", "0.3")
     values = lrcore.table(lrcore.parse("step(step_size=7)"), 100, 0.3).tolist()
     assert out == "step,lr0\n" + "".join(f"{i},{v!r}\n" for i, v in enumerate(values))
 
@@ -351,39 +349,39 @@ def test_table_piped_into_head_exits_quietly():
     assert out.stdout == "step,lr0\n0,1.0\n" and out.stderr == ""
 
 
-def test_families_lists_every_schedule_by_framework(capsys):
+def test_families_lists_every_schedule_by_framework():
     from lrcore import family
     from lrcore.spec import REGISTRY
 
-    code, out, _ = run(capsys, "families")
+    code, out, _ = run("families")
     assert code == 0
     names = [line.strip().split("(")[0] for line in out.splitlines() if line.startswith("  ")]
     assert sorted(names) == sorted(REGISTRY)  # wsd_decay included
     for fam in family.declared():
-        code, out, _ = run(capsys, "families", fam.framework)
+        code, out, _ = run("families", fam.framework)
         for spec in fam.specs:
             if "name" in vars(spec):  # (a family's internal specs have no name)
                 assert f"\n  {spec.name}(" in out
-    code, out, _ = run(capsys, "families", "torch")
+    code, out, _ = run("families", "torch")
     assert "  step(step_size, gamma=0.1)\n" in out and "timm_step" not in out
-    code, _, err = run(capsys, "families", "chainer")
+    code, _, err = run("families", "chainer")
     assert code == 2 and "FRAMEWORK must be one of torch, transformers" in err
 
 
-def test_unknown_name_suggests_the_nearest_and_points_to_families(capsys):
-    code, _, err = run(capsys, "table", "cosine(T_max=10)", "--steps", "10")
+def test_unknown_name_suggests_the_nearest_and_points_to_families():
+    code, _, err = run("table", "cosine(T_max=10)", "--steps", "10")
     assert code == 2
     assert "did you mean cosine_annealing, " in err  # torch's first
     assert "`lrcore families` lists them all" in err and "timm_wsd" not in err
-    _, _, err = run(capsys, "table", "onecycle(max_lr=1, total_steps=10)", "--steps", "10")
+    _, _, err = run("table", "onecycle(max_lr=1, total_steps=10)", "--steps", "10")
     assert "did you mean one_cycle, " in err
 
 
-def test_base_lr_means_the_same_in_table_and_plot(capsys, tmp_path):
+def test_base_lr_means_the_same_in_table_and_plot(tmp_path):
     spec = "deepspeed_warmup_decay(total_num_steps=100)"
-    _, _, table_err = run(capsys, "table", spec, "--steps", "10", "--base-lr", "0.5")
+    _, _, table_err = run("table", spec, "--steps", "10", "--base-lr", "0.5")
     code, _, plot_err = run(
-        capsys, "plot", spec, "--steps", "10", "--base-lr", "0.5", "-o", str(tmp_path / "p.png")
+        "plot", spec, "--steps", "10", "--base-lr", "0.5", "-o", str(tmp_path / "p.png")
     )
     message = "base_lr must be left at 1.0 for deepspeed_warmup_decay"
     assert code == 2 and message in table_err and message in plot_err
@@ -391,9 +389,9 @@ def test_base_lr_means_the_same_in_table_and_plot(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("suffix,magic", [("pdf", b"%PDF"), ("svg", b"<?xml")])
-def test_plot_writes_pdf_and_svg(capsys, tmp_path, suffix, magic):
+def test_plot_writes_pdf_and_svg(tmp_path, suffix, magic):
     path = tmp_path / f"lr.{suffix}"
-    code, _, err = run(capsys, "plot", SPEC, "--steps", "500", "-o", str(path))
+    code, _, err = run("plot", SPEC, "--steps", "500", "-o", str(path))
     assert code == 0, err
     assert path.read_bytes().startswith(magic)
 
