@@ -193,30 +193,10 @@ def _rsqrt_block(o, w, lo, span, a, x, ramp, linear, end):
     c5 = c4 * (-0.9 * c)
     c6 = c5 * (-11.0 / 12.0 * c)
     left = end - x
-    if linear and abs(lo) + 2.0 * abs(c0) * (abs(left) + w) <= 1e300:  # all finite
-        for j in range(w):
-            r = ramp[j]
-            o[j] = lo + (c0 + r * (c1 + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * c6)))))) * (
-                left - r
-            )
-        return 0
-    if linear:
-        for j in range(w):
-            r = ramp[j]
-            v = lo + (c0 + r * (c1 + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * c6)))))) * (
-                left - r
-            )
-            o[j] = v
-            bad += 1 if v - v != 0.0 else 0
-        return bad
-    if abs(lo) + 2.0 * abs(c0) <= 1e300:  # every value is finite: 0 < the series < 2 c0
-        for j in range(w):
-            r = ramp[j]
-            o[j] = lo + (c0 + r * (c1 + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * c6))))))
-        return 0
     for j in range(w):
         r = ramp[j]
-        v = lo + (c0 + r * (c1 + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * c6))))))
+        v = c0 + r * (c1 + r * (c2 + r * (c3 + r * (c4 + r * (c5 + r * c6)))))
+        v = lo + (v * (left - r) if linear else v)
         o[j] = v
         bad += 1 if v - v != 0.0 else 0
     return bad
