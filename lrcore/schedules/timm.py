@@ -321,8 +321,11 @@ WSD_ = offsets(
         "decay_ratio",
     )
 )
+#: WSD's stable and decay functions by name; the layout holds their positions here
 STABLE_FNS = ("constant", "rsqrt", "power")
+STABLE_CONSTANT, STABLE_RSQRT, STABLE_POWER = range(len(STABLE_FNS))
 DECAY_FNS = ("linear", "1-sqrt", "cosine", "power", "exp")
+DECAY_LINEAR, DECAY_1_SQRT, DECAY_COSINE, DECAY_POWER, DECAY_EXP = range(len(DECAY_FNS))
 
 
 class _TimmFixed(Leaf):
@@ -458,13 +461,13 @@ def timm_multistep_runs(code, p, t, limit):
 @njit(cache=True)
 def _wsd_decay(fn, frac, power, ratio):
     """The decay factor at decay progress ``frac`` in [0, 1], from 1 to 0."""
-    if fn == 0:  # linear
+    if fn == DECAY_LINEAR:
         return 1.0 - frac
-    if fn == 1:  # 1-sqrt
+    if fn == DECAY_1_SQRT:
         return 1.0 - math.sqrt(frac)
-    if fn == 2:  # cosine
+    if fn == DECAY_COSINE:
         return 0.5 * (1.0 + math.cos(math.pi * frac))
-    if fn == 3:  # power
+    if fn == DECAY_POWER:
         return 1.0 - math.pow(frac, power)
     return (math.pow(ratio, frac) - ratio) / (1.0 - ratio)  # exp, normalised to reach 0
 
@@ -477,7 +480,7 @@ def timm_wsd_value(code, p, base, t):
     t_s = t - code[p + WSD_.warmup_t]
     lr_min = code[p + WSD_.lr_min]
     stable = 1.0
-    if code[p + WSD_.stable_fn] != 0.0:
+    if code[p + WSD_.stable_fn] != STABLE_CONSTANT:
         stable = math.pow(1.0 + t_s / code[p + WSD_.stable_timescale], -code[p + WSD_.stable_power])
     lr = base * stable
     if lr_min > lr:  # Python's max(lr, lr_min)
@@ -508,29 +511,29 @@ def timm_wsd_pieces(code, p, base, t, limit):
     limit = last_before(quiet, limit)
     t_s, lr_min = t - W, code[p + WSD_.lr_min]
     T, D = code[p + WSD_.t_initial], code[p + WSD_.decay_t]
-    stable = code[p + WSD_.stable_fn]
+    stable, tau = int(code[p + WSD_.stable_fn]), code[p + WSD_.stable_timescale]
+    # an rsqrt stable phase of power 1/2 above lr_min 0: base / sqrt(1 + t_s / tau)
+    rsqrt = stable == STABLE_RSQRT and code[p + WSD_.stable_power] == 0.5 and lr_min == 0.0
     if t_s - (T - D) <= 0:  # the stable phase, up to the decay's first step
-        if stable == 0.0:
-            return run_piece(min(limit, int(math.floor(W + T - D))))
-        tau = code[p + WSD_.stable_timescale]
-        if stable == 1.0 and code[p + WSD_.stable_power] == 0.5 and lr_min == 0.0:
-            last = min(limit, int(math.floor(W + T - D)))
+        last = min(limit, int(math.floor(W + T - D)))
+        if stable == STABLE_CONSTANT:
+            return run_piece(last)
+        if rsqrt:
             return rsqrt_piece(last, 0.0, base, 1.0 / tau, tau + t_s)
         return run_piece(t)
     if t_s - (T - D) >= D:  # frac 1 from here on
         return run_piece(limit)
     lr = lr_min if lr_min > base else base
     last, x, fn = last_before(W + T, limit), t_s - (T - D), int(code[p + WSD_.decay_fn])
-    if stable != 0.0:  # rsqrt (power 1/2, lr_min 0) times 1 - x / D = (T - t_s) / D
-        tau = code[p + WSD_.stable_timescale]
-        if stable == 1.0 and code[p + WSD_.stable_power] == 0.5 and lr_min == 0.0 and fn == 0:
+    if stable != STABLE_CONSTANT:  # rsqrt times 1 - x / D = (T - t_s) / D
+        if rsqrt and fn == DECAY_LINEAR:
             return rsqrt_linear_piece(last, 0.0, base / D, 1.0 / tau, tau + t_s, tau + T)
         return run_piece(t)
-    if fn == 0:
+    if fn == DECAY_LINEAR:
         return power_piece(last, lr_min, lr, 1.0 / D, x, 1.0)
-    if fn == 1:
+    if fn == DECAY_1_SQRT:
         return one_minus_sqrt_piece(last, lr_min, lr, 1.0 / D, x)
-    if fn == 2:
+    if fn == DECAY_COSINE:
         return cos_piece(last, lr_min, lr, 0.5 * math.pi / D, x)
     return run_piece(t)
 
