@@ -257,6 +257,7 @@ def test_noise_equals_torch_randn(pct, std):
             if abs(n) < pct:
                 break
         assert timm_noise(seed, std, pct) == n
+        assert timm_noise.py(seed, std, pct) == n  # the plain-Python engine's draw
 
 
 # -- naive references from the formulas ----------------------------------------
