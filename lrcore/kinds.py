@@ -42,9 +42,11 @@ W_LINEAR, W_COSINE, W_SQRT, W_PLUS_ONE, W_FROM = range(5)
 # x = the piece's first x + steps since its first step:
 # a run of its first step's value; lo + (hi - lo) * f with f = cos(a x)**2,
 # (1 - a x)**k (k = 1, 2, ...), 1 / sqrt(a x), 1 - sqrt(a x), (1 - tanh(k + a x)) / 2, or
-# (k - x) / sqrt(a x) (an inverse square root taken linearly to 0 at x = k)
+# (k - x) / sqrt(a x) (an inverse square root taken linearly to 0 at x = k); or lo + x a
+# (a linear warm-up, ``init + t * step`` in that order: hi unused)
 PIECE_RUN, PIECE_COS2, PIECE_POWER, PIECE_RSQRT, PIECE_ONE_MINUS_SQRT, PIECE_TANH = range(6)
 PIECE_RSQRT_LINEAR = 6
+PIECE_RAMP = 7
 
 # How torch reaches a leaf at a given step (see LRScheduler.step / SequentialLR).
 INITIAL = 0  # the step inside the constructor (`_initial_step`)

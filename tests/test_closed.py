@@ -221,6 +221,36 @@ def test_blocks_of_one_value_are_the_values_step_by_step():
     assert drawn == declaring | {"timm"}
 
 
+@pytest.mark.parametrize("stable", ["constant", "rsqrt"])
+def test_a_wsd_warm_up_is_a_ramp_with_timms_bits(stable):
+    """timm's linear warm-up (``init + t * step``) is one stretch in the closed numerics,
+    written with the value function's operations: its bits, from any step of the warm-up,
+    noise inside it included, and timm's own values."""
+    import torch
+    from timm_ref import scheduler_module
+
+    from lrcore import kernels
+
+    noise = (1200, 1300)
+    spec = lrcore.TimmWSD(t_initial=9000, decay_t=2000, stable_fn=stable, warmup_t=5003,
+                          warmup_lr_init=3e-4, noise_range_t=noise)  # fmt: skip
+    for start in (0, 1, 777, 1250, 5002):
+        with kernels.engine("numba"):
+            want = lrcore.table(spec, 6000 - start, 0.37, start=start)
+            got = lrcore.table(spec, 6000 - start, 0.37, start=start, numerics="closed")
+        assert np.array_equal(got[: 5003 - start], want[: 5003 - start]), start
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.37)
+    timm = scheduler_module().WSDLRScheduler(
+        opt, t_initial=9000, decay_t=2000, stable_fn=stable, warmup_t=5003,
+        warmup_lr_init=3e-4, noise_range_t=noise, t_in_epochs=False,
+    )  # fmt: skip
+    theirs = []
+    for t in range(5003):
+        timm.step_update(t)
+        theirs.append(opt.param_groups[0]["lr"])
+    assert np.array_equal(lrcore.table(spec, 5003, 0.37, numerics="closed"), theirs)
+
+
 def test_inverse_square_roots_far_out_are_a_few_ulp_from_exact():
     """Past 2,048 steps a 1/sqrt stretch (fairseq's inverse_sqrt, timm's WSD with an
     rsqrt stable phase, and its linear decay after it) is a series in the step per block:

@@ -109,7 +109,8 @@ def _cos_anneal(theta, x0, n, cj, sj, period, out, i0, eta, peak, base_in, first
 @njit(cache=True, error_model="numpy")
 def _piece(shape, lo, hi, a, x0, k, out, i0, n, cj, sj):
     """``out[i0 + j] = lo + (hi - lo) * f(x0 + j)`` for ``j < n``, ``f`` a piece's shape
-    (:data:`lrcore.kinds.PIECE_COS2` and the rest); how many are not finite. A tanh of
+    (:data:`lrcore.kinds.PIECE_COS2` and the rest; a ramp is ``lo + (x0 + j) a``); how
+    many are not finite. A tanh of
     evenly spaced arguments comes from its addition formula, ``tanh(u + v) = (tanh u +
     tanh v) / (1 + tanh u tanh v)``, with one libm call per block; its blocks span at most
     1/2 in ``a x``, so that ``|tanh v| < 1/2`` and the denominator never cancels."""
@@ -155,6 +156,11 @@ def _piece(shape, lo, hi, a, x0, k, out, i0, n, cj, sj):
                 bad += 1 if v - v != 0.0 else 0
         elif shape == K.PIECE_RSQRT or shape == K.PIECE_RSQRT_LINEAR:
             bad += _rsqrt_block(o, w, lo, span, a, x, ramp, shape == K.PIECE_RSQRT_LINEAR, k)
+        elif shape == K.PIECE_RAMP:
+            for j in range(w):
+                v = lo + (x + ramp[j]) * a
+                o[j] = v
+                bad += 1 if v - v != 0.0 else 0
         else:  # PIECE_ONE_MINUS_SQRT
             for j in range(w):
                 v = lo + span * (1.0 - math.sqrt(a * (x + ramp[j])))

@@ -511,6 +511,12 @@ def rsqrt_linear_piece(last, lo, hi, a, x, k):
 
 
 @njit(cache=True)
+def ramp_piece(last, lo, a, x):
+    """``lo + x * a`` up to ``last`` (a warm-up's ``init + t * step``, the same bits)."""
+    return last, K.PIECE_RAMP, lo, 0.0, a, x, 0.0
+
+
+@njit(cache=True)
 def one_minus_sqrt_piece(last, lo, hi, a, x):
     """``lo + (hi - lo) * (1 - sqrt(a x))`` up to ``last``."""
     return last, K.PIECE_ONE_MINUS_SQRT, lo, hi, a, x, 0.0

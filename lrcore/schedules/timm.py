@@ -49,6 +49,7 @@ from ..kernels.formulas import (
     last_before,
     one_minus_sqrt_piece,
     power_piece,
+    ramp_piece,
     rsqrt_linear_piece,
     rsqrt_piece,
     run_piece,
@@ -502,13 +503,16 @@ def timm_wsd_value(code, p, base, t):
 
 @njit(cache=True)
 def timm_wsd_pieces(code, p, base, t, limit):
-    """``Family.pieces`` of WSDLRScheduler, past the warm-up and outside the noise: a
+    """``Family.pieces`` of WSDLRScheduler outside the noise: the warm-up as a ramp, a
     constant stable phase as a run, an ``rsqrt`` one (power 1/2, lr_min 0) and a linear,
     1-sqrt or cosine decay after a constant one as stretches, the end as a run."""
     W, quiet = code[p + WSD_.warmup_t], _quiet_until(code, p, t)
-    if t < W or quiet <= t:
+    if quiet <= t:
         return run_piece(t)
     limit = last_before(quiet, limit)
+    if t < W:  # _warmup's init + t * ((base - init) / W), step by step
+        init = code[p + WSD_.warmup_lr_init]
+        return ramp_piece(last_before(W, limit), init, (base - init) / W, float(t))
     t_s, lr_min = t - W, code[p + WSD_.lr_min]
     T, D = code[p + WSD_.t_initial], code[p + WSD_.decay_t]
     stable, tau = int(code[p + WSD_.stable_fn]), code[p + WSD_.stable_timescale]
