@@ -432,13 +432,15 @@ ENGINE = textwrap.dedent(
     """
     import json, os, sys
     import torch, deepspeed
-    import deepspeed.comm.torch as comm_torch
+    import deepspeed.comm.torch
     from deepspeed.runtime import lr_schedules as D
     from lrsched import deepspeed as L
 
-    # the CPU accelerator compiles a shared-memory collective on first use (25 s with
-    # ninja); one rank needs none
-    comm_torch.build_shm_op = lambda: None
+    # the CPU accelerator compiles a shared-memory collective on first use (40 s on two
+    # cores with ninja, again whenever the build command changes: another venv's torch);
+    # one rank needs none. (`import deepspeed.comm.torch as m` binds torch itself:
+    # deepspeed.comm's attribute `torch` is the torch module, so take the submodule.)
+    sys.modules["deepspeed.comm.torch"].build_shm_op = lambda: None
     CONFIG = {"train_batch_size": 2, "steps_per_print": 10**6}
     PARAMS = {"total_num_steps": 60, "warmup_num_steps": 10}
     folder = sys.argv[1]
