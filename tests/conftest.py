@@ -4,8 +4,9 @@ import sys
 # pytest-xdist runs one worker a core: each test process, and every process a test
 # starts, gets one OpenMP thread (torch's, and numba's pool sizes itself apart). With
 # the default (a thread a core in each) the idle threads of one worker spin on the core
-# the other is using: DeepSpeed's engine run took 45 s beside another worker, 5 s alone.
-# Set before torch is imported; a value the caller set is kept.
+# the other is using. (DeepSpeed's engine run, 45 s in some runs and 5 s in others, was
+# something else: a C++ build, see ENGINE in tests/test_deepspeed.py.) Set before torch
+# is imported; a value the caller set is kept.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
