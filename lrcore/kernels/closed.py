@@ -110,10 +110,10 @@ def _cos_anneal(theta, x0, n, cj, sj, period, out, i0, eta, peak, base_in, first
 def _piece(shape, lo, hi, a, x0, k, out, i0, n, cj, sj):
     """``out[i0 + j] = lo + (hi - lo) * f(x0 + j)`` for ``j < n``, ``f`` a piece's shape
     (:data:`lrcore.kinds.PIECE_COS2` and the rest; a ramp is ``lo + (x0 + j) a``); how
-    many are not finite. A tanh of
-    evenly spaced arguments comes from its addition formula, ``tanh(u + v) = (tanh u +
-    tanh v) / (1 + tanh u tanh v)``, with one libm call per block; its blocks span at most
-    1/2 in ``a x``, so that ``|tanh v| < 1/2`` and the denominator never cancels."""
+    many are not finite. A tanh of evenly spaced arguments comes from its addition
+    formula, ``tanh(u + v) = (tanh u + tanh v) / (1 + tanh u tanh v)``, with one libm call
+    per block; its blocks span at most 1/2 in ``a x``, so that ``|tanh v| < 1/2`` and the
+    denominator never cancels."""
     if shape == K.PIECE_COS2:
         return _cos_anneal(a, x0, n, cj, sj, 0.0, out, i0, lo, hi, True, True)
     ramp, span, m, bad, size = _ramp(cj, n), hi - lo, int(k), 0, BLOCK
