@@ -147,9 +147,9 @@ NEAREST = [
 def _jax_cache(folder):
     """jax's compilation cache in an empty folder of this run. On the jax backend a
     schedule with a ``cond`` (Keras's warm-up) compiles its branches anew at each eager
-    call: about 170 XLA compilations of 56 distinct programs, 14 of the 18 s the
-    backend's run took. From the cache each repeat loads the executable its program
-    compiled to (the same machine code, so the same values): 8 s."""
+    call: about 170 XLA compilations of 56 distinct programs, and the backend's run took
+    18 s. From the cache each repeat loads the executable its program compiled to (the
+    same machine code, so the same values): 8 s."""
     return {
         "JAX_COMPILATION_CACHE_DIR": str(folder / "jax_cache"),
         "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
