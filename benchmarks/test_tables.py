@@ -83,6 +83,25 @@ def test_lrcore_timm(benchmark, text, numerics):
     benchmark(lrcore.table, spec, STEPS, numerics=numerics)
 
 
+@pytest.mark.parametrize("text", [t for t in TIMM if "noise" in t])
+def test_lrcore_timm_plain_engine(benchmark, text):
+    """A small noisy table before its kernels are compiled (the plain-Python engine,
+    timm's noise drawn with numpy's seeding of the same Mersenne Twister), per step
+    beside the compiled tables and timm's own stepping of the same group."""
+    from lrcore import kernels
+
+    spec = lrcore.parse(text)
+    steps = kernels.PYTHON_STEPS
+    benchmark.group = text
+    benchmark.extra_info.update(steps=steps, variant="lrcore-plain-python")
+
+    def plain():
+        with kernels.engine("python"):
+            lrcore.table(spec, steps)
+
+    benchmark(plain)
+
+
 @pytest.mark.parametrize("text", list(TIMM))
 def test_timm_stepping(benchmark, text):
     from timm_ref import scheduler_module

@@ -53,9 +53,27 @@ def _next(mt, k):
 @njit(cache=True)
 def _uniform(mt, k):
     # (k is even: the two words never straddle a round)
-    hi = _next(mt, k)
-    lo = _next(mt, k + 1)
+    return _double(_next(mt, k), _next(mt, k + 1))
+
+
+@njit(cache=True)
+def _double(hi, lo):
+    """A double uniform from two 32-bit outputs: the low 53 bits, the first one high."""
     return float(((hi & 0x1FFFFF) << 32) | lo) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def _box_muller(u1, u2):
+    """The normal pair of two uniforms: torch returns the first, then the second."""
+    r = math.sqrt(-2.0 * math.log1p(-u2))
+    theta = 2.0 * math.pi * u1
+    return r * math.cos(theta), r * math.sin(theta)
+
+
+@njit(cache=True)
+def _scaled(z, std):
+    """A draw as timm uses it: rounded to float32 (torch's tensor), times ``std``."""
+    return float(np.float32(z)) * std
 
 
 _generators = threading.local()
@@ -65,22 +83,21 @@ def _timm_noise_plain(seed, std, pct):
     """:func:`timm_noise` for the plain-Python engine. Seeding word by word in Python
     costs 150 us a draw (a noisy 4,096-step table: 0.6 s); numpy's legacy
     ``RandomState.seed`` is the same Mersenne Twister seeding (``init_genrand``) in C,
-    and ``randint`` over the whole 32-bit range returns its raw outputs in order: 9 us.
-    One generator a thread, since a draw reseeds it."""
+    and ``randint`` over the whole 32-bit range returns its raw outputs in order: 9-13 us
+    (``benchmarks/test_tables.py::test_lrcore_timm_plain_engine``). The words become
+    draws through the kernel's own ``_double``, ``_box_muller`` and ``_scaled``. One
+    generator a thread, since a draw reseeds it."""
     rs = getattr(_generators, "rs", None)
     if rs is None:
         rs = _generators.rs = np.random.RandomState()
     rs.seed(int(seed) & _MASK32)
+    double, box_muller, scaled = _double.py, _box_muller.py, _scaled.py
     while True:  # 32 words at a time: 16 normal draws (a narrow pct rejects most)
         words = rs.randint(0, 1 << 32, size=32, dtype=np.uint32).tolist()
         for k in range(0, 32, 4):
             hi1, lo1, hi2, lo2 = words[k : k + 4]
-            u1 = float(((hi1 & 0x1FFFFF) << 32) | lo1) * (1.0 / 9007199254740992.0)
-            u2 = float(((hi2 & 0x1FFFFF) << 32) | lo2) * (1.0 / 9007199254740992.0)
-            r = math.sqrt(-2.0 * math.log1p(-u2))
-            theta = 2.0 * math.pi * u1
-            for z in (r * math.cos(theta), r * math.sin(theta)):
-                n = float(np.float32(z)) * std
+            for z in box_muller(double(hi1, lo1), double(hi2, lo2)):
+                n = scaled(z, std)
                 if abs(n) < pct:
                     return n
 
@@ -101,14 +118,9 @@ def timm_noise(seed, std, pct):
         else:
             # words k .. k+3 twist with words up to k + 3 + 397 of the first round
             filled = _seed(mt, filled, min(_N, k + 4 + _M))
-            u1 = _uniform(mt, k)
-            u2 = _uniform(mt, k + 2)
+            z, spare = _box_muller(_uniform(mt, k), _uniform(mt, k + 2))
             k = (k + 4) % _N
-            r = math.sqrt(-2.0 * math.log1p(-u2))
-            theta = 2.0 * math.pi * u1
-            spare = r * math.sin(theta)
             have_spare = True
-            z = r * math.cos(theta)
-        n = float(np.float32(z)) * std
+        n = _scaled(z, std)
         if abs(n) < pct:
             return n
